@@ -1,0 +1,86 @@
+//! Runs child processes: a clean environment, output streamed through the secret masker.
+//!
+//! The one place shipcrate spawns; it decides nothing about what to run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+
+use crate::Env;
+use crate::secret::Masker;
+use crate::signals;
+
+/// What a streamed child did: its exit code (128+signal when killed) and its masked output.
+pub struct Finished {
+    pub code: i32,
+    pub output: String,
+}
+
+/// A command with exactly `env` as its environment, run in `dir`.
+pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir).env_clear().envs(env).stdin(Stdio::null());
+    cmd
+}
+
+/// Run to completion, streaming stdout and stderr line by line to our stderr, masked.
+pub fn stream(mut cmd: Command, masker: &Masker) -> Result<Finished> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{program}`"))?;
+    signals::track_child(child.id());
+    let captured = Arc::new(Mutex::new(String::new()));
+    let pump = |source: Box<dyn Read + Send>| {
+        let masker = masker.clone();
+        let captured = Arc::clone(&captured);
+        std::thread::spawn(move || {
+            for line in BufReader::new(source).split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = masker.mask(&String::from_utf8_lossy(&line));
+                let mut err = std::io::stderr().lock();
+                // Our own stderr closing is no reason to stop the child: keep draining.
+                let _ = writeln!(err, "{line}");
+                let mut all = captured.lock().unwrap_or_else(|e| e.into_inner());
+                all.push_str(&line);
+                all.push('\n');
+            }
+        })
+    };
+    let out = pump(Box::new(child.stdout.take().expect("piped stdout")));
+    let err = pump(Box::new(child.stderr.take().expect("piped stderr")));
+    let status = child.wait();
+    signals::untrack_child(child.id());
+    let _ = out.join();
+    let _ = err.join();
+    let status = status.with_context(|| format!("waiting for `{program}`"))?;
+    let code = status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    });
+    let output = std::mem::take(&mut *captured.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(Finished { code, output })
+}
+
+/// Run quietly and return stdout; a failure is an error carrying stderr.
+pub fn capture(mut cmd: Command) -> Result<String> {
+    let shown = format!(
+        "{} {}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    );
+    let out = cmd.output().with_context(|| format!("could not start `{shown}`"))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "`{shown}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

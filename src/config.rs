@@ -1,0 +1,772 @@
+//! Settings: defaults < YAML file < `SHIPCRATE_*` env < GitHub `INPUT_*` < CLI, merged by figment.
+//!
+//! Every layer's keys are checked against [`KEYS`] before merging, so an unknown key is reported
+//! with its exact source; figment then reports type errors with theirs. Nothing here touches the
+//! network, the registry or the token's value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use figment::providers::{Format, Serialized, Yaml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider, Source};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::Env;
+use crate::error::UsageError;
+
+/// The type a key takes; drives how string-only layers (env, inputs, flags) are read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Bool,
+    Text,
+    /// A string or a list of strings; from env and inputs, one item per line.
+    List,
+}
+
+/// Every key shipcrate knows, as a dotted path, with its type and a one-line description.
+/// The README's option table and `action.yml`'s inputs follow this list.
+pub const KEYS: &[(&str, Kind, &str)] = &[
+    ("token", Kind::Text, "registry token, as a `$VAR` / `${VAR}` reference"),
+    ("registry", Kind::Text, "name of a registry cargo knows (default: crates.io)"),
+    ("index", Kind::Text, "index URL of a registry, instead of `registry`"),
+    ("path", Kind::Text, "crate directory inside the repository (default: its root)"),
+    ("allow_dirty", Kind::Bool, "publish the working tree as it is, not the commit"),
+    ("dry_run", Kind::Bool, "package and verify, upload nothing"),
+    ("no_verify", Kind::Bool, "skip cargo's verify build"),
+    ("locked", Kind::Bool, "pass `--locked` to cargo"),
+    ("features", Kind::List, "features to enable for the verify build"),
+    ("all_features", Kind::Bool, "enable all features for the verify build"),
+    ("report", Kind::Text, "write a JSON report to this path"),
+    ("on.tags", Kind::Bool, "true: tag builds only (lifts the branch rule); false: no tag builds"),
+    ("on.branch", Kind::List, "branches that publish (default: the default branch)"),
+    ("on.all_branches", Kind::Bool, "publish from any branch"),
+    ("on.repo", Kind::Text, "publish only from this repository slug (`owner/name`)"),
+    ("on.condition", Kind::List, "shell commands that must all exit 0"),
+    ("before_deploy", Kind::List, "commands run before publishing"),
+    ("after_deploy", Kind::List, "commands run after publishing"),
+];
+
+/// Env vars with the `SHIPCRATE_` prefix that are not keys: the config file's name, and the
+/// variables shipcrate itself hands to hooks (so a hook may run shipcrate again).
+const RESERVED_ENV: &[&str] = &[
+    "SHIPCRATE_CONFIG",
+    "SHIPCRATE_COMMIT",
+    "SHIPCRATE_CRATES",
+    "SHIPCRATE_PRISTINE_DIR",
+    "SHIPCRATE_STAGE",
+];
+
+const CONFIG_FILES: &[&str] = &[".shipcrate.yml", ".shipcrate.yaml", "shipcrate.yml"];
+
+/// The raw, merged settings, before validation.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Raw {
+    token: Option<String>,
+    registry: Option<String>,
+    index: Option<String>,
+    path: Option<String>,
+    #[serde(deserialize_with = "de_bool")]
+    allow_dirty: bool,
+    #[serde(deserialize_with = "de_bool")]
+    dry_run: bool,
+    #[serde(deserialize_with = "de_bool")]
+    no_verify: bool,
+    #[serde(deserialize_with = "de_bool")]
+    locked: bool,
+    #[serde(deserialize_with = "de_list")]
+    features: Vec<String>,
+    #[serde(deserialize_with = "de_bool")]
+    all_features: bool,
+    report: Option<String>,
+    on: RawOn,
+    #[serde(deserialize_with = "de_list")]
+    before_deploy: Vec<String>,
+    #[serde(deserialize_with = "de_list")]
+    after_deploy: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawOn {
+    #[serde(deserialize_with = "de_opt_bool")]
+    tags: Option<bool>,
+    #[serde(deserialize_with = "de_list")]
+    branch: Vec<String>,
+    #[serde(deserialize_with = "de_bool")]
+    all_branches: bool,
+    repo: Option<String>,
+    #[serde(deserialize_with = "de_list")]
+    condition: Vec<String>,
+}
+
+/// Where the packages go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    CratesIo,
+    /// A registry cargo knows by name.
+    Named(String),
+    /// An index URL; cargo is given it as a registry named [`Target::INDEX_NAME`].
+    Index(String),
+}
+
+impl Target {
+    pub const INDEX_NAME: &'static str = "shipcrate";
+
+    /// The `--registry` name cargo gets, if any.
+    pub fn cargo_name(&self) -> Option<&str> {
+        match self {
+            Target::CratesIo => None,
+            Target::Named(name) => Some(name),
+            Target::Index(_) => Some(Self::INDEX_NAME),
+        }
+    }
+
+    /// The environment variable cargo reads this registry's token from.
+    pub fn token_var(&self) -> String {
+        match self.cargo_name() {
+            None => "CARGO_REGISTRY_TOKEN".to_owned(),
+            Some(name) => format!("CARGO_REGISTRIES_{}_TOKEN", env_name(name)),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::CratesIo => f.write_str("crates.io"),
+            Target::Named(name) => write!(f, "registry `{name}`"),
+            Target::Index(url) => write!(f, "index `{url}`"),
+        }
+    }
+}
+
+/// Cargo's spelling of a registry name inside an environment variable.
+pub fn env_name(registry: &str) -> String {
+    registry.to_ascii_uppercase().replace(['-', '.'], "_")
+}
+
+/// Where a value came from, for `explain` and for errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin(pub String);
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `token` key as configured: never the secret itself unless the user wrote it literally.
+#[derive(Clone)]
+pub struct TokenSetting {
+    pub raw: String,
+    pub origin: Origin,
+}
+
+impl fmt::Debug for TokenSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenSetting(***, {})", self.origin)
+    }
+}
+
+/// The `on:` rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct On {
+    pub tags: Option<bool>,
+    pub branch: Vec<String>,
+    pub all_branches: bool,
+    pub repo: Option<String>,
+    pub condition: Vec<String>,
+}
+
+/// Validated settings, as the rest of shipcrate sees them.
+#[derive(Debug)]
+pub struct Config {
+    pub token: Option<TokenSetting>,
+    pub target: Target,
+    /// Crate or workspace directory, relative to the repository root.
+    pub path: PathBuf,
+    pub allow_dirty: bool,
+    pub dry_run: bool,
+    pub no_verify: bool,
+    pub locked: bool,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub report: Option<PathBuf>,
+    pub on: On,
+    pub before_deploy: Vec<String>,
+    pub after_deploy: Vec<String>,
+    /// Every key with its shown value and origin, for `explain`.
+    pub sources: Vec<(String, String, Origin)>,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+/// Command-line settings, already out of clap's types. `None` / empty = not given.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// Load and validate the settings for the repository at `root`.
+pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
+    let file = config_file(root, env, flags)?;
+    let mut figment = Figment::from(Serialized::defaults(Raw::default()));
+    if let Some(file) = &file {
+        let yaml = Yaml::file(file);
+        check_layer(&yaml)?;
+        figment = figment.merge(yaml);
+    }
+    let layers = [
+        StringLayer::shipcrate_env(env),
+        StringLayer::github_inputs(env),
+        StringLayer::flags(flags),
+    ];
+    for layer in layers {
+        let layer = layer?;
+        check_layer(&layer)?;
+        figment = figment.merge(layer);
+    }
+    let raw: Raw = figment.extract().map_err(|e| UsageError(describe(&e)))?;
+    validate(raw, &figment, file, root)
+}
+
+/// `--config` / `INPUT_CONFIG` / `SHIPCRATE_CONFIG`, else the first default name that exists.
+fn config_file(root: &Path, env: &Env, flags: &Flags) -> Result<Option<PathBuf>> {
+    let named = flags
+        .config
+        .clone()
+        .map(|p| (p, "--config".to_owned()))
+        .or_else(|| non_empty(env, "INPUT_CONFIG").map(|p| (p.into(), "INPUT_CONFIG".into())))
+        .or_else(|| {
+            non_empty(env, "SHIPCRATE_CONFIG").map(|p| (p.into(), "SHIPCRATE_CONFIG".into()))
+        });
+    if let Some((path, from)) = named {
+        let path = if path.is_absolute() { path } else { root.join(path) };
+        if !path.is_file() {
+            return Err(UsageError(format!(
+                "config file `{}` (from {from}) does not exist",
+                path.display()
+            ))
+            .into());
+        }
+        return Ok(Some(path));
+    }
+    Ok(CONFIG_FILES.iter().map(|name| root.join(name)).find(|p| p.is_file()))
+}
+
+fn non_empty<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
+    env.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// Refuse keys that no field takes, naming the source and the key probably meant.
+fn check_layer(provider: &impl Provider) -> Result<()> {
+    let meta = provider.metadata();
+    let data = provider.data().map_err(|e| {
+        UsageError(format!("cannot read the configuration {}: {}", where_from(&meta, &[] as &[&str]), describe(&e)))
+    })?;
+    for dict in data.values() {
+        check_dict(dict, &[], &meta)?;
+    }
+    Ok(())
+}
+
+fn check_dict(dict: &Dict, prefix: &[&str], meta: &Metadata) -> Result<()> {
+    for (key, value) in dict {
+        let mut path = prefix.to_vec();
+        path.push(key);
+        let dotted = path.join(".");
+        if KEYS.iter().any(|(k, _, _)| *k == dotted) {
+            continue;
+        }
+        let is_section = KEYS.iter().any(|(k, _, _)| k.starts_with(&format!("{dotted}.")));
+        match value {
+            Value::Dict(_, inner) if is_section => check_dict(inner, &path, meta)?,
+            _ if is_section => {
+                return Err(UsageError(format!(
+                    "`{dotted}` {} must be a map of rules, like `{dotted}: {{ tags: true }}`",
+                    where_from(meta, &path)
+                ))
+                .into());
+            }
+            _ => {
+                let hint = suggest(&dotted)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(UsageError(format!(
+                    "unknown key `{dotted}` {}{hint}",
+                    where_from(meta, &path)
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The known key closest to `key`, when it is close enough to be a slip.
+fn suggest(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|(k, _, _)| (*k, strsim::jaro_winkler(key, k)))
+        .filter(|(_, score)| *score > 0.8)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(k, _)| k)
+}
+
+/// "in .shipcrate.yml", "from env `SHIPCRATE_DRY_RUN`", "from input `on-tags`", "from flag `--x`".
+fn where_from(meta: &Metadata, path: &[impl AsRef<str>]) -> String {
+    match &meta.source {
+        Some(Source::File(file)) => format!("in {}", file.display()),
+        _ => format!("from {}", meta.interpolate(&Profile::Default, path)),
+    }
+}
+
+fn describe(error: &figment::Error) -> String {
+    let mut out = Vec::new();
+    for e in error.clone() {
+        let key = e.path.join(".");
+        let from = e
+            .metadata
+            .as_ref()
+            .map(|m| format!(" {}", where_from(m, &e.path)))
+            .unwrap_or_default();
+        let what = match &e.kind {
+            // Never echo what was given for the token: it may be the secret.
+            figment::error::Kind::InvalidType(_, expected) if key == "token" => {
+                format!("expected {expected}")
+            }
+            kind => kind.to_string(),
+        };
+        out.push(if key.is_empty() {
+            format!("bad configuration{from}: {what}")
+        } else {
+            format!("bad value for `{key}`{from}: {what}")
+        });
+    }
+    out.join("\n")
+}
+
+fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> Result<Config> {
+    let origin = |key: &str| -> Origin {
+        let path: Vec<&str> = key.split('.').collect();
+        match figment.find_metadata(key) {
+            Some(meta) if !matches!(meta.source, Some(Source::Code(_))) => {
+                Origin(match &meta.source {
+                    Some(Source::File(f)) => format!("{}: {key}", display_rel(f, root)),
+                    _ => meta.interpolate(&Profile::Default, &path),
+                })
+            }
+            _ => Origin("default".to_owned()),
+        }
+    };
+
+    let target = match (raw.registry, raw.index) {
+        (Some(_), Some(_)) => {
+            return Err(UsageError(format!(
+                "`registry` ({}) and `index` ({}) are both set; give one of them",
+                origin("registry"),
+                origin("index")
+            ))
+            .into());
+        }
+        (Some(name), None) => {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+                return Err(UsageError(format!(
+                    "`registry` ({}) must be a registry name from cargo's config, like `my-registry`; for a URL use `index`",
+                    origin("registry")
+                ))
+                .into());
+            }
+            if name == "crates-io" { Target::CratesIo } else { Target::Named(name) }
+        }
+        (None, Some(url)) => Target::Index(url),
+        (None, None) => Target::CratesIo,
+    };
+
+    let token = raw.token.map(|raw| TokenSetting { raw, origin: origin("token") });
+    if let (Some(token), Some(file)) = (&token, &file) {
+        let from_file = figment
+            .find_metadata("token")
+            .is_some_and(|m| m.source == Some(Source::File(file.clone())));
+        if from_file && !token.raw.starts_with('$') && crate::git::is_tracked(root, file) {
+            return Err(UsageError(format!(
+                "`token` in {} is a literal token in a file git tracks: anyone who can read the \
+                 repository can read it, so treat it as leaked and revoke it. Store it as a CI \
+                 secret and write `token: ${{CARGO_REGISTRY_TOKEN}}` (or leave `token` out)",
+                display_rel(file, root)
+            ))
+            .into());
+        }
+    }
+
+    let path = PathBuf::from(raw.path.as_deref().unwrap_or("."));
+    if path.is_absolute() || path.components().any(|c| c == std::path::Component::ParentDir) {
+        return Err(UsageError(format!(
+            "`path` ({}) must be a directory inside the repository, given relative to its root",
+            origin("path")
+        ))
+        .into());
+    }
+
+    let mut sources = Vec::new();
+    for (key, _, _) in KEYS {
+        let shown = if *key == "token" {
+            if token.is_some() { "***".to_owned() } else { "(unset)".to_owned() }
+        } else {
+            show(figment.find_value(key).ok())
+        };
+        sources.push(((*key).to_owned(), shown, origin(key)));
+    }
+
+    Ok(Config {
+        token,
+        target,
+        path,
+        allow_dirty: raw.allow_dirty,
+        dry_run: raw.dry_run,
+        no_verify: raw.no_verify,
+        locked: raw.locked,
+        features: raw.features,
+        all_features: raw.all_features,
+        report: raw.report.map(PathBuf::from),
+        on: On {
+            tags: raw.on.tags,
+            branch: raw.on.branch,
+            all_branches: raw.on.all_branches,
+            repo: raw.on.repo,
+            condition: raw.on.condition,
+        },
+        before_deploy: raw.before_deploy,
+        after_deploy: raw.after_deploy,
+        sources,
+        file,
+    })
+}
+
+fn display_rel(file: &Path, root: &Path) -> String {
+    file.strip_prefix(root).unwrap_or(file).display().to_string()
+}
+
+fn show(value: Option<Value>) -> String {
+    match value {
+        None | Some(Value::Empty(..)) => "(unset)".to_owned(),
+        Some(Value::String(_, s)) => s,
+        Some(Value::Bool(_, b)) => b.to_string(),
+        Some(Value::Array(_, items)) if items.is_empty() => "[]".to_owned(),
+        Some(Value::Array(_, items)) => {
+            let items: Vec<String> = items.into_iter().map(|v| show(Some(v))).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Some(other) => other.into_string().unwrap_or_else(|| "…".to_owned()),
+    }
+}
+
+/// A layer whose values are all strings: `SHIPCRATE_*` env, GitHub `INPUT_*`, or CLI flags.
+/// Empty values are "not set"; list keys split one item per line.
+struct StringLayer {
+    name: &'static str,
+    /// How a key path is spelled in this layer, for messages.
+    spell: fn(&[&str]) -> String,
+    values: Vec<(Vec<String>, String)>,
+}
+
+impl StringLayer {
+    fn shipcrate_env(env: &Env) -> Result<Self> {
+        fn spell(path: &[&str]) -> String {
+            format!("env `SHIPCRATE_{}`", path.join("__").to_ascii_uppercase())
+        }
+        let values = env
+            .iter()
+            .filter(|(k, v)| k.starts_with("SHIPCRATE_") && !v.is_empty())
+            .filter(|(k, _)| !RESERVED_ENV.contains(&k.as_str()))
+            .map(|(k, v)| {
+                let path = k["SHIPCRATE_".len()..]
+                    .to_ascii_lowercase()
+                    .split("__")
+                    .map(str::to_owned)
+                    .collect();
+                (path, v.clone())
+            })
+            .collect();
+        Ok(Self { name: "environment", spell, values })
+    }
+
+    fn github_inputs(env: &Env) -> Result<Self> {
+        fn spell(path: &[&str]) -> String {
+            format!("input `{}`", input_name(&path.join(".")))
+        }
+        let mut values = Vec::new();
+        for (var, value) in env {
+            let Some(name) = var.strip_prefix("INPUT_") else { continue };
+            if value.is_empty() || name == "CONFIG" {
+                continue;
+            }
+            let name = name.to_ascii_lowercase();
+            match KEYS.iter().find(|(k, _, _)| input_name(k) == name) {
+                Some((key, _, _)) => {
+                    values.push((key.split('.').map(str::to_owned).collect(), value.clone()))
+                }
+                None => {
+                    let hint = suggest(&name.replace('-', "_"))
+                        .map(|k| format!("; did you mean `{}`?", input_name(k)))
+                        .unwrap_or_default();
+                    return Err(UsageError(format!(
+                        "unknown input `{name}` (from env `{var}`){hint}"
+                    ))
+                    .into());
+                }
+            }
+        }
+        Ok(Self { name: "GitHub action inputs", spell, values })
+    }
+
+    fn flags(flags: &Flags) -> Result<Self> {
+        fn spell(path: &[&str]) -> String {
+            format!("flag `--{}`", input_name(&path.join(".")))
+        }
+        let values = flags
+            .values
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.split('.').map(str::to_owned).collect(), v.clone()))
+            .collect();
+        Ok(Self { name: "command line", spell, values })
+    }
+}
+
+/// A key's name as a GitHub input or CLI flag: `on.all_branches` → `on-all-branches`.
+pub fn input_name(key: &str) -> String {
+    key.replace(['_', '.'], "-")
+}
+
+impl Provider for StringLayer {
+    fn metadata(&self) -> Metadata {
+        let spell = self.spell;
+        Metadata::named(self.name).interpolater(move |_, path| spell(path))
+    }
+
+    fn data(&self) -> figment::Result<Map<Profile, Dict>> {
+        let mut root = Dict::new();
+        for (path, value) in &self.values {
+            let dotted = path.join(".");
+            let kind = KEYS.iter().find(|(k, _, _)| *k == dotted).map(|(_, kind, _)| *kind);
+            let value = match kind {
+                Some(Kind::List) => Value::from(
+                    value
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>(),
+                ),
+                _ => Value::from(value.clone()),
+            };
+            insert(&mut root, path, value);
+        }
+        Ok(Profile::Default.collect(root))
+    }
+}
+
+fn insert(dict: &mut Dict, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn de_bool<'de, D: Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
+    Ok(de_opt_bool(de)?.unwrap_or(false))
+}
+
+/// Booleans as YAML and env users write them: `true`, `"true"`, `yes`, `1`, `0`.
+fn de_opt_bool<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Error> {
+    use serde::de::{Error, Unexpected};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Loose {
+        Bool(bool),
+        Int(i64),
+        Text(String),
+    }
+    let expected = "a boolean (true/false, yes/no, 1/0)";
+    match Option::<Loose>::deserialize(de)? {
+        None => Ok(None),
+        Some(Loose::Bool(b)) => Ok(Some(b)),
+        Some(Loose::Int(0)) => Ok(Some(false)),
+        Some(Loose::Int(1)) => Ok(Some(true)),
+        Some(Loose::Int(n)) => Err(D::Error::invalid_value(Unexpected::Signed(n), &expected)),
+        Some(Loose::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(Some(true)),
+            "false" | "no" | "off" | "0" => Ok(Some(false)),
+            _ => Err(D::Error::invalid_value(Unexpected::Str(&s), &expected)),
+        },
+    }
+}
+
+/// A string or a list of strings.
+fn de_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(de)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn load_with(yaml: Option<&str>, env_pairs: &[(&str, &str)], flags: Flags) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(yaml) = yaml {
+            std::fs::write(dir.path().join(".shipcrate.yml"), yaml).unwrap();
+        }
+        load(dir.path(), &env(env_pairs), &flags)
+    }
+
+    fn err(result: Result<Config>) -> String {
+        let e = result.unwrap_err();
+        assert!(e.is::<UsageError>(), "not a usage error: {e:#}");
+        e.to_string()
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let yaml = "dry_run: false\nregistry: from-file\nlocked: true\n";
+        let cfg = load_with(
+            Some(yaml),
+            &[("SHIPCRATE_DRY_RUN", "true"), ("SHIPCRATE_REGISTRY", "from-env"), ("INPUT_REGISTRY", "from-input")],
+            Flags { config: None, values: vec![("registry", "from-flag".into())] },
+        )
+        .unwrap();
+        assert!(cfg.dry_run);
+        assert!(cfg.locked);
+        assert_eq!(cfg.target, Target::Named("from-flag".into()));
+        let origin = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().2.to_string();
+        assert_eq!(origin("dry_run"), "env `SHIPCRATE_DRY_RUN`");
+        assert_eq!(origin("locked"), ".shipcrate.yml: locked");
+        assert_eq!(origin("registry"), "flag `--registry`");
+        assert_eq!(origin("no_verify"), "default");
+    }
+
+    #[test]
+    fn empty_values_mean_unset() {
+        let cfg = load_with(
+            Some("registry: from-file\n"),
+            &[("INPUT_REGISTRY", ""), ("SHIPCRATE_REGISTRY", ""), ("INPUT_DRY-RUN", "")],
+            Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(cfg.target, Target::Named("from-file".into()));
+        assert!(!cfg.dry_run);
+    }
+
+    #[test]
+    fn booleans_accept_what_users_write() {
+        for (value, want) in [("true", true), ("1", true), ("yes", true), ("false", false), ("0", false)] {
+            let cfg = load_with(None, &[("SHIPCRATE_ON__TAGS", value)], Flags::default()).unwrap();
+            assert_eq!(cfg.on.tags, Some(want), "{value}");
+        }
+        let cfg = load_with(Some("on:\n  tags: \"true\"\nallow_dirty: 1\n"), &[], Flags::default()).unwrap();
+        assert_eq!(cfg.on.tags, Some(true));
+        assert!(cfg.allow_dirty);
+    }
+
+    #[test]
+    fn lists_from_yaml_string_yaml_list_and_input_lines() {
+        let cfg = load_with(
+            Some("before_deploy: echo one\nafter_deploy: [a, b]\non:\n  branch: main\n"),
+            &[("INPUT_ON-CONDITION", "test -f x\n\n  test -f y  \n")],
+            Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(cfg.before_deploy, ["echo one"]);
+        assert_eq!(cfg.after_deploy, ["a", "b"]);
+        assert_eq!(cfg.on.branch, ["main"]);
+        assert_eq!(cfg.on.condition, ["test -f x", "test -f y"]);
+    }
+
+    #[test]
+    fn unknown_keys_name_source_and_suggestion() {
+        let e = err(load_with(Some("alow_dirty: true\n"), &[], Flags::default()));
+        assert!(e.contains("unknown key `alow_dirty`") && e.contains(".shipcrate.yml"), "{e}");
+        assert!(e.contains("did you mean `allow_dirty`"), "{e}");
+
+        let e = err(load_with(Some("on:\n  tag: true\n"), &[], Flags::default()));
+        assert!(e.contains("`on.tag`") && e.contains("did you mean `on.tags`"), "{e}");
+
+        let e = err(load_with(None, &[("SHIPCRATE_DRYRUN", "1")], Flags::default()));
+        assert!(e.contains("`SHIPCRATE_DRYRUN`") && e.contains("`dry_run`"), "{e}");
+
+        let e = err(load_with(None, &[("INPUT_ALLOW_DIRTY", "true")], Flags::default()));
+        assert!(e.contains("`INPUT_ALLOW_DIRTY`") && e.contains("`allow-dirty`"), "{e}");
+    }
+
+    #[test]
+    fn bad_types_name_key_and_source() {
+        let e = err(load_with(None, &[("SHIPCRATE_ON__TAGS", "sometimes")], Flags::default()));
+        assert!(e.contains("`on.tags`") && e.contains("SHIPCRATE_ON__TAGS") && e.contains("sometimes"), "{e}");
+
+        let e = err(load_with(Some("dry_run: [1, 2]\n"), &[], Flags::default()));
+        assert!(e.contains("`dry_run`") && e.contains(".shipcrate.yml"), "{e}");
+
+        let e = err(load_with(Some("on: true\n"), &[], Flags::default()));
+        assert!(e.contains("`on`") && e.contains("map"), "{e}");
+    }
+
+    #[test]
+    fn token_type_errors_do_not_echo_the_value() {
+        let e = err(load_with(Some("token:\n  secret: hunter2hunter2\n"), &[], Flags::default()));
+        assert!(e.contains("`token`") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn broken_yaml_is_a_usage_error_naming_the_file() {
+        let e = err(load_with(Some("on: [unclosed\n"), &[], Flags::default()));
+        assert!(e.contains(".shipcrate.yml"), "{e}");
+    }
+
+    #[test]
+    fn registry_and_index_conflict() {
+        let e = err(load_with(None, &[("SHIPCRATE_REGISTRY", "a"), ("SHIPCRATE_INDEX", "sparse+http://x/")], Flags::default()));
+        assert!(e.contains("`registry`") && e.contains("`index`"), "{e}");
+    }
+
+    #[test]
+    fn token_origin_is_shown_not_its_value() {
+        let cfg = load_with(None, &[("INPUT_TOKEN", "abc-secret")], Flags::default()).unwrap();
+        let row = cfg.sources.iter().find(|s| s.0 == "token").unwrap();
+        assert_eq!(row.1, "***");
+        assert_eq!(row.2.to_string(), "input `token`");
+    }
+
+    #[test]
+    fn input_names_follow_keys() {
+        assert_eq!(input_name("on.all_branches"), "on-all-branches");
+        assert_eq!(input_name("before_deploy"), "before-deploy");
+    }
+}

@@ -1,0 +1,95 @@
+//! Reads the user's repository through libgit2: HEAD, branch, tags, default branch.
+//!
+//! Read-only by design: nothing here writes to the checkout or its `.git`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::error::UsageError;
+
+/// What plain git says about the build, for when no CI provider says it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GitFacts {
+    pub head: Option<String>,
+    pub branch: Option<String>,
+    pub tags_at_head: Vec<String>,
+    pub default_branch: Option<String>,
+    pub shallow: bool,
+}
+
+/// The repository containing `start`: its work tree root and its facts.
+pub fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
+    let repo = git2::Repository::discover(start).map_err(|e| match e.code() {
+        git2::ErrorCode::Owner => UsageError(format!(
+            "git refuses to read `{}`: it belongs to another user. Mark it safe with \
+             `git config --global --add safe.directory {}` (the shipcrate image does this for \
+             its working directory)",
+            start.display(),
+            start.display()
+        )),
+        _ => UsageError(format!(
+            "`{}` is not inside a git repository: shipcrate publishes a commit, so run it in \
+             the checkout of the repository ({})",
+            start.display(),
+            e.message()
+        )),
+    })?;
+    let root = repo
+        .workdir()
+        .with_context(|| format!("`{}` is a bare repository; run shipcrate in a checkout", repo.path().display()))?
+        .to_path_buf();
+    let root = fs_err::canonicalize(&root)?;
+    Ok((root, facts(&repo)))
+}
+
+fn facts(repo: &git2::Repository) -> GitFacts {
+    let head_ref = repo.head().ok();
+    let head = head_ref
+        .as_ref()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id());
+    let branch = head_ref
+        .as_ref()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().map(str::to_owned));
+    let mut tags_at_head = Vec::new();
+    if let (Some(head), Ok(names)) = (head, repo.tag_names(None)) {
+        for name in names.iter().flatten() {
+            let at_head = repo
+                .find_reference(&format!("refs/tags/{name}"))
+                .and_then(|r| r.peel_to_commit())
+                .is_ok_and(|c| c.id() == head);
+            if at_head {
+                tags_at_head.push(name.to_owned());
+            }
+        }
+    }
+    GitFacts {
+        head: head.map(|h| h.to_string()),
+        branch,
+        tags_at_head,
+        default_branch: default_branch(repo),
+        shallow: repo.is_shallow(),
+    }
+}
+
+/// `origin/HEAD`'s target, else `main` or `master` when such a branch exists.
+fn default_branch(repo: &git2::Repository) -> Option<String> {
+    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
+        if let Some(target) = r.symbolic_target() {
+            return target.strip_prefix("refs/remotes/origin/").map(str::to_owned);
+        }
+    }
+    ["main", "master"].into_iter().map(str::to_owned).find(|b| {
+        repo.find_reference(&format!("refs/heads/{b}")).is_ok()
+            || repo.find_reference(&format!("refs/remotes/origin/{b}")).is_ok()
+    })
+}
+
+/// Whether git tracks `file` (a path inside the work tree at `root`).
+pub fn is_tracked(root: &Path, file: &Path) -> bool {
+    let Ok(repo) = git2::Repository::open(root) else { return false };
+    let Ok(rel) = file.strip_prefix(root) else { return false };
+    repo.index().is_ok_and(|index| index.get_path(rel, 0).is_some())
+}

@@ -1,0 +1,25 @@
+//! shipcrate: publish Rust crates from CI, from a pristine copy of the built commit.
+//!
+//! Data flows one way: config → ci → conditions → checkout → hooks → publish → report.
+//! [`run`] is the whole pipeline; the binary only parses arguments and maps the exit code.
+
+pub mod checkout;
+pub mod ci;
+pub mod cli;
+pub mod cmd;
+pub mod conditions;
+pub mod config;
+pub mod error;
+pub mod git;
+pub mod hooks;
+pub mod publish;
+pub mod report;
+mod run;
+pub mod secret;
+pub mod signals;
+pub mod tools;
+
+/// A snapshot of the process environment; passed in, never read deep in the code.
+pub type Env = std::collections::BTreeMap<String, String>;
+
+pub use run::run;

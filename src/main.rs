@@ -1,0 +1,10 @@
+//! The `shipcrate` binary: parse the command line, run, turn the result into an exit code.
+
+fn main() {
+    let invocation = shipcrate::cli::parse(std::env::args_os());
+    let code = match shipcrate::run(invocation) {
+        Ok(()) => 0,
+        Err(error) => shipcrate::error::exit_code(&error),
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,227 @@
+//! All output: status lines on stderr, GitHub/GitLab annotations, step outputs, step summary,
+//! and the JSON report.
+//!
+//! Everything printed passes the masker; nothing here decides what happens.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::Env;
+use crate::conditions::Decision;
+use crate::publish::{CrateOutcome, Outcome};
+use crate::secret::Masker;
+
+/// The one reporter; knows which CI's log conventions apply.
+pub struct Reporter {
+    github: bool,
+    gitlab: bool,
+    masker: Masker,
+}
+
+impl Reporter {
+    pub fn new(env: &Env) -> Self {
+        Self {
+            github: env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+            gitlab: env.get("GITLAB_CI").is_some_and(|v| v == "true"),
+            masker: Masker::default(),
+        }
+    }
+
+    /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
+    pub fn add_secret(&mut self, secret: &str) {
+        if self.github {
+            println!("::add-mask::{secret}");
+        }
+        self.masker.add(secret);
+    }
+
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// A cargo-style status line: `   Publishing foo v1.0.0`.
+    pub fn status(&self, verb: &str, what: &str) {
+        eprintln!("{verb:>12} {}", self.masker.mask(what));
+    }
+
+    pub fn warn(&self, message: &str) {
+        let message = self.masker.mask(message);
+        eprintln!("warning: {message}");
+        if self.github {
+            println!("::warning::{}", escape(&message));
+        }
+    }
+
+    pub fn notice(&self, message: &str) {
+        let message = self.masker.mask(message);
+        eprintln!("{:>12} {message}", "Skipping");
+        if self.github {
+            println!("::notice::{}", escape(&message));
+        }
+    }
+
+    /// A failure, as the last thing said; on GitHub also an error annotation.
+    pub fn error(&self, message: &str) {
+        let message = self.masker.mask(message);
+        eprintln!("error: {message}");
+        if self.github {
+            println!("::error::{}", escape(&message));
+        }
+    }
+
+    pub fn group_start(&self, id: &str, title: &str) {
+        if self.github {
+            println!("::group::{title}");
+        } else if self.gitlab {
+            eprintln!("\x1b[0Ksection_start:{}:{id}[collapsed=false]\r\x1b[0K{title}", now());
+        }
+    }
+
+    pub fn group_end(&self, id: &str) {
+        if self.github {
+            println!("::endgroup::");
+        } else if self.gitlab {
+            eprintln!("\x1b[0Ksection_end:{}:{id}\r\x1b[0K", now());
+        }
+    }
+
+    /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
+    pub fn finish(&self, summary: &Summary, report: Option<&Path>, env: &Env) -> Result<()> {
+        for c in &summary.crates {
+            let reason = c.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+            self.status("Summary", &format!("{} v{}: {}{reason}", c.name, c.version, outcome_word(c.outcome)));
+        }
+        if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+            append(Path::new(path), &self.masker.mask(&github_outputs(summary)?))
+                .context("could not write the step's outputs to `GITHUB_OUTPUT`")?;
+        }
+        if let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            append(Path::new(path), &self.masker.mask(&markdown(summary)))
+                .context("could not write `GITHUB_STEP_SUMMARY`")?;
+        }
+        if let Some(path) = report {
+            let json = serde_json::to_string_pretty(&summary.json())?;
+            fs_err::write(path, self.masker.mask(&json) + "\n").context("could not write the JSON report")?;
+        }
+        Ok(())
+    }
+}
+
+/// What the run did, for every report.
+pub struct Summary {
+    pub decision: Decision,
+    pub dry_run: bool,
+    pub commit: Option<String>,
+    pub registry: String,
+    pub crates: Vec<CrateOutcome>,
+}
+
+#[derive(Serialize)]
+struct Json<'a> {
+    schema_version: u32,
+    decision: &'static str,
+    skip_reason: Option<&'a str>,
+    commit: Option<&'a str>,
+    registry: &'a str,
+    dry_run: bool,
+    crates: &'a [CrateOutcome],
+}
+
+impl Summary {
+    fn skip_reason(&self) -> Option<&str> {
+        match &self.decision {
+            Decision::Skip(why) => Some(why),
+            Decision::Publish => None,
+        }
+    }
+
+    fn json(&self) -> Json<'_> {
+        Json {
+            schema_version: 1,
+            decision: if self.skip_reason().is_some() { "skip" } else { "publish" },
+            skip_reason: self.skip_reason(),
+            commit: self.commit.as_deref(),
+            registry: &self.registry,
+            dry_run: self.dry_run,
+            crates: &self.crates,
+        }
+    }
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Published => "published",
+        Outcome::Verified => "verified (dry run, not uploaded)",
+        Outcome::Skipped => "skipped",
+        Outcome::Failed => "failed",
+        Outcome::NotStarted => "not started",
+    }
+}
+
+fn github_outputs(summary: &Summary) -> Result<String> {
+    let pick = |o: Outcome| -> Vec<serde_json::Value> {
+        summary
+            .crates
+            .iter()
+            .filter(|c| c.outcome == o)
+            .map(|c| serde_json::json!({"name": c.name, "version": c.version, "reason": c.reason}))
+            .collect()
+    };
+    let published: Vec<_> = pick(Outcome::Published)
+        .into_iter()
+        .map(|mut v| {
+            v.as_object_mut().map(|o| o.remove("reason"));
+            v
+        })
+        .collect();
+    let json = summary.json();
+    let outputs = [
+        ("published", serde_json::to_string(&published)?),
+        ("skipped", serde_json::to_string(&pick(Outcome::Skipped))?),
+        ("decision", json.decision.to_owned()),
+        ("skip-reason", json.skip_reason.unwrap_or_default().to_owned()),
+        ("dry-run", summary.dry_run.to_string()),
+    ];
+    let delimiter = format!("shipcrate_{}_{}", std::process::id(), now());
+    Ok(outputs
+        .iter()
+        .map(|(name, value)| format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"))
+        .collect())
+}
+
+fn markdown(summary: &Summary) -> String {
+    let mut out = String::from("### shipcrate\n\n");
+    if let Some(why) = summary.skip_reason() {
+        out += &format!("Nothing published: {why}.\n");
+        return out;
+    }
+    if summary.dry_run {
+        out += "Dry run: nothing was uploaded.\n\n";
+    }
+    out += &format!("Registry: {}\n\n| crate | version | outcome |\n|---|---|---|\n", summary.registry);
+    for c in &summary.crates {
+        out += &format!("| `{}` | {} | {} |\n", c.name, c.version, outcome_word(c.outcome));
+    }
+    out
+}
+
+fn append(path: &Path, text: &str) -> Result<()> {
+    let mut file = fs_err::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Workflow-command data escaping, as GitHub's toolkit does.
+fn escape(message: &str) -> String {
+    message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
