@@ -53,7 +53,10 @@ pub fn create(git: &Path, repo_root: &Path, commit: &str, env: &Env) -> Result<P
         .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
     let tree = PristineTree { dir };
-    let git = Git { exe: git, env: &env };
+    let git = Git {
+        exe: git,
+        env: &env,
+    };
     git.materialize(repo_root, tree.root(), commit, Path::new(""))?;
     Ok(tree)
 }
@@ -73,9 +76,15 @@ impl Git<'_> {
     /// Check out `commit` of the repository at `source` into the empty dir `dest`.
     /// `shown` is the path inside the top repository, for messages.
     fn materialize(&self, source: &Path, dest: &Path, commit: &str, shown: &Path) -> Result<()> {
-        let common = self.run(source, &["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
+        let common = self.run(
+            source,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )?;
         let common = PathBuf::from(common.trim());
-        if self.run(source, &["cat-file", "-e", &format!("{commit}^{{commit}}")]).is_err() {
+        if self
+            .run(source, &["cat-file", "-e", &format!("{commit}^{{commit}}")])
+            .is_err()
+        {
             if shown.as_os_str().is_empty() {
                 bail!(
                     "commit {commit} is not in the checkout at `{}`: fetch it (for example \
@@ -89,7 +98,10 @@ impl Git<'_> {
         self.run(dest, &["init", "--quiet", "--template="])?;
         let info = dest.join(".git/objects/info");
         fs_err::create_dir_all(&info)?;
-        fs_err::write(info.join("alternates"), format!("{}\n", common.join("objects").display()))?;
+        fs_err::write(
+            info.join("alternates"),
+            format!("{}\n", common.join("objects").display()),
+        )?;
         // A shallow source has commits whose parents are absent; say so, as the source does.
         let shallow = common.join("shallow");
         if shallow.is_file() {
@@ -103,7 +115,9 @@ impl Git<'_> {
             let sub_shown = shown.join(&path);
             let checked_out = self
                 .run(&sub_source, &["rev-parse", "--show-toplevel"])
-                .is_ok_and(|top| Path::new(top.trim()) == fs_err::canonicalize(&sub_source).unwrap_or_default());
+                .is_ok_and(|top| {
+                    Path::new(top.trim()) == fs_err::canonicalize(&sub_source).unwrap_or_default()
+                });
             if !checked_out {
                 bail!(submodule_missing(&sub_shown, &sub_commit));
             }
@@ -131,7 +145,12 @@ fn gitlinks(stage: &str) -> Vec<(String, String)> {
         .filter_map(|line| {
             let (meta, path) = line.split_once('\t')?;
             let mut fields = meta.split_whitespace();
-            (fields.next()? == "160000").then(|| (path.to_owned(), fields.next().unwrap_or_default().to_owned()))
+            (fields.next()? == "160000").then(|| {
+                (
+                    path.to_owned(),
+                    fields.next().unwrap_or_default().to_owned(),
+                )
+            })
         })
         .collect()
 }
@@ -141,6 +160,9 @@ mod tests {
     #[test]
     fn finds_gitlinks() {
         let out = "100644 aaaa 0\tsrc/lib.rs\n160000 bbbb 0\tvendor/sub\n";
-        assert_eq!(super::gitlinks(out), [("vendor/sub".to_owned(), "bbbb".to_owned())]);
+        assert_eq!(
+            super::gitlinks(out),
+            [("vendor/sub".to_owned(), "bbbb".to_owned())]
+        );
     }
 }

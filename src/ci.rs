@@ -120,13 +120,26 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.slug = var("TRAVIS_REPO_SLUG");
         // Travis's deploy rule: with no branch given, only `master` deploys.
         ctx.default_branch = Some("master".to_owned());
-    } else if let Some(other) = OTHERS.iter().find(|o| is(o.marker.0, o.marker.1) || (o.marker.1.is_empty() && var(o.marker.0).is_some())) {
+    } else if let Some(other) = OTHERS.iter().find(|o| {
+        is(o.marker.0, o.marker.1) || (o.marker.1.is_empty() && var(o.marker.0).is_some())
+    }) {
         ctx.provider = other.provider;
         ctx.commit = other.commit.and_then(var);
-        ctx.branch = other.branch.and_then(var).map(|b| strip_ref(&b, "refs/heads/"));
-        ctx.tags.extend(other.tag.and_then(var).map(|t| strip_ref(&t, "refs/tags/")));
-        if ctx.branch.as_deref().is_some_and(|b| b.starts_with("refs/tags/")) {
-            ctx.tags.push(strip_ref(&ctx.branch.take().unwrap_or_default(), "refs/tags/"));
+        ctx.branch = other
+            .branch
+            .and_then(var)
+            .map(|b| strip_ref(&b, "refs/heads/"));
+        ctx.tags
+            .extend(other.tag.and_then(var).map(|t| strip_ref(&t, "refs/tags/")));
+        if ctx
+            .branch
+            .as_deref()
+            .is_some_and(|b| b.starts_with("refs/tags/"))
+        {
+            ctx.tags.push(strip_ref(
+                &ctx.branch.take().unwrap_or_default(),
+                "refs/tags/",
+            ));
         }
         if !ctx.tags.is_empty() {
             ctx.branch = None;
@@ -165,7 +178,9 @@ fn strip_ref(value: &str, prefix: &str) -> String {
 fn github_default_branch(path: &str) -> Option<String> {
     let text = fs_err::read_to_string(path).ok()?;
     let event: serde_json::Value = serde_json::from_str(&text).ok()?;
-    event["repository"]["default_branch"].as_str().map(str::to_owned)
+    event["repository"]["default_branch"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 type Var<'a> = dyn Fn(&str) -> Option<String> + 'a;
@@ -251,7 +266,8 @@ const OTHERS: &[Other] = &[
         tag: Some("DRONE_TAG"),
         slug: Some("DRONE_REPO"),
         pull_request: |v| {
-            v("DRONE_PULL_REQUEST").is_some() || v("DRONE_BUILD_EVENT").is_some_and(|e| e == "pull_request")
+            v("DRONE_PULL_REQUEST").is_some()
+                || v("DRONE_BUILD_EVENT").is_some_and(|e| e == "pull_request")
         },
     },
 ];
@@ -261,7 +277,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn git() -> GitFacts {
@@ -331,7 +350,11 @@ mod tests {
     #[test]
     fn gitlab_merge_request_and_tag() {
         let mr = detect(
-            &env(&[("GITLAB_CI", "true"), ("CI_PIPELINE_SOURCE", "merge_request_event"), ("CI_MERGE_REQUEST_IID", "3")]),
+            &env(&[
+                ("GITLAB_CI", "true"),
+                ("CI_PIPELINE_SOURCE", "merge_request_event"),
+                ("CI_MERGE_REQUEST_IID", "3"),
+            ]),
             &git(),
         );
         assert!(mr.pull_request);
@@ -353,21 +376,36 @@ mod tests {
     #[test]
     fn travis_tag_build_has_no_branch_and_master_is_default() {
         let ctx = detect(
-            &env(&[("TRAVIS", "true"), ("TRAVIS_BRANCH", "v1.0.0"), ("TRAVIS_TAG", "v1.0.0"), ("TRAVIS_PULL_REQUEST", "false")]),
+            &env(&[
+                ("TRAVIS", "true"),
+                ("TRAVIS_BRANCH", "v1.0.0"),
+                ("TRAVIS_TAG", "v1.0.0"),
+                ("TRAVIS_PULL_REQUEST", "false"),
+            ]),
             &git(),
         );
         assert_eq!(ctx.tags, ["v1.0.0"]);
         assert_eq!(ctx.branch, None);
         assert_eq!(ctx.default_branch.as_deref(), Some("master"));
         assert!(!ctx.pull_request);
-        let pr = detect(&env(&[("TRAVIS", "true"), ("TRAVIS_BRANCH", "master"), ("TRAVIS_PULL_REQUEST", "12")]), &git());
+        let pr = detect(
+            &env(&[
+                ("TRAVIS", "true"),
+                ("TRAVIS_BRANCH", "master"),
+                ("TRAVIS_PULL_REQUEST", "12"),
+            ]),
+            &git(),
+        );
         assert!(pr.pull_request);
     }
 
     #[test]
     fn other_ci_pull_request_markers() {
         let cases: &[&[(&str, &str)]] = &[
-            &[("CIRCLECI", "true"), ("CIRCLE_PULL_REQUEST", "https://github.com/o/r/pull/1")],
+            &[
+                ("CIRCLECI", "true"),
+                ("CIRCLE_PULL_REQUEST", "https://github.com/o/r/pull/1"),
+            ],
             &[("BUILDKITE", "true"), ("BUILDKITE_PULL_REQUEST", "5")],
             &[("JENKINS_URL", "http://j/"), ("CHANGE_ID", "9")],
             &[("TF_BUILD", "True"), ("BUILD_REASON", "PullRequest")],
@@ -380,10 +418,23 @@ mod tests {
             assert_ne!(ctx.provider, Provider::Git, "{case:?}");
             assert!(ctx.pull_request, "{case:?}");
         }
-        let not_pr = detect(&env(&[("BUILDKITE", "true"), ("BUILDKITE_PULL_REQUEST", "false"), ("BUILDKITE_BRANCH", "main")]), &git());
+        let not_pr = detect(
+            &env(&[
+                ("BUILDKITE", "true"),
+                ("BUILDKITE_PULL_REQUEST", "false"),
+                ("BUILDKITE_BRANCH", "main"),
+            ]),
+            &git(),
+        );
         assert!(!not_pr.pull_request);
         assert_eq!(not_pr.branch.as_deref(), Some("main"));
-        let azure = detect(&env(&[("TF_BUILD", "True"), ("BUILD_SOURCEBRANCH", "refs/tags/v1.0.0")]), &git());
+        let azure = detect(
+            &env(&[
+                ("TF_BUILD", "True"),
+                ("BUILD_SOURCEBRANCH", "refs/tags/v1.0.0"),
+            ]),
+            &git(),
+        );
         assert_eq!(azure.tags, ["v1.0.0"]);
         assert_eq!(azure.branch, None);
     }

@@ -42,7 +42,10 @@ fn command() -> Command {
                 .help("Config file (default: .shipcrate.yml, .shipcrate.yaml or shipcrate.yml)"),
         );
     for (key, kind, help) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
-        let arg = Arg::new(*key).long(input_name(key)).help(*help).global(true);
+        let arg = Arg::new(*key)
+            .long(input_name(key))
+            .help(*help)
+            .global(true);
         cmd = cmd.arg(match kind {
             Kind::Bool => arg
                 .value_name("BOOL")
@@ -64,7 +67,10 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
         Some((_, sub)) => (Action::Publish, sub),
         None => (Action::Publish, &matches),
     };
-    let mut flags = Flags { config: sub.get_one::<String>("config").map(PathBuf::from), values: Vec::new() };
+    let mut flags = Flags {
+        config: sub.get_one::<String>("config").map(PathBuf::from),
+        values: Vec::new(),
+    };
     for (key, _, _) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
         if let Some(values) = sub.get_many::<String>(key) {
             let joined: Vec<&str> = values.map(String::as_str).collect();
@@ -85,9 +91,24 @@ mod tests {
 
     #[test]
     fn flags_become_plain_values() {
-        let inv = parse(["shipcrate", "explain", "--dry-run", "--on-branch", "a", "--on-branch", "b", "--locked=false"]);
+        let inv = parse([
+            "shipcrate",
+            "explain",
+            "--dry-run",
+            "--on-branch",
+            "a",
+            "--on-branch",
+            "b",
+            "--locked=false",
+        ]);
         assert_eq!(inv.action, Action::Explain);
-        let get = |k: &str| inv.flags.values.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            inv.flags
+                .values
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("dry_run"), Some("true"));
         assert_eq!(get("locked"), Some("false"));
         assert_eq!(get("on.branch"), Some("a\nb"));

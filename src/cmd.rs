@@ -19,10 +19,16 @@ pub struct Finished {
     pub output: String,
 }
 
-/// A command with exactly `env` as its environment, run in `dir`.
+/// A command with exactly `env` as its environment, run in `dir`, leading its own process
+/// group so that on a signal everything it started can be stopped with it.
 pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
+    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(program);
-    cmd.current_dir(dir).env_clear().envs(env).stdin(Stdio::null());
+    cmd.current_dir(dir)
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .process_group(0);
     cmd
 }
 
@@ -72,9 +78,14 @@ pub fn capture(mut cmd: Command) -> Result<String> {
     let shown = format!(
         "{} {}",
         cmd.get_program().to_string_lossy(),
-        cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+        cmd.get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
-    let out = cmd.output().with_context(|| format!("could not start `{shown}`"))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start `{shown}`"))?;
     if !out.status.success() {
         anyhow::bail!(
             "`{shown}` failed ({}): {}",

@@ -35,7 +35,9 @@ pub fn decide(
                 ));
             }
             Some(slug) if slug != repo => {
-                return skip(format!("this repository is `{slug}`, not `{repo}` (`on.repo`)"));
+                return skip(format!(
+                    "this repository is `{slug}`, not `{repo}` (`on.repo`)"
+                ));
             }
             Some(_) => {}
         }
@@ -68,7 +70,11 @@ pub fn decide(
         } else {
             on.branch.iter().map(String::as_str).collect()
         };
-        let rule = if on.branch.is_empty() { "the default branch" } else { "`on.branch`" };
+        let rule = if on.branch.is_empty() {
+            "the default branch"
+        } else {
+            "`on.branch`"
+        };
         match &ctx.branch {
             None if ctx.is_tag_build() => {
                 return skip(format!(
@@ -94,7 +100,9 @@ pub fn decide(
     for command in &on.condition {
         let code = condition(command)?;
         if code != 0 {
-            return skip(format!("`on.condition` `{command}` did not hold (exit status {code})"));
+            return skip(format!(
+                "`on.condition` `{command}` did not hold (exit status {code})"
+            ));
         }
     }
     Ok(Decision::Publish)
@@ -131,31 +139,51 @@ mod tests {
 
     #[test]
     fn default_publishes_only_the_default_branch() {
-        assert_eq!(run(&On::default(), &ctx(Some("main"), &[])), Decision::Publish);
-        skipped(run(&On::default(), &ctx(Some("dev"), &[])), "branch `dev` is not permitted");
+        assert_eq!(
+            run(&On::default(), &ctx(Some("main"), &[])),
+            Decision::Publish
+        );
+        skipped(
+            run(&On::default(), &ctx(Some("dev"), &[])),
+            "branch `dev` is not permitted",
+        );
         skipped(run(&On::default(), &ctx(None, &["v1.0.0"])), "tag build");
     }
 
     #[test]
     fn tags_true_requires_a_tag_and_lifts_the_branch_rule() {
-        let on = On { tags: Some(true), branch: vec!["release".into()], ..On::default() };
+        let on = On {
+            tags: Some(true),
+            branch: vec!["release".into()],
+            ..On::default()
+        };
         assert_eq!(run(&on, &ctx(None, &["v1.0.0"])), Decision::Publish);
         skipped(run(&on, &ctx(Some("release"), &[])), "not a tagged commit");
     }
 
     #[test]
     fn tags_false_refuses_tag_builds() {
-        let on = On { tags: Some(false), all_branches: true, ..On::default() };
+        let on = On {
+            tags: Some(false),
+            all_branches: true,
+            ..On::default()
+        };
         skipped(run(&on, &ctx(Some("main"), &["v1"])), "tag build");
         assert_eq!(run(&on, &ctx(Some("main"), &[])), Decision::Publish);
     }
 
     #[test]
     fn branch_list_and_all_branches() {
-        let on = On { branch: vec!["production".into(), "staging".into()], ..On::default() };
+        let on = On {
+            branch: vec!["production".into(), "staging".into()],
+            ..On::default()
+        };
         assert_eq!(run(&on, &ctx(Some("staging"), &[])), Decision::Publish);
         skipped(run(&on, &ctx(Some("main"), &[])), "`on.branch`");
-        let all = On { all_branches: true, ..On::default() };
+        let all = On {
+            all_branches: true,
+            ..On::default()
+        };
         assert_eq!(run(&all, &ctx(Some("anything"), &[])), Decision::Publish);
     }
 
@@ -163,13 +191,19 @@ mod tests {
     fn pull_requests_never_publish_whatever_the_config() {
         let mut c = ctx(Some("main"), &["v1"]);
         c.pull_request = true;
-        let on = On { all_branches: true, ..On::default() };
+        let on = On {
+            all_branches: true,
+            ..On::default()
+        };
         skipped(run(&on, &c), "pull-request");
     }
 
     #[test]
     fn repo_rule_and_unknown_slug() {
-        let on = On { repo: Some("owner/repo".into()), ..On::default() };
+        let on = On {
+            repo: Some("owner/repo".into()),
+            ..On::default()
+        };
         assert_eq!(run(&on, &ctx(Some("main"), &[])), Decision::Publish);
         let mut fork = ctx(Some("main"), &[]);
         fork.slug = Some("fork/repo".into());
@@ -180,9 +214,15 @@ mod tests {
 
     #[test]
     fn conditions_must_all_hold() {
-        let on = On { condition: vec!["true".into(), "false".into()], ..On::default() };
+        let on = On {
+            condition: vec!["true".into(), "false".into()],
+            ..On::default()
+        };
         skipped(run(&on, &ctx(Some("main"), &[])), "`false` did not hold");
-        let ok = On { condition: vec!["true".into()], ..On::default() };
+        let ok = On {
+            condition: vec!["true".into()],
+            ..On::default()
+        };
         assert_eq!(run(&ok, &ctx(Some("main"), &[])), Decision::Publish);
     }
 

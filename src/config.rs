@@ -28,23 +28,71 @@ pub enum Kind {
 /// Every key shipcrate knows, as a dotted path, with its type and a one-line description.
 /// The README's option table and `action.yml`'s inputs follow this list.
 pub const KEYS: &[(&str, Kind, &str)] = &[
-    ("token", Kind::Text, "registry token, as a `$VAR` / `${VAR}` reference"),
-    ("registry", Kind::Text, "name of a registry cargo knows (default: crates.io)"),
-    ("index", Kind::Text, "index URL of a registry, instead of `registry`"),
-    ("path", Kind::Text, "crate directory inside the repository (default: its root)"),
-    ("allow_dirty", Kind::Bool, "publish the working tree as it is, not the commit"),
+    (
+        "token",
+        Kind::Text,
+        "registry token, as a `$VAR` / `${VAR}` reference",
+    ),
+    (
+        "registry",
+        Kind::Text,
+        "name of a registry cargo knows (default: crates.io)",
+    ),
+    (
+        "index",
+        Kind::Text,
+        "index URL of a registry, instead of `registry`",
+    ),
+    (
+        "path",
+        Kind::Text,
+        "crate directory inside the repository (default: its root)",
+    ),
+    (
+        "allow_dirty",
+        Kind::Bool,
+        "publish the working tree as it is, not the commit",
+    ),
     ("dry_run", Kind::Bool, "package and verify, upload nothing"),
     ("no_verify", Kind::Bool, "skip cargo's verify build"),
     ("locked", Kind::Bool, "pass `--locked` to cargo"),
-    ("features", Kind::List, "features to enable for the verify build"),
-    ("all_features", Kind::Bool, "enable all features for the verify build"),
+    (
+        "features",
+        Kind::List,
+        "features to enable for the verify build",
+    ),
+    (
+        "all_features",
+        Kind::Bool,
+        "enable all features for the verify build",
+    ),
     ("report", Kind::Text, "write a JSON report to this path"),
-    ("on.tags", Kind::Bool, "true: tag builds only (lifts the branch rule); false: no tag builds"),
-    ("on.branch", Kind::List, "branches that publish (default: the default branch)"),
+    (
+        "on.tags",
+        Kind::Bool,
+        "true: tag builds only (lifts the branch rule); false: no tag builds",
+    ),
+    (
+        "on.branch",
+        Kind::List,
+        "branches that publish (default: the default branch)",
+    ),
     ("on.all_branches", Kind::Bool, "publish from any branch"),
-    ("on.repo", Kind::Text, "publish only from this repository slug (`owner/name`)"),
-    ("on.condition", Kind::List, "shell commands that must all exit 0"),
-    ("before_deploy", Kind::List, "commands run before publishing"),
+    (
+        "on.repo",
+        Kind::Text,
+        "publish only from this repository slug (`owner/name`)",
+    ),
+    (
+        "on.condition",
+        Kind::List,
+        "shell commands that must all exit 0",
+    ),
+    (
+        "before_deploy",
+        Kind::List,
+        "commands run before publishing",
+    ),
     ("after_deploy", Kind::List, "commands run after publishing"),
 ];
 
@@ -245,7 +293,11 @@ fn config_file(root: &Path, env: &Env, flags: &Flags) -> Result<Option<PathBuf>>
             non_empty(env, "SHIPCRATE_CONFIG").map(|p| (p.into(), "SHIPCRATE_CONFIG".into()))
         });
     if let Some((path, from)) = named {
-        let path = if path.is_absolute() { path } else { root.join(path) };
+        let path = if path.is_absolute() {
+            path
+        } else {
+            root.join(path)
+        };
         if !path.is_file() {
             return Err(UsageError(format!(
                 "config file `{}` (from {from}) does not exist",
@@ -255,7 +307,10 @@ fn config_file(root: &Path, env: &Env, flags: &Flags) -> Result<Option<PathBuf>>
         }
         return Ok(Some(path));
     }
-    Ok(CONFIG_FILES.iter().map(|name| root.join(name)).find(|p| p.is_file()))
+    Ok(CONFIG_FILES
+        .iter()
+        .map(|name| root.join(name))
+        .find(|p| p.is_file()))
 }
 
 fn non_empty<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
@@ -266,7 +321,11 @@ fn non_empty<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
 fn check_layer(provider: &impl Provider) -> Result<()> {
     let meta = provider.metadata();
     let data = provider.data().map_err(|e| {
-        UsageError(format!("cannot read the configuration {}: {}", where_from(&meta, &[] as &[&str]), describe(&e)))
+        UsageError(format!(
+            "cannot read the configuration {}: {}",
+            where_from(&meta, &[] as &[&str]),
+            describe(&e)
+        ))
     })?;
     for dict in data.values() {
         check_dict(dict, &[], &meta)?;
@@ -282,7 +341,9 @@ fn check_dict(dict: &Dict, prefix: &[&str], meta: &Metadata) -> Result<()> {
         if KEYS.iter().any(|(k, _, _)| *k == dotted) {
             continue;
         }
-        let is_section = KEYS.iter().any(|(k, _, _)| k.starts_with(&format!("{dotted}.")));
+        let is_section = KEYS
+            .iter()
+            .any(|(k, _, _)| k.starts_with(&format!("{dotted}.")));
         match value {
             Value::Dict(_, inner) if is_section => check_dict(inner, &path, meta)?,
             _ if is_section => {
@@ -373,20 +434,31 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
             .into());
         }
         (Some(name), None) => {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
                 return Err(UsageError(format!(
                     "`registry` ({}) must be a registry name from cargo's config, like `my-registry`; for a URL use `index`",
                     origin("registry")
                 ))
                 .into());
             }
-            if name == "crates-io" { Target::CratesIo } else { Target::Named(name) }
+            if name == "crates-io" {
+                Target::CratesIo
+            } else {
+                Target::Named(name)
+            }
         }
         (None, Some(url)) => Target::Index(url),
         (None, None) => Target::CratesIo,
     };
 
-    let token = raw.token.map(|raw| TokenSetting { raw, origin: origin("token") });
+    let token = raw.token.map(|raw| TokenSetting {
+        raw,
+        origin: origin("token"),
+    });
     if let (Some(token), Some(file)) = (&token, &file) {
         let from_file = figment
             .find_metadata("token")
@@ -403,7 +475,11 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
     }
 
     let path = PathBuf::from(raw.path.as_deref().unwrap_or("."));
-    if path.is_absolute() || path.components().any(|c| c == std::path::Component::ParentDir) {
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
         return Err(UsageError(format!(
             "`path` ({}) must be a directory inside the repository, given relative to its root",
             origin("path")
@@ -414,7 +490,11 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
     let mut sources = Vec::new();
     for (key, _, _) in KEYS {
         let shown = if *key == "token" {
-            if token.is_some() { "***".to_owned() } else { "(unset)".to_owned() }
+            if token.is_some() {
+                "***".to_owned()
+            } else {
+                "(unset)".to_owned()
+            }
         } else {
             show(figment.find_value(key).ok())
         };
@@ -447,7 +527,10 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
 }
 
 fn display_rel(file: &Path, root: &Path) -> String {
-    file.strip_prefix(root).unwrap_or(file).display().to_string()
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
 }
 
 fn show(value: Option<Value>) -> String {
@@ -491,7 +574,11 @@ impl StringLayer {
                 (path, v.clone())
             })
             .collect();
-        Ok(Self { name: "environment", spell, values })
+        Ok(Self {
+            name: "environment",
+            spell,
+            values,
+        })
     }
 
     fn github_inputs(env: &Env) -> Result<Self> {
@@ -500,7 +587,9 @@ impl StringLayer {
         }
         let mut values = Vec::new();
         for (var, value) in env {
-            let Some(name) = var.strip_prefix("INPUT_") else { continue };
+            let Some(name) = var.strip_prefix("INPUT_") else {
+                continue;
+            };
             if value.is_empty() || name == "CONFIG" {
                 continue;
             }
@@ -520,7 +609,11 @@ impl StringLayer {
                 }
             }
         }
-        Ok(Self { name: "GitHub action inputs", spell, values })
+        Ok(Self {
+            name: "GitHub action inputs",
+            spell,
+            values,
+        })
     }
 
     fn flags(flags: &Flags) -> Result<Self> {
@@ -533,7 +626,11 @@ impl StringLayer {
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.split('.').map(str::to_owned).collect(), v.clone()))
             .collect();
-        Ok(Self { name: "command line", spell, values })
+        Ok(Self {
+            name: "command line",
+            spell,
+            values,
+        })
     }
 }
 
@@ -552,7 +649,10 @@ impl Provider for StringLayer {
         let mut root = Dict::new();
         for (path, value) in &self.values {
             let dotted = path.join(".");
-            let kind = KEYS.iter().find(|(k, _, _)| *k == dotted).map(|(_, kind, _)| *kind);
+            let kind = KEYS
+                .iter()
+                .find(|(k, _, _)| *k == dotted)
+                .map(|(_, kind, _)| *kind);
             let value = match kind {
                 Some(Kind::List) => Value::from(
                     value
@@ -637,7 +737,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn load_with(yaml: Option<&str>, env_pairs: &[(&str, &str)], flags: Flags) -> Result<Config> {
@@ -659,8 +762,15 @@ mod tests {
         let yaml = "dry_run: false\nregistry: from-file\nlocked: true\n";
         let cfg = load_with(
             Some(yaml),
-            &[("SHIPCRATE_DRY_RUN", "true"), ("SHIPCRATE_REGISTRY", "from-env"), ("INPUT_REGISTRY", "from-input")],
-            Flags { config: None, values: vec![("registry", "from-flag".into())] },
+            &[
+                ("SHIPCRATE_DRY_RUN", "true"),
+                ("SHIPCRATE_REGISTRY", "from-env"),
+                ("INPUT_REGISTRY", "from-input"),
+            ],
+            Flags {
+                config: None,
+                values: vec![("registry", "from-flag".into())],
+            },
         )
         .unwrap();
         assert!(cfg.dry_run);
@@ -677,7 +787,11 @@ mod tests {
     fn empty_values_mean_unset() {
         let cfg = load_with(
             Some("registry: from-file\n"),
-            &[("INPUT_REGISTRY", ""), ("SHIPCRATE_REGISTRY", ""), ("INPUT_DRY-RUN", "")],
+            &[
+                ("INPUT_REGISTRY", ""),
+                ("SHIPCRATE_REGISTRY", ""),
+                ("INPUT_DRY-RUN", ""),
+            ],
             Flags::default(),
         )
         .unwrap();
@@ -687,11 +801,22 @@ mod tests {
 
     #[test]
     fn booleans_accept_what_users_write() {
-        for (value, want) in [("true", true), ("1", true), ("yes", true), ("false", false), ("0", false)] {
+        for (value, want) in [
+            ("true", true),
+            ("1", true),
+            ("yes", true),
+            ("false", false),
+            ("0", false),
+        ] {
             let cfg = load_with(None, &[("SHIPCRATE_ON__TAGS", value)], Flags::default()).unwrap();
             assert_eq!(cfg.on.tags, Some(want), "{value}");
         }
-        let cfg = load_with(Some("on:\n  tags: \"true\"\nallow_dirty: 1\n"), &[], Flags::default()).unwrap();
+        let cfg = load_with(
+            Some("on:\n  tags: \"true\"\nallow_dirty: 1\n"),
+            &[],
+            Flags::default(),
+        )
+        .unwrap();
         assert_eq!(cfg.on.tags, Some(true));
         assert!(cfg.allow_dirty);
     }
@@ -713,26 +838,56 @@ mod tests {
     #[test]
     fn unknown_keys_name_source_and_suggestion() {
         let e = err(load_with(Some("alow_dirty: true\n"), &[], Flags::default()));
-        assert!(e.contains("unknown key `alow_dirty`") && e.contains(".shipcrate.yml"), "{e}");
+        assert!(
+            e.contains("unknown key `alow_dirty`") && e.contains(".shipcrate.yml"),
+            "{e}"
+        );
         assert!(e.contains("did you mean `allow_dirty`"), "{e}");
 
         let e = err(load_with(Some("on:\n  tag: true\n"), &[], Flags::default()));
-        assert!(e.contains("`on.tag`") && e.contains("did you mean `on.tags`"), "{e}");
+        assert!(
+            e.contains("`on.tag`") && e.contains("did you mean `on.tags`"),
+            "{e}"
+        );
 
-        let e = err(load_with(None, &[("SHIPCRATE_DRYRUN", "1")], Flags::default()));
-        assert!(e.contains("`SHIPCRATE_DRYRUN`") && e.contains("`dry_run`"), "{e}");
+        let e = err(load_with(
+            None,
+            &[("SHIPCRATE_DRYRUN", "1")],
+            Flags::default(),
+        ));
+        assert!(
+            e.contains("`SHIPCRATE_DRYRUN`") && e.contains("`dry_run`"),
+            "{e}"
+        );
 
-        let e = err(load_with(None, &[("INPUT_ALLOW_DIRTY", "true")], Flags::default()));
-        assert!(e.contains("`INPUT_ALLOW_DIRTY`") && e.contains("`allow-dirty`"), "{e}");
+        let e = err(load_with(
+            None,
+            &[("INPUT_ALLOW_DIRTY", "true")],
+            Flags::default(),
+        ));
+        assert!(
+            e.contains("`INPUT_ALLOW_DIRTY`") && e.contains("`allow-dirty`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_types_name_key_and_source() {
-        let e = err(load_with(None, &[("SHIPCRATE_ON__TAGS", "sometimes")], Flags::default()));
-        assert!(e.contains("`on.tags`") && e.contains("SHIPCRATE_ON__TAGS") && e.contains("sometimes"), "{e}");
+        let e = err(load_with(
+            None,
+            &[("SHIPCRATE_ON__TAGS", "sometimes")],
+            Flags::default(),
+        ));
+        assert!(
+            e.contains("`on.tags`") && e.contains("SHIPCRATE_ON__TAGS") && e.contains("sometimes"),
+            "{e}"
+        );
 
         let e = err(load_with(Some("dry_run: [1, 2]\n"), &[], Flags::default()));
-        assert!(e.contains("`dry_run`") && e.contains(".shipcrate.yml"), "{e}");
+        assert!(
+            e.contains("`dry_run`") && e.contains(".shipcrate.yml"),
+            "{e}"
+        );
 
         let e = err(load_with(Some("on: true\n"), &[], Flags::default()));
         assert!(e.contains("`on`") && e.contains("map"), "{e}");
@@ -740,7 +895,11 @@ mod tests {
 
     #[test]
     fn token_type_errors_do_not_echo_the_value() {
-        let e = err(load_with(Some("token:\n  secret: hunter2hunter2\n"), &[], Flags::default()));
+        let e = err(load_with(
+            Some("token:\n  secret: hunter2hunter2\n"),
+            &[],
+            Flags::default(),
+        ));
         assert!(e.contains("`token`") && !e.contains("hunter2"), "{e}");
     }
 
@@ -752,7 +911,14 @@ mod tests {
 
     #[test]
     fn registry_and_index_conflict() {
-        let e = err(load_with(None, &[("SHIPCRATE_REGISTRY", "a"), ("SHIPCRATE_INDEX", "sparse+http://x/")], Flags::default()));
+        let e = err(load_with(
+            None,
+            &[
+                ("SHIPCRATE_REGISTRY", "a"),
+                ("SHIPCRATE_INDEX", "sparse+http://x/"),
+            ],
+            Flags::default(),
+        ));
         assert!(e.contains("`registry`") && e.contains("`index`"), "{e}");
     }
 

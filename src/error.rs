@@ -18,5 +18,9 @@ impl std::error::Error for UsageError {}
 
 /// The process exit code for a failed run.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if error.chain().any(|e| e.is::<UsageError>()) { 2 } else { 1 }
+    if error.chain().any(|e| e.is::<UsageError>()) {
+        2
+    } else {
+        1
+    }
 }

@@ -37,7 +37,12 @@ pub fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
     })?;
     let root = repo
         .workdir()
-        .with_context(|| format!("`{}` is a bare repository; run shipcrate in a checkout", repo.path().display()))?
+        .with_context(|| {
+            format!(
+                "`{}` is a bare repository; run shipcrate in a checkout",
+                repo.path().display()
+            )
+        })?
         .to_path_buf();
     let root = fs_err::canonicalize(&root)?;
     Ok((root, facts(&repo)))
@@ -76,20 +81,29 @@ fn facts(repo: &git2::Repository) -> GitFacts {
 
 /// `origin/HEAD`'s target, else `main` or `master` when such a branch exists.
 fn default_branch(repo: &git2::Repository) -> Option<String> {
-    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
-        if let Some(target) = r.symbolic_target() {
-            return target.strip_prefix("refs/remotes/origin/").map(str::to_owned);
-        }
+    if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = r.symbolic_target()
+    {
+        return target
+            .strip_prefix("refs/remotes/origin/")
+            .map(str::to_owned);
     }
     ["main", "master"].into_iter().map(str::to_owned).find(|b| {
         repo.find_reference(&format!("refs/heads/{b}")).is_ok()
-            || repo.find_reference(&format!("refs/remotes/origin/{b}")).is_ok()
+            || repo
+                .find_reference(&format!("refs/remotes/origin/{b}"))
+                .is_ok()
     })
 }
 
 /// Whether git tracks `file` (a path inside the work tree at `root`).
 pub fn is_tracked(root: &Path, file: &Path) -> bool {
-    let Ok(repo) = git2::Repository::open(root) else { return false };
-    let Ok(rel) = file.strip_prefix(root) else { return false };
-    repo.index().is_ok_and(|index| index.get_path(rel, 0).is_some())
+    let Ok(repo) = git2::Repository::open(root) else {
+        return false;
+    };
+    let Ok(rel) = file.strip_prefix(root) else {
+        return false;
+    };
+    repo.index()
+        .is_ok_and(|index| index.get_path(rel, 0).is_some())
 }

@@ -30,7 +30,10 @@ pub fn run(
         cmd.arg("-c").arg(command);
         let finished = cmd::stream(cmd, masker)?;
         if finished.code != 0 {
-            bail!("{stage} hook `{command}` failed with exit status {}", finished.code);
+            bail!(
+                "{stage} hook `{command}` failed with exit status {}",
+                finished.code
+            );
         }
     }
     Ok(())

@@ -68,21 +68,35 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
     let mut command = command.cargo_command();
     command.env_clear().envs(env).current_dir(&dir);
     let json = cmd::capture(command).context("could not read the crate's metadata")?;
-    let metadata = cargo_metadata::MetadataCommand::parse(json).context("cargo metadata gave unexpected output")?;
+    let metadata = cargo_metadata::MetadataCommand::parse(json)
+        .context("cargo metadata gave unexpected output")?;
 
     let registry = cfg.target.cargo_name().unwrap_or("crates-io");
     let candidates: Vec<&cargo_metadata::Package> = match metadata.root_package() {
         Some(root) => vec![root],
         None => metadata.workspace_default_packages(),
     };
-    let mut plan = Plan { publish: Vec::new(), skipped: Vec::new(), dir, target_dir: PathBuf::new() };
+    let mut plan = Plan {
+        publish: Vec::new(),
+        skipped: Vec::new(),
+        dir,
+        target_dir: PathBuf::new(),
+    };
     for package in candidates {
-        let entry = Package { name: package.name.to_string(), version: package.version.to_string() };
+        let entry = Package {
+            name: package.name.to_string(),
+            version: package.version.to_string(),
+        };
         match &package.publish {
-            Some(allowed) if allowed.is_empty() => plan.skipped.push((entry, "publish = false".to_owned())),
+            Some(allowed) if allowed.is_empty() => {
+                plan.skipped.push((entry, "publish = false".to_owned()))
+            }
             Some(allowed) if !allowed.iter().any(|r| r == registry) => plan.skipped.push((
                 entry,
-                format!("its `publish` list ({}) does not include `{registry}`", allowed.join(", ")),
+                format!(
+                    "its `publish` list ({}) does not include `{registry}`",
+                    allowed.join(", ")
+                ),
             )),
             _ => plan.publish.push(entry),
         }
@@ -112,9 +126,18 @@ pub fn publish(
     // cargo#9822: debug logging printed the token.
     env.remove("CARGO_LOG");
     env.remove("CARGO_HTTP_DEBUG");
-    env.insert("CARGO_TARGET_DIR".to_owned(), plan.target_dir.display().to_string());
+    env.insert(
+        "CARGO_TARGET_DIR".to_owned(),
+        plan.target_dir.display().to_string(),
+    );
     if let Target::Index(url) = &cfg.target {
-        env.insert(format!("CARGO_REGISTRIES_{}_INDEX", crate::config::env_name(Target::INDEX_NAME)), url.clone());
+        env.insert(
+            format!(
+                "CARGO_REGISTRIES_{}_INDEX",
+                crate::config::env_name(Target::INDEX_NAME)
+            ),
+            url.clone(),
+        );
     }
     if let Some(token) = token {
         env.insert(cfg.target.token_var(), token.expose().to_owned());
@@ -147,13 +170,24 @@ pub fn publish(
         .publish
         .iter()
         .map(|p| {
-            let uploaded = finished.output.contains(&format!("Uploaded {} v{}", p.name, p.version));
+            let uploaded = finished
+                .output
+                .contains(&format!("Uploaded {} v{}", p.name, p.version));
             let (outcome, reason) = match (finished.code, cfg.dry_run, uploaded) {
                 (0, true, _) => (Outcome::Verified, None),
                 (0, false, _) | (_, false, true) => (Outcome::Published, None),
-                (code, _, _) => (Outcome::Failed, Some(format!("cargo publish exited with status {code}"))),
+                (code, _, _) => (
+                    Outcome::Failed,
+                    Some(format!("cargo publish exited with status {code}")),
+                ),
             };
-            CrateOutcome { name: p.name.clone(), version: p.version.clone(), outcome, duration_ms, reason }
+            CrateOutcome {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                outcome,
+                duration_ms,
+                reason,
+            }
         })
         .collect();
     Ok(outcomes)

@@ -76,7 +76,10 @@ impl Reporter {
         if self.github {
             println!("::group::{title}");
         } else if self.gitlab {
-            eprintln!("\x1b[0Ksection_start:{}:{id}[collapsed=false]\r\x1b[0K{title}", now());
+            eprintln!(
+                "\x1b[0Ksection_start:{}:{id}[collapsed=false]\r\x1b[0K{title}",
+                now()
+            );
         }
     }
 
@@ -91,12 +94,27 @@ impl Reporter {
     /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
     pub fn finish(&self, summary: &Summary, report: Option<&Path>, env: &Env) -> Result<()> {
         for c in &summary.crates {
-            let reason = c.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-            self.status("Summary", &format!("{} v{}: {}{reason}", c.name, c.version, outcome_word(c.outcome)));
+            let reason = c
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            self.status(
+                "Summary",
+                &format!(
+                    "{} v{}: {}{reason}",
+                    c.name,
+                    c.version,
+                    outcome_word(c.outcome)
+                ),
+            );
         }
         if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-            append(Path::new(path), &self.masker.mask(&github_outputs(summary)?))
-                .context("could not write the step's outputs to `GITHUB_OUTPUT`")?;
+            append(
+                Path::new(path),
+                &self.masker.mask(&github_outputs(summary)?),
+            )
+            .context("could not write the step's outputs to `GITHUB_OUTPUT`")?;
         }
         if let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             append(Path::new(path), &self.masker.mask(&markdown(summary)))
@@ -104,7 +122,8 @@ impl Reporter {
         }
         if let Some(path) = report {
             let json = serde_json::to_string_pretty(&summary.json())?;
-            fs_err::write(path, self.masker.mask(&json) + "\n").context("could not write the JSON report")?;
+            fs_err::write(path, self.masker.mask(&json) + "\n")
+                .context("could not write the JSON report")?;
         }
         Ok(())
     }
@@ -141,7 +160,11 @@ impl Summary {
     fn json(&self) -> Json<'_> {
         Json {
             schema_version: 1,
-            decision: if self.skip_reason().is_some() { "skip" } else { "publish" },
+            decision: if self.skip_reason().is_some() {
+                "skip"
+            } else {
+                "publish"
+            },
             skip_reason: self.skip_reason(),
             commit: self.commit.as_deref(),
             registry: &self.registry,
@@ -182,7 +205,10 @@ fn github_outputs(summary: &Summary) -> Result<String> {
         ("published", serde_json::to_string(&published)?),
         ("skipped", serde_json::to_string(&pick(Outcome::Skipped))?),
         ("decision", json.decision.to_owned()),
-        ("skip-reason", json.skip_reason.unwrap_or_default().to_owned()),
+        (
+            "skip-reason",
+            json.skip_reason.unwrap_or_default().to_owned(),
+        ),
         ("dry-run", summary.dry_run.to_string()),
     ];
     let delimiter = format!("shipcrate_{}_{}", std::process::id(), now());
@@ -201,22 +227,36 @@ fn markdown(summary: &Summary) -> String {
     if summary.dry_run {
         out += "Dry run: nothing was uploaded.\n\n";
     }
-    out += &format!("Registry: {}\n\n| crate | version | outcome |\n|---|---|---|\n", summary.registry);
+    out += &format!(
+        "Registry: {}\n\n| crate | version | outcome |\n|---|---|---|\n",
+        summary.registry
+    );
     for c in &summary.crates {
-        out += &format!("| `{}` | {} | {} |\n", c.name, c.version, outcome_word(c.outcome));
+        out += &format!(
+            "| `{}` | {} | {} |\n",
+            c.name,
+            c.version,
+            outcome_word(c.outcome)
+        );
     }
     out
 }
 
 fn append(path: &Path, text: &str) -> Result<()> {
-    let mut file = fs_err::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = fs_err::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     Ok(())
 }
 
 /// Workflow-command data escaping, as GitHub's toolkit does.
 fn escape(message: &str) -> String {
-    message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn now() -> u64 {

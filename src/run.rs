@@ -58,7 +58,13 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     })?;
 
     if invocation.action == Action::Explain {
-        explain(&cfg, &ctx, &decision, &cargo_version, token.as_ref().ok().and_then(Option::as_ref));
+        explain(
+            &cfg,
+            &ctx,
+            &decision,
+            &cargo_version,
+            token.as_ref().ok().and_then(Option::as_ref),
+        );
         return Ok(());
     }
     let summary = |crates| Summary {
@@ -82,17 +88,25 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     if let Some(token) = &token {
         reporter.status("Token", &format!("from {}", token.from));
     }
-    let commit = ctx.commit.clone().context("no commit to publish: HEAD is unborn")?;
+    let commit = ctx
+        .commit
+        .clone()
+        .context("no commit to publish: HEAD is unborn")?;
 
     // 6. The pristine copy (or, with `allow_dirty`, the working tree as it is).
     let tree: Option<PristineTree> = if cfg.allow_dirty {
         reporter.warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
         None
     } else {
-        reporter.status("Copying", &format!("commit {} to a pristine tree", short(&commit)));
+        reporter.status(
+            "Copying",
+            &format!("commit {} to a pristine tree", short(&commit)),
+        );
         Some(checkout::create(&tools.git, &root, &commit, &clean_env)?)
     };
-    let tree_root: PathBuf = tree.as_ref().map_or_else(|| root.clone(), |t| t.root().to_path_buf());
+    let tree_root: PathBuf = tree
+        .as_ref()
+        .map_or_else(|| root.clone(), |t| t.root().to_path_buf());
 
     // 7. The plan.
     let plan = publish::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
@@ -114,13 +128,20 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         reporter.notice("nothing to publish: no crate in the plan may go to this registry");
         return reporter.finish(&summary(outcomes), cfg.report.as_deref(), env);
     }
-    let crates: Vec<String> = plan.publish.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+    let crates: Vec<String> = plan
+        .publish
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
 
     // 8. before_deploy — only when something will really be uploaded.
     let mut hook_env = clean_env.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
-    hook_env.insert("SHIPCRATE_PRISTINE_DIR".into(), tree_root.display().to_string());
+    hook_env.insert(
+        "SHIPCRATE_PRISTINE_DIR".into(),
+        tree_root.display().to_string(),
+    );
     let run_hooks = |stage: &str, commands: &[String]| -> Result<()> {
         if cfg.dry_run {
             for command in commands {
@@ -128,26 +149,56 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
             }
             return Ok(());
         }
-        hooks::run(stage, commands, &tools.sh, &root, &hook_env, reporter.masker(), reporter)
+        hooks::run(
+            stage,
+            commands,
+            &tools.sh,
+            &root,
+            &hook_env,
+            reporter.masker(),
+            reporter,
+        )
     };
     if let Err(error) = run_hooks("before_deploy", &cfg.before_deploy) {
-        outcomes.extend(plan.publish.iter().map(|p| not_started(p, "before_deploy failed")));
+        outcomes.extend(
+            plan.publish
+                .iter()
+                .map(|p| not_started(p, "before_deploy failed")),
+        );
         reporter.finish(&summary(outcomes), cfg.report.as_deref(), env)?;
         return Err(error.context("nothing was published"));
     }
 
     // 9. Publish.
-    let verb = if cfg.dry_run { "Verifying" } else { "Publishing" };
+    let verb = if cfg.dry_run {
+        "Verifying"
+    } else {
+        "Publishing"
+    };
     reporter.status(verb, &format!("{} to {}", crates.join(", "), cfg.target));
-    reporter.group_start("cargo_publish", &format!("cargo publish ({})", crates.join(", ")));
-    let published = publish::publish(&tools.cargo, &plan, &cfg, token.as_ref(), &clean_env, reporter.masker());
+    reporter.group_start(
+        "cargo_publish",
+        &format!("cargo publish ({})", crates.join(", ")),
+    );
+    let published = publish::publish(
+        &tools.cargo,
+        &plan,
+        &cfg,
+        token.as_ref(),
+        &clean_env,
+        reporter.masker(),
+    );
     reporter.group_end("cargo_publish");
     let published = published?;
     let failed = published.iter().any(|c| c.outcome == Outcome::Failed);
     outcomes.extend(published);
 
     // 10. after_deploy, then the report — written whatever happened above.
-    let after = if failed { Ok(()) } else { run_hooks("after_deploy", &cfg.after_deploy) };
+    let after = if failed {
+        Ok(())
+    } else {
+        run_hooks("after_deploy", &cfg.after_deploy)
+    };
     drop(tree);
     reporter.finish(&summary(outcomes.clone()), cfg.report.as_deref(), env)?;
     if failed {
@@ -158,7 +209,11 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
             .collect();
         bail!(
             "cargo publish failed; published: {}",
-            if done.is_empty() { "nothing".to_owned() } else { done.join(", ") }
+            if done.is_empty() {
+                "nothing".to_owned()
+            } else {
+                done.join(", ")
+            }
         );
     }
     after
@@ -179,28 +234,67 @@ fn short(commit: &str) -> &str {
 }
 
 /// `shipcrate explain`: settings with sources, the build, the decision. Changes nothing.
-fn explain(cfg: &Config, ctx: &BuildContext, decision: &Decision, cargo: &str, token: Option<&secret::Token>) {
-    let file = cfg.file.as_ref().map_or("none".to_owned(), |f| f.display().to_string());
+fn explain(
+    cfg: &Config,
+    ctx: &BuildContext,
+    decision: &Decision,
+    cargo: &str,
+    token: Option<&secret::Token>,
+) {
+    let file = cfg
+        .file
+        .as_ref()
+        .map_or("none".to_owned(), |f| f.display().to_string());
     println!("Configuration (file: {file}):");
-    let width = cfg.sources.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let width = cfg
+        .sources
+        .iter()
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(0);
     for (key, value, origin) in &cfg.sources {
         println!("  {key:<width$}  {value:<24}  ({origin})");
     }
     println!(
         "  token resolves to: {}",
-        token.map_or("nothing (needed unless dry_run)".to_owned(), |t| format!("*** from {}", t.from))
+        token.map_or("nothing (needed unless dry_run)".to_owned(), |t| format!(
+            "*** from {}",
+            t.from
+        ))
     );
     println!("\nBuild ({}):", ctx.provider);
     let none = || "(unknown)".to_owned();
-    println!("  commit:          {}", ctx.commit.clone().unwrap_or_else(none));
-    println!("  branch:          {}", ctx.branch.clone().unwrap_or_else(|| "(none)".to_owned()));
-    println!("  tags:            {}", if ctx.tags.is_empty() { "(none)".to_owned() } else { ctx.tags.join(", ") });
+    println!(
+        "  commit:          {}",
+        ctx.commit.clone().unwrap_or_else(none)
+    );
+    println!(
+        "  branch:          {}",
+        ctx.branch.clone().unwrap_or_else(|| "(none)".to_owned())
+    );
+    println!(
+        "  tags:            {}",
+        if ctx.tags.is_empty() {
+            "(none)".to_owned()
+        } else {
+            ctx.tags.join(", ")
+        }
+    );
     println!("  pull request:    {}", ctx.pull_request);
-    println!("  repository:      {}", ctx.slug.clone().unwrap_or_else(none));
-    println!("  default branch:  {}", ctx.default_branch.clone().unwrap_or_else(none));
+    println!(
+        "  repository:      {}",
+        ctx.slug.clone().unwrap_or_else(none)
+    );
+    println!(
+        "  default branch:  {}",
+        ctx.default_branch.clone().unwrap_or_else(none)
+    );
     println!("  cargo:           {cargo}");
-    println!("\nDecision: {}", match decision {
-        Decision::Publish => "publish".to_owned(),
-        Decision::Skip(why) => format!("skip: {why}"),
-    });
+    println!(
+        "\nDecision: {}",
+        match decision {
+            Decision::Publish => "publish".to_owned(),
+            Decision::Skip(why) => format!("skip: {why}"),
+        }
+    );
 }

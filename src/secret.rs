@@ -29,7 +29,11 @@ impl Token {
 /// The token for `target`: the `token` key (a `$VAR` / `${VAR}` reference, or a literal from a
 /// non-file source), else cargo's own variable for that registry. A crates.io token is never
 /// used for another registry.
-pub fn resolve(setting: Option<&TokenSetting>, target: &Target, env: &Env) -> Result<Option<Token>> {
+pub fn resolve(
+    setting: Option<&TokenSetting>,
+    target: &Target,
+    env: &Env,
+) -> Result<Option<Token>> {
     if let Some(setting) = setting {
         return match reference(&setting.raw) {
             Some(var) => match env.get(var).filter(|v| !v.trim().is_empty()) {
@@ -41,7 +45,11 @@ pub fn resolve(setting: Option<&TokenSetting>, target: &Target, env: &Env) -> Re
                     "`token` ({}) refers to `${var}`, which is {}. Set it from a CI secret; \
                      note that CI secrets are empty on pull requests from forks",
                     setting.origin,
-                    if env.contains_key(var) { "empty" } else { "not set" }
+                    if env.contains_key(var) {
+                        "empty"
+                    } else {
+                        "not set"
+                    }
                 ))
                 .into()),
             },
@@ -55,7 +63,10 @@ pub fn resolve(setting: Option<&TokenSetting>, target: &Target, env: &Env) -> Re
     Ok(env
         .get(&var)
         .filter(|v| !v.trim().is_empty())
-        .map(|v| Token { value: SecretString::from(v.trim().to_owned()), from: format!("`{var}`") }))
+        .map(|v| Token {
+            value: SecretString::from(v.trim().to_owned()),
+            from: format!("`{var}`"),
+        }))
 }
 
 /// The error for a publish that needs a token and has none.
@@ -66,18 +77,27 @@ pub fn missing(target: &Target, env: &Env) -> anyhow::Error {
         _ => format!("set `{var}` from a CI secret, or the `token` key to a `${{VAR}}` reference"),
     };
     let state = if env.contains_key(&var) {
-        format!("`{var}` is set but empty (CI secrets are empty on pull requests from forks, or when the secret's name is misspelled)")
+        format!(
+            "`{var}` is set but empty (CI secrets are empty on pull requests from forks, or when the secret's name is misspelled)"
+        )
     } else {
         "no token was given".to_owned()
     };
-    UsageError(format!("publishing to {target} needs a token, and {state}: {how}")).into()
+    UsageError(format!(
+        "publishing to {target} needs a token, and {state}: {how}"
+    ))
+    .into()
 }
 
 /// `$VAR` or `${VAR}` → `VAR`.
 fn reference(raw: &str) -> Option<&str> {
     let name = raw.trim();
-    let name = name.strip_prefix("${").and_then(|n| n.strip_suffix('}')).or_else(|| name.strip_prefix('$'))?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+    let name = name
+        .strip_prefix("${")
+        .and_then(|n| n.strip_suffix('}'))
+        .or_else(|| name.strip_prefix('$'))?;
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
 }
 
 /// The environment for a child that must not see any registry token: the `token` key's sources,
@@ -123,23 +143,36 @@ mod tests {
     use crate::config::Origin;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn setting(raw: &str) -> TokenSetting {
-        TokenSetting { raw: raw.into(), origin: Origin("test".into()) }
+        TokenSetting {
+            raw: raw.into(),
+            origin: Origin("test".into()),
+        }
     }
 
     #[test]
     fn references_read_the_named_variable() {
         let e = env(&[("MY_SECRET", "abc")]);
         for raw in ["$MY_SECRET", "${MY_SECRET}"] {
-            let t = resolve(Some(&setting(raw)), &Target::CratesIo, &e).unwrap().unwrap();
+            let t = resolve(Some(&setting(raw)), &Target::CratesIo, &e)
+                .unwrap()
+                .unwrap();
             assert_eq!(t.expose(), "abc");
             assert!(t.from.contains("MY_SECRET"));
         }
-        let err = resolve(Some(&setting("$NOPE")), &Target::CratesIo, &e).err().unwrap();
-        assert!(err.to_string().contains("`$NOPE`, which is not set"), "{err}");
+        let err = resolve(Some(&setting("$NOPE")), &Target::CratesIo, &e)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("`$NOPE`, which is not set"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -147,9 +180,18 @@ mod tests {
         let e = env(&[("CARGO_REGISTRY_TOKEN", "crates-io-token")]);
         let named = Target::Named("my-reg".into());
         assert!(resolve(None, &named, &e).unwrap().is_none());
-        let e = env(&[("CARGO_REGISTRY_TOKEN", "x"), ("CARGO_REGISTRIES_MY_REG_TOKEN", "mine")]);
+        let e = env(&[
+            ("CARGO_REGISTRY_TOKEN", "x"),
+            ("CARGO_REGISTRIES_MY_REG_TOKEN", "mine"),
+        ]);
         assert_eq!(resolve(None, &named, &e).unwrap().unwrap().expose(), "mine");
-        assert_eq!(resolve(None, &Target::CratesIo, &e).unwrap().unwrap().expose(), "x");
+        assert_eq!(
+            resolve(None, &Target::CratesIo, &e)
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "x"
+        );
     }
 
     #[test]
@@ -157,7 +199,10 @@ mod tests {
         let e = env(&[("CARGO_REGISTRY_TOKEN", "")]);
         assert!(resolve(None, &Target::CratesIo, &e).unwrap().is_none());
         let msg = missing(&Target::CratesIo, &e).to_string();
-        assert!(msg.contains("`CARGO_REGISTRY_TOKEN` is set but empty"), "{msg}");
+        assert!(
+            msg.contains("`CARGO_REGISTRY_TOKEN` is set but empty"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-static STATE: Mutex<State> = Mutex::new(State { dirs: Vec::new(), children: Vec::new() });
+static STATE: Mutex<State> = Mutex::new(State {
+    dirs: Vec::new(),
+    children: Vec::new(),
+});
 
 struct State {
     dirs: Vec<PathBuf>,
@@ -49,25 +52,44 @@ fn remove_dir(dir: &Path) {
 
 #[allow(unsafe_code)]
 fn terminate(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
-    // SAFETY: kill(2) with a pid of our own running child and a valid signal number.
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) on the process group our running child leads (see `cmd::command`),
+    // with a valid signal number; no memory is involved.
     unsafe {
-        libc::kill(pid, libc::SIGTERM);
+        libc::kill(-pid, libc::SIGTERM);
     }
 }
 
 pub fn track_dir(dir: &Path) {
-    STATE.lock().unwrap_or_else(|e| e.into_inner()).dirs.push(dir.to_path_buf());
+    STATE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .dirs
+        .push(dir.to_path_buf());
 }
 
 pub fn untrack_dir(dir: &Path) {
-    STATE.lock().unwrap_or_else(|e| e.into_inner()).dirs.retain(|d| d != dir);
+    STATE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .dirs
+        .retain(|d| d != dir);
 }
 
 pub fn track_child(pid: u32) {
-    STATE.lock().unwrap_or_else(|e| e.into_inner()).children.push(pid);
+    STATE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .children
+        .push(pid);
 }
 
 pub fn untrack_child(pid: u32) {
-    STATE.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|&p| p != pid);
+    STATE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .children
+        .retain(|&p| p != pid);
 }

@@ -25,8 +25,14 @@ pub fn find(env: &Env, cwd: &Path) -> Result<Tools> {
             .with_context(|| format!("`{name}` was not found on PATH; {how}"))
     };
     Ok(Tools {
-        cargo: lookup("cargo", "install Rust with rustup (https://rustup.rs) or use the shipcrate image")?,
-        git: lookup("git", "install git (e.g. `apt-get install git`) or use the shipcrate image")?,
+        cargo: lookup(
+            "cargo",
+            "install Rust with rustup (https://rustup.rs) or use the shipcrate image",
+        )?,
+        git: lookup(
+            "git",
+            "install git (e.g. `apt-get install git`) or use the shipcrate image",
+        )?,
         sh: lookup("sh", "a POSIX shell is needed for hooks and conditions")?,
     })
 }
@@ -37,7 +43,8 @@ pub fn cargo_version(cargo: &Path, dir: &Path, env: &Env) -> Result<String> {
     version.arg("--version");
     let line = cmd::capture(version)?;
     let line = line.trim().to_owned();
-    let version = parse_version(&line).with_context(|| format!("cannot read cargo's version from `{line}`"))?;
+    let version = parse_version(&line)
+        .with_context(|| format!("cannot read cargo's version from `{line}`"))?;
     if version < MIN_CARGO {
         bail!(
             "{line} is too old: shipcrate needs cargo {}.{} or newer (multi-package publish). \
@@ -58,8 +65,14 @@ fn parse_version(line: &str) -> Option<(u32, u32)> {
 mod tests {
     #[test]
     fn parses_cargo_versions() {
-        assert_eq!(super::parse_version("cargo 1.95.0 (f2d3ce0bd 2026-03-21)"), Some((1, 95)));
-        assert_eq!(super::parse_version("cargo 1.92.0-nightly (abc 2026-01-01)"), Some((1, 92)));
+        assert_eq!(
+            super::parse_version("cargo 1.95.0 (f2d3ce0bd 2026-03-21)"),
+            Some((1, 95))
+        );
+        assert_eq!(
+            super::parse_version("cargo 1.92.0-nightly (abc 2026-01-01)"),
+            Some((1, 92))
+        );
         assert_eq!(super::parse_version("rustc 1.0"), None);
     }
 }

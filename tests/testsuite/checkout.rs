@@ -1,0 +1,184 @@
+//! The pristine copy: shallow clones, detached HEADs, submodules, and leaving nothing behind.
+
+use std::time::{Duration, Instant};
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+#[cargo_test]
+fn shallow_clone_on_a_detached_tag() {
+    let registry = registry();
+    let origin = Repo::with_crate("shallow", "2.0.0")
+        .file("CHANGELOG.md", "two\n")
+        .commit("second")
+        .tag("v2.0.0");
+    let url = format!("file://{}", origin.root.display());
+    git(
+        &paths::root(),
+        &[
+            "clone", "--quiet", "--depth", "1", "--branch", "v2.0.0", &url, "clone",
+        ],
+    );
+    let clone = Repo {
+        root: paths::root().join("clone"),
+    };
+    assert_eq!(clone.git(&["rev-parse", "--is-shallow-repository"]), "true");
+    let before = clone.snapshot();
+    clone
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .success();
+    clone.assert_unchanged(&before);
+    consume(&registry, "shallow", "2.0.0");
+    let files = downloaded_crate(&paths::root().join("consumer-home"), "shallow", "2.0.0");
+    let vcs: serde_json::Value =
+        serde_json::from_str(&files["shallow-2.0.0/.cargo_vcs_info.json"]).unwrap();
+    assert_eq!(vcs["git"]["sha1"], origin.head().as_str());
+}
+
+fn with_submodule() -> Repo {
+    let sub = Repo::new("sub")
+        .file("data.txt", "from the submodule\n")
+        .commit("data");
+    let repo = Repo::with_crate("withsub", "0.1.0");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "--quiet",
+        "add",
+        sub.root.to_str().unwrap(),
+        "vendor/sub",
+    ]);
+    repo.file(
+        "src/lib.rs",
+        "pub const DATA: &str = include_str!(\"../vendor/sub/data.txt\");\npub fn answer() -> u32 { 42 }\n",
+    )
+    .commit("add submodule")
+}
+
+#[cargo_test]
+fn submodules_are_copied_at_their_recorded_commit() {
+    let registry = registry();
+    let repo = with_submodule();
+    // A later commit in the submodule's checkout, not recorded in the superproject.
+    git(
+        &repo.root.join("vendor/sub"),
+        &["commit", "--quiet", "--allow-empty", "-m", "unrecorded"],
+    );
+    std::fs::write(
+        repo.root.join("vendor/sub/data.txt"),
+        "edited, uncommitted\n",
+    )
+    .unwrap();
+    let before = repo.snapshot();
+    repo.shipcrate().registry_target().run().success();
+    repo.assert_unchanged(&before);
+    consume(&registry, "withsub", "0.1.0");
+    let files = downloaded_crate(&paths::root().join("consumer-home"), "withsub", "0.1.0");
+    assert_eq!(
+        files["withsub-0.1.0/vendor/sub/data.txt"],
+        "from the submodule\n"
+    );
+}
+
+#[cargo_test]
+fn a_missing_submodule_is_named_with_how_to_fetch_it() {
+    let _registry = registry();
+    let repo = with_submodule();
+    let url = format!("file://{}", repo.root.display());
+    git(&paths::root(), &["clone", "--quiet", &url, "nosub"]);
+    let clone = Repo {
+        root: paths::root().join("nosub"),
+    };
+    let before = clone.snapshot();
+    clone
+        .shipcrate()
+        .registry_target()
+        .run()
+        .code(1)
+        .stderr_has("submodule `vendor/sub`")
+        .stderr_has("git submodule update --init --recursive");
+    clone.assert_unchanged(&before);
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(index_entries("withsub").is_empty());
+}
+
+#[cargo_test]
+fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
+    let _registry = registry();
+    let repo = Repo::with_crate("interrupted", "0.1.0");
+    let before = repo.snapshot();
+    let marker = paths::root().join("hook-started");
+    let child = repo
+        .shipcrate()
+        .registry_target()
+        .env(
+            "SHIPCRATE_BEFORE_DEPLOY",
+            &format!("touch {}; sleep 60", marker.display()),
+        )
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the hook never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        leftovers().len(),
+        1,
+        "the pristine copy should exist while the hook runs"
+    );
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let out = Outcome::from_child(child)
+        .code(143)
+        .stderr_has("stopped by signal 15");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "shipcrate took too long to stop\n{}",
+        out.both()
+    );
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    repo.assert_unchanged(&before);
+    assert!(index_entries("interrupted").is_empty());
+}
+
+#[cargo_test]
+fn a_failed_publish_leaves_the_checkout_and_tmp_as_they_were() {
+    let _registry = registry();
+    let repo = Repo::with_crate("broken", "0.1.0")
+        .file("src/lib.rs", "pub fn answer() -> u32 { nope }\n")
+        .commit("broken");
+    let before = repo.snapshot();
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .code(1)
+        .stderr_has("cargo publish failed; published: nothing");
+    repo.assert_unchanged(&before);
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(index_entries("broken").is_empty());
+}
+
+#[cargo_test]
+fn no_git_on_path_is_named_up_front() {
+    let repo = Repo::with_crate("nogit", "0.1.0");
+    let empty = paths::root().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    repo.shipcrate()
+        .env("PATH", empty.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("`cargo` was not found on PATH");
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real binary against real git repos and a real loopback registry.
+
+mod checkout;
+mod config;
+mod publish;
+mod rules;
+mod secrets;
+mod support;

@@ -1,0 +1,195 @@
+//! Whether a build publishes, per CI: each rule, pull requests never.
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+#[cargo_test]
+fn github_pull_request_target_never_publishes() {
+    let _registry = registry();
+    let repo = Repo::with_crate("gh", "0.1.0");
+    let outputs = paths::root().join("out");
+    repo.shipcrate()
+        .registry_target()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request_target")
+        .env("GITHUB_REF", "refs/pull/4/merge")
+        .env("GITHUB_SHA", &repo.head())
+        .env("GITHUB_OUTPUT", outputs.to_str().unwrap())
+        .env("SHIPCRATE_ON__ALL_BRANCHES", "true")
+        .run()
+        .success()
+        .stdout_has("::notice::not publishing: this is a pull-request build");
+    assert!(index_entries("gh").is_empty());
+    let outputs = std::fs::read_to_string(outputs).unwrap();
+    assert!(
+        outputs.contains("decision<<") && outputs.contains("\nskip\n"),
+        "{outputs}"
+    );
+}
+
+#[cargo_test]
+fn github_tag_push_with_on_tags_publishes() {
+    let _registry = registry();
+    let repo = Repo::with_crate("ghtag", "0.2.0").tag("v0.2.0");
+    repo.shipcrate()
+        .registry_target()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", "refs/tags/v0.2.0")
+        .env("GITHUB_SHA", &repo.head())
+        .env("GITHUB_REPOSITORY", "acme/ghtag")
+        .env("INPUT_ON-TAGS", "true")
+        .env("INPUT_ON-REPO", "acme/ghtag")
+        .env("INPUT_DRY-RUN", "")
+        .run()
+        .success();
+    assert_eq!(index_entries("ghtag").len(), 1);
+}
+
+#[cargo_test]
+fn a_fork_does_not_publish() {
+    let _registry = registry();
+    let repo = Repo::with_crate("forked", "0.1.0");
+    repo.shipcrate()
+        .registry_target()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_REPOSITORY", "someone/forked")
+        .env("SHIPCRATE_ON__REPO", "acme/forked")
+        .env("SHIPCRATE_ON__BRANCH", "main")
+        .run()
+        .success()
+        .stderr_has("this repository is `someone/forked`, not `acme/forked`");
+    assert!(index_entries("forked").is_empty());
+}
+
+#[cargo_test]
+fn gitlab_merge_request_never_publishes_and_tag_pipeline_does() {
+    let _registry = registry();
+    let repo = Repo::with_crate("gl", "1.0.0").tag("v1.0.0");
+    let gitlab = |run: Run| {
+        run.registry_target()
+            .env("GITLAB_CI", "true")
+            .env("CI_COMMIT_SHA", &repo.head())
+            .env("CI_PROJECT_PATH", "group/gl")
+            .env("CI_DEFAULT_BRANCH", "main")
+            .env("SHIPCRATE_ON__TAGS", "true")
+    };
+    gitlab(repo.shipcrate())
+        .env("CI_PIPELINE_SOURCE", "merge_request_event")
+        .env("CI_MERGE_REQUEST_IID", "12")
+        .env("CI_COMMIT_TAG", "v1.0.0")
+        .run()
+        .success()
+        .stderr_has("pull-request build");
+    assert!(index_entries("gl").is_empty());
+    gitlab(repo.shipcrate())
+        .env("CI_PIPELINE_SOURCE", "push")
+        .env("CI_COMMIT_TAG", "v1.0.0")
+        .run()
+        .success();
+    assert_eq!(index_entries("gl").len(), 1);
+}
+
+#[cargo_test]
+fn travis_publishes_only_from_master_by_default() {
+    let _registry = registry();
+    let repo = Repo::with_crate("tr", "0.1.0");
+    let travis = |branch: &str| {
+        repo.shipcrate()
+            .registry_target()
+            .env("TRAVIS", "true")
+            .env("TRAVIS_BRANCH", branch)
+            .env("TRAVIS_PULL_REQUEST", "false")
+            .env("TRAVIS_COMMIT", &repo.head())
+            .env("TRAVIS_REPO_SLUG", "acme/tr")
+    };
+    travis("main")
+        .run()
+        .success()
+        .stderr_has("branch `main` is not permitted to publish; only `master`");
+    assert!(index_entries("tr").is_empty());
+    travis("master")
+        .env("TRAVIS_PULL_REQUEST", "7")
+        .run()
+        .success()
+        .stderr_has("pull-request build");
+    assert!(index_entries("tr").is_empty());
+    travis("master").run().success();
+    assert_eq!(index_entries("tr").len(), 1);
+}
+
+#[cargo_test]
+fn plain_git_default_branch_branch_list_and_condition() {
+    let _registry = registry();
+    let repo = Repo::with_crate("plain", "0.1.0");
+    repo.git(&["checkout", "--quiet", "-b", "feature"]);
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("branch `feature` is not permitted");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__BRANCH", "feature")
+        .env("SHIPCRATE_ON__CONDITION", "test -n \"$RELEASE\"")
+        .run()
+        .success()
+        .stderr_has("`on.condition` `test -n \"$RELEASE\"` did not hold (exit status 1)");
+    assert!(index_entries("plain").is_empty());
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__BRANCH", "feature")
+        .env("SHIPCRATE_ON__CONDITION", "test -n \"$RELEASE\"")
+        .env("RELEASE", "1")
+        .run()
+        .success();
+    assert_eq!(index_entries("plain").len(), 1);
+}
+
+#[cargo_test]
+fn unknown_ci_warns_that_pull_requests_cannot_be_told_apart() {
+    let _registry = registry();
+    let repo = Repo::with_crate("unknownci", "0.1.0");
+    repo.shipcrate()
+        .registry_target()
+        .env("CI", "true")
+        .env("SHIPCRATE_DRY_RUN", "1")
+        .run()
+        .success()
+        .stderr_has("warning: CI=true but no CI service was recognised")
+        .stderr_has("on.condition");
+}
+
+#[cargo_test]
+fn explain_shows_sources_context_and_decision_and_changes_nothing() {
+    let _registry = registry();
+    let repo = Repo::with_crate("explained", "0.1.0")
+        .file(
+            ".shipcrate.yml",
+            "on:\n  tags: true\nregistry: alternative\n",
+        )
+        .commit("config");
+    let before = repo.snapshot();
+    repo.shipcrate()
+        .arg("explain")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN)
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .env("INPUT_LOCKED", "true")
+        .arg("--no-verify")
+        .run()
+        .success()
+        .stdout_has("(.shipcrate.yml: on.tags)")
+        .stdout_has("(env `SHIPCRATE_DRY_RUN`)")
+        .stdout_has("(input `locked`)")
+        .stdout_has("(flag `--no-verify`)")
+        .stdout_has("*** from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`")
+        .stdout_has("Build (plain git)")
+        .stdout_has("Decision: skip: this is not a tagged commit (`on.tags: true`)")
+        .lacks(TOKEN);
+    repo.assert_unchanged(&before);
+    assert!(index_entries("explained").is_empty());
+}

@@ -1,0 +1,239 @@
+//! The token: only in cargo's environment, never in argv, hooks, logs or reports.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+#[cargo_test]
+fn the_token_reaches_cargo_only_through_its_environment() {
+    let _registry = registry();
+    let repo = Repo::with_crate("secretive", "0.1.0");
+    let shims = shims();
+    let report = paths::root().join("report.json");
+    let out = repo
+        .shipcrate()
+        .path_prefix(&shims)
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("SHIPCRATE_TOKEN", "${PUBLISH_SECRET}")
+        .env("PUBLISH_SECRET", TOKEN)
+        // A crates.io token must never go to another registry.
+        .env("CARGO_REGISTRY_TOKEN", "crates-io-only-token")
+        .env("SHIPCRATE_ON__CONDITION", "true")
+        .env("SHIPCRATE_BEFORE_DEPLOY", "env > /dev/null; echo before")
+        .env("SHIPCRATE_AFTER_DEPLOY", "echo after")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .lacks(TOKEN);
+    assert_eq!(index_entries("secretive").len(), 1, "{}", out.both());
+    assert!(!std::fs::read_to_string(&report).unwrap().contains(TOKEN));
+
+    let logs = shim_logs(&shims);
+    let count = |tool: &str| {
+        logs.iter()
+            .filter(|(t, k, _)| t == tool && k == "argv")
+            .count()
+    };
+    assert!(
+        count("sh") >= 3,
+        "condition and hooks ran through the sh shim: {logs:?}"
+    );
+    assert!(count("git") >= 1 && count("cargo") >= 2, "{logs:?}");
+    for (tool, kind, text) in &logs {
+        if kind == "argv" {
+            assert!(!text.contains(TOKEN), "token in {tool} argv: {text}");
+        }
+        if tool != "cargo" {
+            assert!(!text.contains(TOKEN), "token in {tool} {kind}");
+            assert!(
+                !text.contains("crates-io-only-token"),
+                "crates.io token in {tool} {kind}"
+            );
+        }
+    }
+    let publish_env = logs
+        .iter()
+        .filter(|(t, k, _)| t == "cargo" && k == "env")
+        .find(|(_, _, env)| env.contains(TOKEN))
+        .map(|(_, _, env)| env.clone())
+        .expect("cargo publish got the token");
+    let token_vars: Vec<&str> = publish_env.lines().filter(|l| l.contains(TOKEN)).collect();
+    assert_eq!(
+        token_vars,
+        [format!("CARGO_REGISTRIES_ALTERNATIVE_TOKEN={TOKEN}")]
+    );
+    assert!(
+        !publish_env.contains("crates-io-only-token"),
+        "a crates.io token reached another registry"
+    );
+}
+
+#[cargo_test]
+fn a_wrong_token_shows_the_registrys_401_and_nothing_secret() {
+    let _registry = registry();
+    let repo = Repo::with_crate("wrongtoken", "0.1.0");
+    let wrong = "wrong-t0ken-77a1e";
+    repo.shipcrate()
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", wrong)
+        .run()
+        .code(1)
+        .stderr_has("401")
+        .stderr_has("cargo publish failed")
+        .lacks(wrong);
+    assert!(index_entries("wrongtoken").is_empty());
+}
+
+#[cargo_test]
+fn github_masks_the_token_before_printing_anything() {
+    let _registry = registry();
+    let repo = Repo::with_crate("masked", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_EVENT_NAME", "push")
+        .run()
+        .success();
+    let first = out.stdout.lines().next().unwrap_or_default();
+    assert_eq!(first, format!("::add-mask::{TOKEN}"));
+    let rest: String = out.stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(
+        !rest.contains(TOKEN) && !out.stderr.contains(TOKEN),
+        "{}",
+        out.both()
+    );
+}
+
+/// A registry whose API echoes the Authorization header back in its error, as a broken or
+/// hostile server might: cargo then prints the token, and shipcrate must mask it.
+fn echo_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        for stream in listener.incoming().take(50) {
+            if Instant::now() > deadline {
+                break;
+            }
+            let Ok(mut stream) = stream else { continue };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let mut headers = Vec::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                headers.push(line.trim().to_owned());
+            }
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|h| h.to_ascii_lowercase().starts_with(&format!("{name}:")))
+                    .map(|h| h[name.len() + 1..].trim().to_owned())
+            };
+            if header("expect").is_some() {
+                stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+            }
+            let length: usize = header("content-length")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let auth = header("authorization").unwrap_or_default();
+            record
+                .lock()
+                .unwrap()
+                .push(format!("{} auth={auth}", request.trim()));
+            let (status, body) = if request.starts_with("GET /index/config.json") {
+                (
+                    "200 OK",
+                    format!(
+                        r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#
+                    ),
+                )
+            } else if request.starts_with("PUT /api/v1/crates/new") {
+                (
+                    "403 Forbidden",
+                    format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
+                )
+            } else {
+                ("404 Not Found", "not found".to_owned())
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (format!("sparse+http://127.0.0.1:{port}/index/"), seen)
+}
+
+#[cargo_test]
+fn a_token_echoed_back_by_the_registry_is_masked() {
+    let (index, seen) = echo_server();
+    let repo = Repo::with_crate("echoed", "0.1.0");
+    repo.shipcrate()
+        .env("SHIPCRATE_REGISTRY", "echo")
+        .env("CARGO_REGISTRIES_ECHO_INDEX", &index)
+        .env("CARGO_REGISTRIES_ECHO_TOKEN", TOKEN)
+        .run()
+        .code(1)
+        .stderr_has("token `***` is not allowed here")
+        .lacks(TOKEN);
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("PUT /api/v1/crates/new")
+                && r.ends_with(&format!("auth={TOKEN}"))),
+        "cargo never sent the token to the echo server: {seen:?}"
+    );
+}
+
+#[cargo_test]
+fn an_empty_token_fails_early_naming_the_variable() {
+    let _registry = registry();
+    let repo = Repo::with_crate("empty", "0.1.0");
+    repo.shipcrate()
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", "")
+        .run()
+        .code(2)
+        .stderr_has("`CARGO_REGISTRIES_ALTERNATIVE_TOKEN` is set but empty");
+    assert!(leftovers().is_empty());
+}
+
+#[cargo_test]
+fn a_literal_token_in_a_tracked_config_file_is_refused() {
+    let _registry = registry();
+    let repo = Repo::with_crate("leaky", "0.1.0")
+        .file(
+            ".shipcrate.yml",
+            "token: cio-literal-token-123\nregistry: alternative\n",
+        )
+        .commit("oops");
+    repo.shipcrate()
+        .run()
+        .code(2)
+        .stderr_has("literal token in a file git tracks")
+        .stderr_has("revoke it")
+        .lacks("cio-literal-token-123");
+    assert!(index_entries("leaky").is_empty());
+}

@@ -1,0 +1,464 @@
+//! The one test harness: real git repos, a real loopback registry, the real binary.
+//!
+//! Every test runs inside cargo-test-support's sandbox (`#[cargo_test]`), so `paths::root()`
+//! is private to it and the registry's config lives in `paths::cargo_home()`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use cargo_test_support::paths;
+use cargo_test_support::registry::{RegistryBuilder, TestRegistry, Token};
+
+/// The token the test registry accepts.
+pub const TOKEN: &str = "s3cr3t-t0ken-4f9b2c";
+
+/// A git repository under the test's root, built step by step.
+pub struct Repo {
+    pub root: PathBuf,
+}
+
+/// Environment every git and shipcrate process in the tests gets: no user or system config.
+fn base_env() -> Vec<(String, String)> {
+    let toolchain = Path::new(&std::env::var("CARGO").expect("tests run under cargo"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", toolchain.display());
+    vec![
+        ("PATH".into(), path),
+        ("HOME".into(), paths::home().display().to_string()),
+        (
+            "CARGO_HOME".into(),
+            paths::cargo_home().display().to_string(),
+        ),
+        ("TMPDIR".into(), tmp_dir().display().to_string()),
+        ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+        ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+        ("GIT_AUTHOR_NAME".into(), "Test".into()),
+        ("GIT_AUTHOR_EMAIL".into(), "test@example.com".into()),
+        ("GIT_COMMITTER_NAME".into(), "Test".into()),
+        ("GIT_COMMITTER_EMAIL".into(), "test@example.com".into()),
+        ("CARGO_TERM_COLOR".into(), "never".into()),
+        ("CARGO_NET_OFFLINE".into(), "false".into()),
+    ]
+}
+
+/// Where shipcrate makes its temp dirs in tests, so leftovers can be seen.
+pub fn tmp_dir() -> PathBuf {
+    let dir = paths::root().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(base_env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl Repo {
+    /// An empty repository on branch `main`.
+    pub fn new(name: &str) -> Self {
+        let root = paths::root().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        git(&root, &["init", "--quiet", "--initial-branch=main"]);
+        Repo { root }
+    }
+
+    /// A repository with one library crate `name` v`version`, committed.
+    pub fn with_crate(name: &str, version: &str) -> Self {
+        Repo::new("repo")
+            .file("Cargo.toml", &manifest(name, version))
+            .file("src/lib.rs", "pub fn answer() -> u32 { 42 }\n")
+            .file(".gitignore", "/target\n")
+            .commit("initial")
+    }
+
+    #[must_use]
+    pub fn file(self, path: &str, contents: &str) -> Self {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    #[must_use]
+    pub fn commit(self, message: &str) -> Self {
+        git(&self.root, &["add", "-A"]);
+        git(&self.root, &["commit", "--quiet", "-m", message]);
+        self
+    }
+
+    #[must_use]
+    pub fn tag(self, name: &str) -> Self {
+        git(&self.root, &["tag", "-a", name, "-m", name]);
+        self
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git(&self.root, args)
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Run shipcrate in this repository.
+    pub fn shipcrate(&self) -> Run {
+        Run::new(&self.root)
+    }
+
+    /// Every file and dir below the root, `.git` included, with its mode, mtime and content
+    /// hash. `target/` is left out, and so is the root's own mtime, which changes when cargo
+    /// creates `target/` (the one place shipcrate may write).
+    pub fn snapshot(&self) -> Snapshot {
+        let entries = walkdir::WalkDir::new(&self.root)
+            .min_depth(1)
+            .into_iter()
+            .filter_entry(|e| e.path() != self.root.join("target"))
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let meta = std::fs::symlink_metadata(e.path()).unwrap();
+                let hash = if meta.is_file() {
+                    fnv(&std::fs::read(e.path()).unwrap())
+                } else {
+                    0
+                };
+                (
+                    e.path().to_path_buf(),
+                    (meta.mode(), meta.mtime(), meta.mtime_nsec(), hash),
+                )
+            })
+            .collect();
+        Snapshot(entries)
+    }
+
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot) {
+        let after = self.snapshot();
+        let changed: Vec<&PathBuf> = before
+            .0
+            .keys()
+            .chain(after.0.keys())
+            .filter(|p| before.0.get(*p) != after.0.get(*p))
+            .collect();
+        assert!(changed.is_empty(), "the checkout changed: {changed:?}");
+    }
+}
+
+/// Paths with (mode, mtime s, mtime ns, content hash).
+pub struct Snapshot(BTreeMap<PathBuf, (u32, i64, i64, u64)>);
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+pub fn manifest(name: &str, version: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n\
+         description = \"test crate\"\nlicense = \"MIT\"\n"
+    )
+}
+
+/// One shipcrate invocation, built up then run.
+pub struct Run {
+    cmd: Command,
+}
+
+impl Run {
+    fn new(dir: &Path) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipcrate"));
+        cmd.current_dir(dir)
+            .env_clear()
+            .envs(base_env())
+            .stdin(Stdio::null());
+        Run { cmd }
+    }
+
+    #[must_use]
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    #[must_use]
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Put a directory first on PATH (for shims).
+    #[must_use]
+    pub fn path_prefix(mut self, dir: &Path) -> Self {
+        let path = base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
+        self.cmd.env("PATH", format!("{}:{path}", dir.display()));
+        self
+    }
+
+    /// The test registry as the target, with its token in cargo's variable for it.
+    #[must_use]
+    pub fn registry_target(self) -> Self {
+        self.env("SHIPCRATE_REGISTRY", "alternative")
+            .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN)
+    }
+
+    pub fn run(mut self) -> Outcome {
+        let out = self.cmd.output().unwrap();
+        Outcome::from(out)
+    }
+
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// What a run printed and how it exited.
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(out: Output) -> Self {
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    pub fn from_child(child: std::process::Child) -> Self {
+        Outcome::from(child.wait_with_output().unwrap())
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n{}",
+            self.both()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.both()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.both()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stdout.contains(needle) && !self.stderr.contains(needle),
+            "output has {needle:?}\n{}",
+            self.both()
+        );
+        self
+    }
+
+    pub fn both(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// The cargo team's test registry on 127.0.0.1: sparse index, API, token-checked uploads.
+pub fn registry() -> TestRegistry {
+    RegistryBuilder::new()
+        .http_index()
+        .http_api()
+        .alternative()
+        .no_configure_token()
+        .token(Token::Plaintext(TOKEN.into()))
+        .build()
+}
+
+/// The index entries the registry holds for `name` (one JSON object per version).
+pub fn index_entries(name: &str) -> Vec<serde_json::Value> {
+    let root = paths::root().join("alternative-registry");
+    let Some(file) = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file() && e.file_name() == name)
+    else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(file.path())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A crate depending on `name = version` from the test registry, built with an empty
+/// `CARGO_HOME` that knows only that registry. Returns the consumer's root.
+#[track_caller]
+pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
+    let root = paths::root().join("consumer");
+    let home = paths::root().join("consumer-home");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "[registries.alternative]\nindex = \"{}\"\n",
+            registry.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{name} = {{ version = \"={version}\", registry = \"alternative\" }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/main.rs"),
+        format!(
+            "fn main() {{ println!(\"{{}}\", {}::answer()); }}\n",
+            name.replace('-', "_")
+        ),
+    )
+    .unwrap();
+    let out = Command::new("cargo")
+        .args(["run", "--quiet"])
+        .current_dir(&root)
+        .env_clear()
+        .envs(base_env())
+        .env("CARGO_HOME", &home)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "consumer failed to build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    root
+}
+
+/// The `.crate` the consumer downloaded, unpacked: path inside the archive → contents.
+pub fn downloaded_crate(
+    consumer_home: &Path,
+    name: &str,
+    version: &str,
+) -> BTreeMap<String, String> {
+    let file = format!("{name}-{version}.crate");
+    let path = walkdir::WalkDir::new(consumer_home.join("registry/cache"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy() == file)
+        .unwrap_or_else(|| panic!("{file} not in the consumer's cache"))
+        .into_path();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(path).unwrap(),
+    ));
+    let mut files = BTreeMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        files.insert(name, text);
+    }
+    files
+}
+
+/// PATH shims for `cargo`, `git` and `sh` that record argv and env, then exec the real tool.
+/// Returns the shim dir; records go to `<dir>/log/<tool>.<pid>.{argv,env}`.
+pub fn shims() -> PathBuf {
+    let dir = paths::root().join("shims");
+    std::fs::create_dir_all(dir.join("log")).unwrap();
+    for tool in ["cargo", "git", "sh"] {
+        let real = which(tool);
+        let script = format!(
+            "#!/bin/sh\nlog={log}/{tool}.$$\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$log.argv\"\n\
+             env > \"$log.env\"\nexec {real} \"$@\"\n",
+            log = dir.join("log").display(),
+            real = real.display()
+        );
+        let path = dir.join(tool);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// The real tool the tests' PATH resolves to.
+pub fn which(tool: &str) -> PathBuf {
+    let path = base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{tool} not found"))
+}
+
+/// The recorded `(tool, kind, contents)` of every shimmed call.
+pub fn shim_logs(dir: &Path) -> Vec<(String, String, String)> {
+    let mut logs: Vec<_> = std::fs::read_dir(dir.join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let tool = name.split('.').next().unwrap().to_owned();
+            let kind = name.rsplit('.').next().unwrap().to_owned();
+            (tool, kind, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    logs.sort();
+    logs
+}
+
+/// Entries left in shipcrate's temp dir.
+pub fn leftovers() -> Vec<PathBuf> {
+    std::fs::read_dir(tmp_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
