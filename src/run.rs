@@ -80,7 +80,14 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     }
 
     // 5. Pre-flight: a token when one is needed, a commit to copy.
-    let token = token?;
+    let token = match token {
+        Ok(token) => token,
+        Err(error) if cfg.dry_run => {
+            reporter.warn(&format!("{error:#}; the dry run goes on without a token"));
+            None
+        }
+        Err(error) => return Err(error),
+    };
     if token.is_none() && !cfg.dry_run {
         return Err(secret::missing(&cfg.target, env));
     }

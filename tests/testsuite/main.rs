@@ -2,6 +2,7 @@
 
 mod checkout;
 mod config;
+mod docs;
 mod publish;
 mod rules;
 mod secrets;
