@@ -276,12 +276,7 @@ const OTHERS: &[Other] = &[
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_env as env;
 
     fn git() -> GitFacts {
         GitFacts {

@@ -23,3 +23,12 @@ pub mod tools;
 pub type Env = std::collections::BTreeMap<String, String>;
 
 pub use run::run;
+
+/// An environment made of `pairs`, for unit tests.
+#[cfg(test)]
+fn test_env(pairs: &[(&str, &str)]) -> Env {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

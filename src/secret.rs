@@ -142,12 +142,7 @@ mod tests {
     use super::*;
     use crate::config::Origin;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_env as env;
 
     fn setting(raw: &str) -> TokenSetting {
         TokenSetting {
