@@ -3,6 +3,7 @@
 mod checkout;
 mod config;
 mod docs;
+mod git_index;
 mod publish;
 mod rules;
 mod secrets;

@@ -462,3 +462,89 @@ pub fn leftovers() -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .collect()
 }
+
+/// `cargo-http-registry`, a registry server run as its own process as a user would run one,
+/// serving a git index on 127.0.0.1. Stopped on drop.
+pub struct GitRegistry {
+    child: std::process::Child,
+    pub root: PathBuf,
+    pub port: u16,
+}
+
+impl GitRegistry {
+    /// Start it, or `None` (with a note) when it is not installed outside CI.
+    pub fn start() -> Option<Self> {
+        let exe = std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .chain(
+                std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/shipcrate-tools/bin")),
+            )
+            .map(|d| d.join("cargo-http-registry"))
+            .find(|p| p.is_file());
+        let Some(exe) = exe else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "cargo-http-registry is not installed; .ci/run installs it"
+            );
+            eprintln!(
+                "note: cargo-http-registry not installed; skipping (`cargo install --locked cargo-http-registry`)"
+            );
+            return None;
+        };
+        let root = paths::root().join("git-registry");
+        let child = Command::new(exe)
+            .args(["--addr", "127.0.0.1:0"])
+            .arg(&root)
+            .env_clear()
+            .envs(base_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let api = std::fs::read_to_string(root.join("config.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["api"].as_str().map(str::to_owned));
+            if let Some(port) = api.and_then(|a| a.rsplit(':').next().and_then(|p| p.parse().ok()))
+            {
+                return Some(GitRegistry { child, root, port });
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cargo-http-registry did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn index_url(&self) -> String {
+        format!("http://127.0.0.1:{}/git", self.port)
+    }
+
+    /// Index entries for `name`, read from the registry's own index files.
+    pub fn entries(&self, name: &str) -> Vec<serde_json::Value> {
+        walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.file_name() == name)
+            .flat_map(|e| {
+                std::fs::read_to_string(e.path())
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+impl Drop for GitRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
