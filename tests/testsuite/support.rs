@@ -493,7 +493,7 @@ impl GitRegistry {
             return None;
         };
         let root = paths::root().join("git-registry");
-        let child = Command::new(exe)
+        let mut child = Command::new(exe)
             .args(["--addr", "127.0.0.1:0"])
             .arg(&root)
             .env_clear()
