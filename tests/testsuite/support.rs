@@ -512,10 +512,11 @@ impl GitRegistry {
             {
                 return Some(GitRegistry { child, root, port });
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "cargo-http-registry did not start"
-            );
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cargo-http-registry did not start within 30 s");
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
