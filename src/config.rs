@@ -68,6 +68,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ),
     ("report", Kind::Text, "write a JSON report to this path"),
     (
+        "dotenv",
+        Kind::Text,
+        "write the outcome as a dotenv file (GitLab `artifacts: reports: dotenv`)",
+    ),
+    (
         "on.tags",
         Kind::Bool,
         "true: tag builds only (lifts the branch rule); false: no tag builds",
@@ -96,8 +101,9 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("after_deploy", Kind::List, "commands run after publishing"),
 ];
 
-/// Env vars with the `SHIPCRATE_` prefix that are not keys: the config file's name, and the
-/// variables shipcrate itself hands to hooks (so a hook may run shipcrate again).
+/// Env vars with the `SHIPCRATE_` prefix that are not keys: the config file's name, the
+/// variables shipcrate hands to hooks (so a hook may run shipcrate again), and the outputs of
+/// its dotenv file (so a later GitLab job may run it too).
 const RESERVED_ENV: &[&str] = &[
     "SHIPCRATE_CONFIG",
     "SHIPCRATE_COMMIT",
@@ -105,6 +111,8 @@ const RESERVED_ENV: &[&str] = &[
     "SHIPCRATE_PRISTINE_DIR",
     "SHIPCRATE_STAGE",
 ];
+
+const RESERVED_ENV_PREFIX: &str = "SHIPCRATE_OUTPUT_";
 
 const CONFIG_FILES: &[&str] = &[".shipcrate.yml", ".shipcrate.yaml", "shipcrate.yml"];
 
@@ -129,6 +137,7 @@ struct Raw {
     #[serde(deserialize_with = "de_bool")]
     all_features: bool,
     report: Option<String>,
+    dotenv: Option<String>,
     on: RawOn,
     #[serde(deserialize_with = "de_list")]
     before_deploy: Vec<String>,
@@ -243,6 +252,7 @@ pub struct Config {
     pub features: Vec<String>,
     pub all_features: bool,
     pub report: Option<PathBuf>,
+    pub dotenv: Option<PathBuf>,
     pub on: On,
     pub before_deploy: Vec<String>,
     pub after_deploy: Vec<String>,
@@ -512,6 +522,7 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         features: raw.features,
         all_features: raw.all_features,
         report: raw.report.map(PathBuf::from),
+        dotenv: raw.dotenv.map(PathBuf::from),
         on: On {
             tags: raw.on.tags,
             branch: raw.on.branch,
@@ -564,7 +575,9 @@ impl StringLayer {
         let values = env
             .iter()
             .filter(|(k, v)| k.starts_with("SHIPCRATE_") && !v.is_empty())
-            .filter(|(k, _)| !RESERVED_ENV.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !RESERVED_ENV.contains(&k.as_str()) && !k.starts_with(RESERVED_ENV_PREFIX)
+            })
             .map(|(k, v)| {
                 let path = k["SHIPCRATE_".len()..]
                     .to_ascii_lowercase()

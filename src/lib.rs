@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod git;
 pub mod hooks;
+pub mod ownership;
 pub mod publish;
 pub mod report;
 mod run;

@@ -92,7 +92,7 @@ impl Reporter {
     }
 
     /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
-    pub fn finish(&self, summary: &Summary, report: Option<&Path>, env: &Env) -> Result<()> {
+    pub fn finish(&self, summary: &Summary, files: &ReportFiles, env: &Env) -> Result<()> {
         for c in &summary.crates {
             let reason = c
                 .reason
@@ -120,13 +120,23 @@ impl Reporter {
             append(Path::new(path), &self.masker.mask(&markdown(summary)))
                 .context("could not write `GITHUB_STEP_SUMMARY`")?;
         }
-        if let Some(path) = report {
+        if let Some(path) = &files.json {
             let json = serde_json::to_string_pretty(&summary.json())?;
             fs_err::write(path, self.masker.mask(&json) + "\n")
                 .context("could not write the JSON report")?;
         }
+        if let Some(path) = &files.dotenv {
+            fs_err::write(path, self.masker.mask(&dotenv(summary)?))
+                .context("could not write the dotenv file")?;
+        }
         Ok(())
     }
+}
+
+/// Where the machine-readable reports go, when asked for.
+pub struct ReportFiles {
+    pub json: Option<std::path::PathBuf>,
+    pub dotenv: Option<std::path::PathBuf>,
 }
 
 /// What the run did, for every report.
@@ -184,37 +194,57 @@ fn outcome_word(outcome: Outcome) -> &'static str {
     }
 }
 
-fn github_outputs(summary: &Summary) -> Result<String> {
-    let pick = |o: Outcome| -> Vec<serde_json::Value> {
+/// The step outputs, by name: `published`, `skipped`, `decision`, `skip-reason`, `dry-run`.
+fn outputs(summary: &Summary) -> Result<[(&'static str, String); 5]> {
+    let listed = |o: Outcome, with_reason: bool| -> Vec<serde_json::Value> {
         summary
             .crates
             .iter()
             .filter(|c| c.outcome == o)
-            .map(|c| serde_json::json!({"name": c.name, "version": c.version, "reason": c.reason}))
+            .map(|c| match with_reason {
+                true => {
+                    serde_json::json!({"name": c.name, "version": c.version, "reason": c.reason})
+                }
+                false => serde_json::json!({"name": c.name, "version": c.version}),
+            })
             .collect()
     };
-    let published: Vec<_> = pick(Outcome::Published)
-        .into_iter()
-        .map(|mut v| {
-            v.as_object_mut().map(|o| o.remove("reason"));
-            v
-        })
-        .collect();
     let json = summary.json();
-    let outputs = [
-        ("published", serde_json::to_string(&published)?),
-        ("skipped", serde_json::to_string(&pick(Outcome::Skipped))?),
+    Ok([
+        (
+            "published",
+            serde_json::to_string(&listed(Outcome::Published, false))?,
+        ),
+        (
+            "skipped",
+            serde_json::to_string(&listed(Outcome::Skipped, true))?,
+        ),
         ("decision", json.decision.to_owned()),
         (
             "skip-reason",
             json.skip_reason.unwrap_or_default().to_owned(),
         ),
         ("dry-run", summary.dry_run.to_string()),
-    ];
+    ])
+}
+
+/// `$GITHUB_OUTPUT` entries, in the multi-line-safe `name<<delimiter` form.
+fn github_outputs(summary: &Summary) -> Result<String> {
     let delimiter = format!("shipcrate_{}_{}", std::process::id(), now());
-    Ok(outputs
+    Ok(outputs(summary)?
         .iter()
         .map(|(name, value)| format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"))
+        .collect())
+}
+
+/// A dotenv file for GitLab: `SHIPCRATE_OUTPUT_<NAME>=value`, one line each.
+fn dotenv(summary: &Summary) -> Result<String> {
+    Ok(outputs(summary)?
+        .iter()
+        .map(|(name, value)| {
+            let key = name.to_ascii_uppercase().replace('-', "_");
+            format!("SHIPCRATE_OUTPUT_{key}={}\n", value.replace('\n', " "))
+        })
         .collect())
 }
 

@@ -11,9 +11,9 @@ use crate::cli::{Action, Invocation};
 use crate::conditions::{self, Decision};
 use crate::config::{self, Config};
 use crate::publish::{self, CrateOutcome, Outcome};
-use crate::report::{Reporter, Summary};
+use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret;
-use crate::{Env, git, hooks, signals, tools};
+use crate::{Env, git, hooks, ownership, signals, tools};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -67,6 +67,10 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         );
         return Ok(());
     }
+    let files = ReportFiles {
+        json: cfg.report.clone(),
+        dotenv: cfg.dotenv.clone(),
+    };
     let summary = |crates| Summary {
         decision: decision.clone(),
         dry_run: cfg.dry_run,
@@ -76,7 +80,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     };
     if let Decision::Skip(why) = &decision {
         reporter.notice(&format!("not publishing: {why}"));
-        return reporter.finish(&summary(Vec::new()), cfg.report.as_deref(), env);
+        return reporter.finish(&summary(Vec::new()), &files, env);
     }
 
     // 5. Pre-flight: a token when one is needed, a commit to copy.
@@ -117,6 +121,11 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
 
     // 7. The plan.
     let plan = publish::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
+    let _hand_back = HandBack {
+        root: &root,
+        dir: &plan.target_dir,
+        reporter,
+    };
     let mut outcomes: Vec<CrateOutcome> = plan
         .skipped
         .iter()
@@ -133,7 +142,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     }
     if plan.publish.is_empty() {
         reporter.notice("nothing to publish: no crate in the plan may go to this registry");
-        return reporter.finish(&summary(outcomes), cfg.report.as_deref(), env);
+        return reporter.finish(&summary(outcomes), &files, env);
     }
     let crates: Vec<String> = plan
         .publish
@@ -172,7 +181,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
                 .iter()
                 .map(|p| not_started(p, "before_deploy failed")),
         );
-        reporter.finish(&summary(outcomes), cfg.report.as_deref(), env)?;
+        reporter.finish(&summary(outcomes), &files, env)?;
         return Err(error.context("nothing was published"));
     }
 
@@ -207,7 +216,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         run_hooks("after_deploy", &cfg.after_deploy)
     };
     drop(tree);
-    reporter.finish(&summary(outcomes.clone()), cfg.report.as_deref(), env)?;
+    reporter.finish(&summary(outcomes.clone()), &files, env)?;
     if failed {
         let done: Vec<String> = outcomes
             .iter()
@@ -224,6 +233,22 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         );
     }
     after
+}
+
+/// On every way out after the plan: files cargo made in the checkout's target dir go back to
+/// the checkout's owner (we may be root in a container, the checkout someone else's).
+struct HandBack<'a> {
+    root: &'a Path,
+    dir: &'a Path,
+    reporter: &'a Reporter,
+}
+
+impl Drop for HandBack<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = ownership::hand_back(self.root, self.dir) {
+            self.reporter.warn(&format!("{error:#}"));
+        }
+    }
 }
 
 fn not_started(p: &publish::Package, why: &str) -> CrateOutcome {

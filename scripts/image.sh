@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the shipcrate image from the real Dockerfile on this machine, where no image can be
+# pulled: the Rust base image the Dockerfile names is made locally (Debian rootfs by
+# mmdebstrap, plus gcc, libc6-dev and this machine's Rust toolchain) and tagged with the
+# public name. Caches live in Docker's data root, outside the repository.
+#
+#   scripts/image.sh engine   start dockerd if no engine answers
+#   scripts/image.sh base     make the Rust base image if it is missing
+#   scripts/image.sh build    build ghcr.io/shipcrate/shipcrate:<version> from ./Dockerfile
+#   scripts/image.sh all      all three
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DOCKER=${DOCKER:-/usr/bin/docker}
+export DOCKER_BUILDKIT=0 # no buildx plugin here; the classic builder reads the same Dockerfile
+RUST_IMAGE=$(sed -n 's/^ARG RUST_IMAGE=//p' Dockerfile)
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+IMAGE=ghcr.io/shipcrate/shipcrate:v$VERSION
+DATA_ROOT=${SHIPCRATE_DOCKER_ROOT:-/var/lib/shipcrate-docker}
+
+engine() {
+  if "$DOCKER" info >/dev/null 2>&1; then return; fi
+  echo "starting dockerd (data root $DATA_ROOT)"
+  mkdir -p "$DATA_ROOT"
+  nohup dockerd --data-root "$DATA_ROOT" >/tmp/shipcrate-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    if "$DOCKER" info >/dev/null 2>&1; then return; fi
+    sleep 1
+  done
+  echo "dockerd did not start; its log:" >&2
+  tail -20 /tmp/shipcrate-dockerd.log >&2
+  exit 1
+}
+
+base() {
+  if "$DOCKER" image inspect "$RUST_IMAGE" >/dev/null 2>&1; then
+    echo "base image $RUST_IMAGE exists"
+    return
+  fi
+  local sysroot toolchain tmp
+  sysroot=$(rustc --print sysroot)
+  toolchain=$(basename "$sysroot")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  echo "making $RUST_IMAGE from a Debian rootfs and the toolchain at $sysroot"
+  # Package downloads here pass a TLS proxy whose CA only the host trusts: the locally made
+  # base trusts it too. None of this is in the Dockerfile.
+  # shellcheck disable=SC2016 # "$1" in the hooks is mmdebstrap's rootfs, expanded by it.
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates,gcc,libc6-dev \
+    --customize-hook='cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/" 2>/dev/null || true' \
+    --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
+    --customize-hook="mkdir -p \"\$1/usr/local/rustup/toolchains\" \"\$1/usr/local/cargo/bin\"" \
+    --customize-hook="cp -a '$sysroot' \"\$1/usr/local/rustup/toolchains/$toolchain\" && rm -rf \"\$1/usr/local/rustup/toolchains/$toolchain/share/doc\"" \
+    --customize-hook="cp '$(command -v rustup)' \"\$1/usr/local/cargo/bin/rustup\" && for t in cargo rustc rustdoc cargo-clippy clippy-driver rustfmt cargo-fmt; do ln -s rustup \"\$1/usr/local/cargo/bin/\$t\"; done" \
+    --customize-hook="printf 'default_toolchain = \"$toolchain\"\nprofile = \"minimal\"\nversion = \"12\"\n' > \"\$1/usr/local/rustup/settings.toml\"" \
+    --customize-hook='rm -rf "$1/var/lib/apt/lists/"* "$1/var/cache/apt/"*' \
+    bookworm "$tmp/rootfs.tar"
+  "$DOCKER" import \
+    --change 'ENV RUSTUP_HOME=/usr/local/rustup' \
+    --change 'ENV CARGO_HOME=/usr/local/cargo' \
+    --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' \
+    "$tmp/rootfs.tar" "$RUST_IMAGE" >/dev/null
+  echo "made $RUST_IMAGE"
+}
+
+build() {
+  echo "building $IMAGE from ./Dockerfile"
+  "$DOCKER" build --network host --pull=false -t "$IMAGE" . >/tmp/shipcrate-image-build.log 2>&1 || {
+    tail -40 /tmp/shipcrate-image-build.log >&2
+    exit 1
+  }
+  "$DOCKER" image ls "$IMAGE"
+}
+
+case "${1:-all}" in
+  engine) engine ;;
+  base) engine && base ;;
+  build) engine && build ;;
+  all) engine && base && build ;;
+  *) echo "usage: $0 [engine|base|build|all]" >&2 && exit 2 ;;
+esac
