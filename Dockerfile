@@ -19,6 +19,7 @@ LABEL org.opencontainers.image.title="shipcrate" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates \
+    && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/shipcrate /usr/local/bin/shipcrate
 COPY entrypoint.sh /usr/local/bin/entrypoint.sh

@@ -1,5 +1,7 @@
-#!/bin/sh
-# Entry point of the shipcrate image.
+#!/bin/bash
+# Entry point of the shipcrate image. The script is POSIX sh, but it runs under bash: GitHub
+# passes inputs as `INPUT_ON-TAGS` and the like, and dash (Debian's /bin/sh) silently drops
+# environment variables whose names hold a hyphen before it execs anything.
 #
 # CI runners mount the checkout owned by another uid than the container's user, and git
 # refuses such repositories. Mark exactly the working directory (and its submodules) as safe,

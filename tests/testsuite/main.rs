@@ -4,6 +4,7 @@ mod checkout;
 mod config;
 mod docs;
 mod git_index;
+mod image;
 mod publish;
 mod rules;
 mod secrets;

@@ -1,0 +1,347 @@
+//! The image, built from the real Dockerfile by `scripts/image.sh`, run the way GitHub's
+//! runner, a plain `docker run` and GitLab's runner run it, publishing to the loopback
+//! registry (`--network host`).
+
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+fn image() -> String {
+    format!("ghcr.io/shipcrate/shipcrate:v{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The docker client, when an engine answers and the image is built; outside CI a missing
+/// engine or image skips the test with a note, in CI it fails.
+fn docker() -> Option<PathBuf> {
+    let client =
+        PathBuf::from(std::env::var_os("DOCKER").unwrap_or_else(|| "/usr/bin/docker".into()));
+    let ready = client.is_file()
+        && Command::new(&client)
+            .args(["image", "inspect", &image()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ready {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no Docker engine with {} here: `scripts/image.sh all` starts one and builds it",
+            image()
+        );
+        eprintln!(
+            "note: no Docker engine or no {} image; skipping (run `scripts/image.sh all`)",
+            image()
+        );
+        return None;
+    }
+    Some(client)
+}
+
+/// `docker run --rm --network host <args> IMAGE <cmd>`, with `stdin` fed in.
+fn run(docker: &Path, args: &[String], cmd: &[&str], stdin: Option<&str>) -> Outcome {
+    let mut child = Command::new(docker)
+        .args(["run", "--rm", "--network", "host"])
+        .args(args)
+        .args(if stdin.is_some() { vec!["-i"] } else { vec![] })
+        .arg(image())
+        .args(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    Outcome::from_child(child)
+}
+
+fn env_args(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| ["-e".to_owned(), format!("{k}={v}")])
+        .collect()
+}
+
+fn mount(host: &Path, container: &str) -> Vec<String> {
+    vec!["-v".to_owned(), format!("{}:{container}", host.display())]
+}
+
+/// Give the checkout to another user, as a CI runner's mounted workspace is.
+fn chown_repo(repo: &Repo, uid: u32) {
+    let status = Command::new("chown")
+        .args(["-R", &format!("{uid}:{uid}")])
+        .arg(&repo.root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[cargo_test]
+fn runs_as_a_github_docker_action() {
+    let Some(docker) = docker() else { return };
+    let registry = registry();
+    let repo = Repo::with_crate("ghimage", "1.0.0").tag("v1.0.0");
+    let sha = repo.head();
+    chown_repo(&repo, 1234);
+    let files = paths::root().join("file_commands");
+    let home = paths::root().join("github-home");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let index = registry.index_url().to_string();
+    let mut args = vec!["--workdir".to_owned(), "/github/workspace".to_owned()];
+    args.extend(mount(&repo.root, "/github/workspace"));
+    args.extend(mount(&files, "/github/file_commands"));
+    args.extend(mount(&home, "/github/home"));
+    args.extend(env_args(&[
+        ("HOME", "/github/home"),
+        ("GITHUB_ACTIONS", "true"),
+        ("CI", "true"),
+        ("GITHUB_WORKSPACE", "/github/workspace"),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_REF", "refs/tags/v1.0.0"),
+        ("GITHUB_REF_NAME", "v1.0.0"),
+        ("GITHUB_REF_TYPE", "tag"),
+        ("GITHUB_SHA", &sha),
+        ("GITHUB_REPOSITORY", "acme/ghimage"),
+        ("GITHUB_OUTPUT", "/github/file_commands/set_output"),
+        ("GITHUB_STEP_SUMMARY", "/github/file_commands/step_summary"),
+        // Every declared input is set; those the workflow left out are empty.
+        ("INPUT_TOKEN", TOKEN),
+        ("INPUT_REGISTRY", "alternative"),
+        ("INPUT_ON-TAGS", "true"),
+        ("INPUT_ON-REPO", "acme/ghimage"),
+        ("INPUT_DRY-RUN", ""),
+        ("INPUT_ON-BRANCH", ""),
+        ("INPUT_BEFORE-DEPLOY", ""),
+        ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", &index),
+    ]));
+    let out = run(&docker, &args, &[], None).success();
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(format!("::add-mask::{TOKEN}").as_str()),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stdout.contains("::group::cargo publish"),
+        "{}",
+        out.both()
+    );
+    assert!(!out.stderr.contains(TOKEN));
+
+    assert_eq!(index_entries("ghimage").len(), 1);
+    let outputs = std::fs::read_to_string(files.join("set_output")).unwrap();
+    assert!(
+        outputs.contains(r#"[{"name":"ghimage","version":"1.0.0"}]"#),
+        "{outputs}"
+    );
+    let summary = std::fs::read_to_string(files.join("step_summary")).unwrap();
+    assert!(
+        summary.contains("| `ghimage` | 1.0.0 | published |"),
+        "{summary}"
+    );
+
+    // What cargo made in the workspace belongs to the checkout's owner again.
+    let foreign: Vec<PathBuf> = walkdir::WalkDir::new(repo.root.join("target"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.metadata().unwrap().uid() != 1234)
+        .map(|e| e.into_path())
+        .collect();
+    assert!(repo.root.join("target").is_dir());
+    assert!(foreign.is_empty(), "not handed back: {foreign:?}");
+    consume(&registry, "ghimage", "1.0.0");
+}
+
+#[cargo_test]
+fn runs_with_plain_docker_run() {
+    let Some(docker) = docker() else { return };
+    let registry = registry();
+    let repo = Repo::with_crate("plainimage", "0.2.0");
+    let index = registry.index_url().to_string();
+    let mut args = vec!["-w".to_owned(), "/work".to_owned()];
+    args.extend(mount(&repo.root, "/work"));
+    args.extend(env_args(&[
+        ("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN),
+        ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", &index),
+        ("SHIPCRATE_REGISTRY", "alternative"),
+    ]));
+    run(&docker, &args, &[], None)
+        .success()
+        .stderr_has("Uploaded plainimage v0.2.0")
+        .lacks(TOKEN);
+    consume(&registry, "plainimage", "0.2.0");
+}
+
+#[cargo_test]
+fn runs_as_a_gitlab_job_image() {
+    let Some(docker) = docker() else { return };
+    let _registry = registry();
+    let repo = Repo::with_crate("glimage", "3.0.0").tag("v3.0.0");
+    let sha = repo.head();
+    chown_repo(&repo, 1234);
+    let index = _registry.index_url().to_string();
+    let mut args = vec!["-w".to_owned(), "/builds/group/glimage".to_owned()];
+    args.extend(mount(&repo.root, "/builds/group/glimage"));
+    args.extend(env_args(&[
+        ("GITLAB_CI", "true"),
+        ("CI", "true"),
+        ("CI_PROJECT_DIR", "/builds/group/glimage"),
+        ("CI_COMMIT_SHA", &sha),
+        ("CI_COMMIT_TAG", "v3.0.0"),
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_PROJECT_PATH", "group/glimage"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("SHIPCRATE_ON__TAGS", "true"),
+        ("SHIPCRATE_DOTENV", "publish.env"),
+        ("SHIPCRATE_REGISTRY", "alternative"),
+        ("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN),
+        ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", &index),
+    ]));
+    // GitLab's runner starts the entrypoint with a shell and feeds the job script on stdin.
+    run(&docker, &args, &["sh"], Some("set -e\nshipcrate\n"))
+        .success()
+        .stderr_has("section_start:")
+        .lacks(TOKEN);
+    assert_eq!(index_entries("glimage").len(), 1);
+    let dotenv = std::fs::read_to_string(repo.root.join("publish.env")).unwrap();
+    assert!(
+        dotenv.contains("SHIPCRATE_OUTPUT_DECISION=publish\n"),
+        "{dotenv}"
+    );
+    assert!(
+        dotenv.contains(r#"SHIPCRATE_OUTPUT_PUBLISHED=[{"name":"glimage","version":"3.0.0"}]"#),
+        "{dotenv}"
+    );
+}
+
+#[cargo_test]
+fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
+    let Some(docker) = docker() else { return };
+    let history = |image: &str| -> Vec<(u64, String)> {
+        let out = Command::new(&docker)
+            .args([
+                "history",
+                "--no-trunc",
+                "--human=false",
+                "--format",
+                "{{.Size}}\t{{.CreatedBy}}",
+                image,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let (size, by) = l.split_once('\t').unwrap();
+                (size.parse().unwrap(), by.to_owned())
+            })
+            .collect()
+    };
+    let dockerfile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
+    let base = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG RUST_IMAGE="))
+        .unwrap();
+    let ours = history(&image());
+    let added = &ours[..ours.len() - history(base).len()];
+    let mut total = 0;
+    for (size, by) in added {
+        println!(
+            "{:>10} bytes  {}",
+            size,
+            by.chars().take(100).collect::<String>()
+        );
+        total += size;
+    }
+    println!("{total:>10} bytes added over {base}");
+    let non_empty: Vec<&(u64, String)> = added.iter().filter(|(s, _)| *s > 0).collect();
+    assert_eq!(non_empty.len(), 3, "apt, binary, entrypoint: {added:?}");
+    assert!(
+        non_empty
+            .iter()
+            .any(|(_, by)| by.contains("/usr/local/bin/shipcrate"))
+    );
+    assert!(non_empty.iter().any(|(_, by)| by.contains("entrypoint.sh")));
+    // The apt layer holds git and certificates with their dependencies, not their
+    // recommends, and no package lists: its size is what dpkg says they take.
+    let packages = |image: &str| -> std::collections::BTreeMap<String, u64> {
+        let out = Command::new(&docker)
+            .args([
+                "run",
+                "--rm",
+                "--entrypoint",
+                "dpkg-query",
+                image,
+                "-W",
+                "-f",
+                "${Package} ${Installed-Size}\\n",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(p, kib)| (p.to_owned(), kib.parse().unwrap_or(0)))
+            .collect()
+    };
+    let before = packages(base);
+    let new: std::collections::BTreeMap<String, u64> = packages(&image())
+        .into_iter()
+        .filter(|(p, _)| !before.contains_key(p))
+        .collect();
+    println!("packages added: {new:?}");
+    assert!(new.contains_key("git") || before.contains_key("git"));
+    for recommended in ["less", "openssh-client", "patch"] {
+        assert!(
+            !new.contains_key(recommended),
+            "{recommended} came in as a recommend"
+        );
+    }
+    let dpkg_bytes: u64 = new.values().sum::<u64>() * 1024;
+    let apt_layer = non_empty
+        .iter()
+        .find(|(_, by)| by.contains("apt-get"))
+        .unwrap()
+        .0;
+    assert!(
+        apt_layer <= dpkg_bytes + 8 * 1024 * 1024,
+        "the apt layer is {apt_layer} bytes, but its packages take {dpkg_bytes}: leftovers (lists, caches)?"
+    );
+    let lists = Command::new(&docker)
+        .args([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "ls",
+            &image(),
+            "/var/lib/apt/lists",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&lists.stdout).trim(),
+        "",
+        "apt lists left in the image"
+    );
+}
