@@ -17,6 +17,8 @@ LABEL org.opencontainers.image.title="shipcrate" \
       org.opencontainers.image.description="Publish Rust crates from CI, from a pristine copy of the built commit" \
       org.opencontainers.image.source="https://github.com/shipcrate/shipcrate" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
+# Unpinned on purpose: git and the CA bundle should carry the base release's security fixes.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates \
     && apt-get clean \

@@ -33,3 +33,26 @@ fn readme_and_action_list_every_key() {
         }
     }
 }
+
+#[test]
+fn readme_shows_the_validated_examples_and_the_dev_action_matches() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let readme = read("README.md");
+    for example in ["examples/github-publish.yml", "examples/gitlab-ci.yml"] {
+        assert!(
+            readme.contains(&read(example)),
+            "README does not show {example} as it is"
+        );
+    }
+    let inputs_and_outputs = |text: &str| -> String {
+        let start = text.find("inputs:").unwrap();
+        let end = text.find("runs:").unwrap();
+        text[start..end].to_owned()
+    };
+    assert_eq!(
+        inputs_and_outputs(&read(".github/actions/shipcrate-dev/action.yml")),
+        inputs_and_outputs(&read("action.yml")),
+        "the development action's inputs or outputs differ from action.yml's"
+    );
+}
