@@ -22,6 +22,13 @@ engine() {
   if "$DOCKER" info >/dev/null 2>&1; then return; fi
   echo "starting dockerd (data root $DATA_ROOT)"
   mkdir -p "$DATA_ROOT"
+  # A dockerd ended by force (as at the end of a session) leaves pid files that stop the next.
+  local pidfile
+  for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      rm -f "$pidfile"
+    fi
+  done
   nohup dockerd --data-root "$DATA_ROOT" >/tmp/shipcrate-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     if "$DOCKER" info >/dev/null 2>&1; then return; fi
@@ -70,6 +77,7 @@ build() {
     tail -40 /tmp/shipcrate-image-build.log >&2
     exit 1
   }
+  "$DOCKER" image prune --force >/dev/null
   "$DOCKER" image ls "$IMAGE"
 }
 
