@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 use figment::providers::{Format, Serialized, Yaml};
@@ -73,6 +74,37 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "write the outcome as a dotenv file (GitLab `artifacts: reports: dotenv`)",
     ),
     (
+        "packages",
+        Kind::List,
+        "workspace members to publish (default: every member that may)",
+    ),
+    ("exclude", Kind::List, "workspace members not to publish"),
+    (
+        "check_tag",
+        Kind::Bool,
+        "on a tag build, a version tag must match a crate's version (default: true)",
+    ),
+    (
+        "checksum_mismatch",
+        Kind::Text,
+        "a published version whose content differs from the commit: `fail` (default) or `warn`",
+    ),
+    (
+        "index_timeout",
+        Kind::Text,
+        "how long an upload may take to show in the index, e.g. `300`, `5m` (default: 5m)",
+    ),
+    (
+        "max_retries",
+        Kind::Text,
+        "retries of an upload the registry pushed back on, 429 or 5xx (default: 5)",
+    ),
+    (
+        "max_wait",
+        Kind::Text,
+        "longest single wait before a retry (default: 15m)",
+    ),
+    (
         "on.tags",
         Kind::Bool,
         "true: tag builds only (lifts the branch rule); false: no tag builds",
@@ -138,6 +170,19 @@ struct Raw {
     all_features: bool,
     report: Option<String>,
     dotenv: Option<String>,
+    #[serde(deserialize_with = "de_list")]
+    packages: Vec<String>,
+    #[serde(deserialize_with = "de_list")]
+    exclude: Vec<String>,
+    #[serde(deserialize_with = "de_opt_bool")]
+    check_tag: Option<bool>,
+    checksum_mismatch: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
+    index_timeout: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
+    max_retries: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
+    max_wait: Option<String>,
     on: RawOn,
     #[serde(deserialize_with = "de_list")]
     before_deploy: Vec<String>,
@@ -253,6 +298,13 @@ pub struct Config {
     pub all_features: bool,
     pub report: Option<PathBuf>,
     pub dotenv: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub exclude: Vec<String>,
+    pub check_tag: bool,
+    pub checksum_mismatch: Mismatch,
+    pub index_timeout: Duration,
+    pub max_retries: u32,
+    pub max_wait: Duration,
     pub on: On,
     pub before_deploy: Vec<String>,
     pub after_deploy: Vec<String>,
@@ -260,6 +312,13 @@ pub struct Config {
     pub sources: Vec<(String, String, Origin)>,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
+}
+
+/// What to do when a version is already published with other content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    Fail,
+    Warn,
 }
 
 /// Command-line settings, already out of clap's types. `None` / empty = not given.
@@ -523,6 +582,41 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         all_features: raw.all_features,
         report: raw.report.map(PathBuf::from),
         dotenv: raw.dotenv.map(PathBuf::from),
+        packages: raw.packages,
+        exclude: raw.exclude,
+        check_tag: raw.check_tag.unwrap_or(true),
+        checksum_mismatch: match raw.checksum_mismatch.as_deref() {
+            None | Some("fail") => Mismatch::Fail,
+            Some("warn") => Mismatch::Warn,
+            Some(other) => {
+                return Err(UsageError(format!(
+                    "`checksum_mismatch` ({}) is `{other}`; it takes `fail` or `warn`",
+                    origin("checksum_mismatch")
+                ))
+                .into());
+            }
+        },
+        index_timeout: duration(
+            raw.index_timeout.as_deref(),
+            "index_timeout",
+            Duration::from_secs(300),
+            &origin,
+        )?,
+        max_retries: match raw.max_retries.as_deref() {
+            None => 5,
+            Some(n) => n.trim().parse().map_err(|_| {
+                UsageError(format!(
+                    "`max_retries` ({}) is `{n}`; it takes a whole number",
+                    origin("max_retries")
+                ))
+            })?,
+        },
+        max_wait: duration(
+            raw.max_wait.as_deref(),
+            "max_wait",
+            Duration::from_secs(900),
+            &origin,
+        )?,
         on: On {
             tags: raw.on.tags,
             branch: raw.on.branch,
@@ -535,6 +629,37 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         sources,
         file,
     })
+}
+
+/// `300`, `300s`, `5m`, `1h` → a duration.
+fn duration(
+    value: Option<&str>,
+    key: &str,
+    default: Duration,
+    origin: &dyn Fn(&str) -> Origin,
+) -> Result<Duration> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let text = value.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let scale = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if scale > 0 => Ok(Duration::from_secs(n * scale)),
+        _ => Err(UsageError(format!(
+            "`{key}` ({}) is `{value}`; it takes seconds, or a number with `s`, `m` or `h`, like `5m`",
+            origin(key)
+        ))
+        .into()),
+    }
 }
 
 fn display_rel(file: &Path, root: &Path) -> String {
@@ -728,6 +853,22 @@ fn de_opt_bool<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Erro
             _ => Err(D::Error::invalid_value(Unexpected::Str(&s), &expected)),
         },
     }
+}
+
+/// A string, or a number written without quotes.
+fn de_opt_text<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Int(i64),
+        Float(f64),
+        Str(String),
+    }
+    Ok(Option::<Text>::deserialize(de)?.map(|t| match t {
+        Text::Int(n) => n.to_string(),
+        Text::Float(f) => f.to_string(),
+        Text::Str(s) => s,
+    }))
 }
 
 /// A string or a list of strings.
@@ -936,6 +1077,36 @@ mod tests {
         let row = cfg.sources.iter().find(|s| s.0 == "token").unwrap();
         assert_eq!(row.1, "***");
         assert_eq!(row.2.to_string(), "input `token`");
+    }
+
+    #[test]
+    fn publishing_limits_parse_and_are_checked() {
+        let cfg = load_with(
+            Some("max_retries: 2\nindex_timeout: 90\nmax_wait: 2m\n"),
+            &[],
+            Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(cfg.max_retries, 2);
+        assert_eq!(cfg.index_timeout, Duration::from_secs(90));
+        assert_eq!(cfg.max_wait, Duration::from_secs(120));
+        assert_eq!(cfg.checksum_mismatch, Mismatch::Fail);
+        assert!(cfg.check_tag);
+        let e = err(load_with(
+            None,
+            &[("SHIPCRATE_INDEX_TIMEOUT", "soon")],
+            Flags::default(),
+        ));
+        assert!(
+            e.contains("`index_timeout`") && e.contains("SHIPCRATE_INDEX_TIMEOUT"),
+            "{e}"
+        );
+        let e = err(load_with(
+            None,
+            &[("SHIPCRATE_CHECKSUM_MISMATCH", "ignore")],
+            Flags::default(),
+        ));
+        assert!(e.contains("`fail` or `warn`"), "{e}");
     }
 
     #[test]

@@ -1,42 +1,30 @@
-//! Runs `cargo publish` in the pristine tree: the plan from `cargo metadata`, the token in the
-//! child's environment only, and what cargo said turned into per-crate outcomes.
+//! Runs cargo for the plan: packaging for comparison, the dry run, and each upload with its
+//! retries. The token is only ever in cargo's environment, never in argv.
 //!
-//! Never puts the token in argv, never reads `Cargo.toml` by hand.
+//! Decides nothing about order or rules: the plan and the caller do.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::Env;
 use crate::cmd;
 use crate::config::{Config, Target};
+use crate::index::Index;
+use crate::plan::{Package, Plan};
+use crate::report::Reporter;
+use crate::retry::{self, Failure};
 use crate::secret::{Masker, Token};
-
-/// A crate of the plan.
-#[derive(Clone, Debug, Serialize)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-}
-
-/// What will be published, what won't and why, and where cargo builds.
-#[derive(Debug)]
-pub struct Plan {
-    pub publish: Vec<Package>,
-    pub skipped: Vec<(Package, String)>,
-    /// The dir in `tree` where `cargo publish` runs.
-    pub dir: PathBuf,
-    /// The user's target dir, so the verify build is warm.
-    pub target_dir: PathBuf,
-}
 
 /// How one crate ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Published,
+    AlreadyPublished,
     /// Packaged and verified by a dry run; nothing uploaded.
     Verified,
     Skipped,
@@ -50,145 +38,265 @@ pub struct CrateOutcome {
     pub version: String,
     pub outcome: Outcome,
     pub duration_ms: u128,
+    pub retries: u32,
     pub reason: Option<String>,
 }
 
-/// Read the packages under `cfg.path` in `tree` with `cargo metadata`.
-pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env) -> Result<Plan> {
-    let dir = tree.join(&cfg.path);
-    let manifest = dir.join("Cargo.toml");
-    if !manifest.is_file() {
-        anyhow::bail!(
-            "no `Cargo.toml` at `{}` in the commit; set `path` to the crate's directory",
-            cfg.path.join("Cargo.toml").display()
-        );
+impl CrateOutcome {
+    pub fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
+        CrateOutcome {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            outcome,
+            duration_ms: 0,
+            retries: 0,
+            reason,
+        }
     }
-    let mut command = cargo_metadata::MetadataCommand::new();
-    command.cargo_path(cargo).manifest_path(&manifest).no_deps();
-    let mut command = command.cargo_command();
-    command.env_clear().envs(env).current_dir(&dir);
-    let json = cmd::capture(command).context("could not read the crate's metadata")?;
-    let metadata = cargo_metadata::MetadataCommand::parse(json)
-        .context("cargo metadata gave unexpected output")?;
+}
 
-    let registry = cfg.target.cargo_name().unwrap_or("crates-io");
-    let candidates: Vec<&cargo_metadata::Package> = match metadata.root_package() {
-        Some(root) => vec![root],
-        None => metadata.workspace_default_packages(),
-    };
-    let mut plan = Plan {
-        publish: Vec::new(),
-        skipped: Vec::new(),
-        dir,
-        target_dir: PathBuf::new(),
-    };
-    for package in candidates {
-        let entry = Package {
-            name: package.name.to_string(),
-            version: package.version.to_string(),
-        };
-        match &package.publish {
-            Some(allowed) if allowed.is_empty() => {
-                plan.skipped.push((entry, "publish = false".to_owned()))
-            }
-            Some(allowed) if !allowed.iter().any(|r| r == registry) => plan.skipped.push((
-                entry,
+/// cargo, set up for one plan: its environment holds the token for the target registry only.
+pub struct Cargo<'a> {
+    exe: &'a Path,
+    plan: &'a Plan,
+    cfg: &'a Config,
+    env: Env,
+    masker: &'a Masker,
+}
+
+impl<'a> Cargo<'a> {
+    /// `env` must already be scrubbed of tokens.
+    pub fn new(
+        exe: &'a Path,
+        plan: &'a Plan,
+        cfg: &'a Config,
+        token: Option<&Token>,
+        env: &Env,
+        masker: &'a Masker,
+    ) -> Self {
+        let mut env = env.clone();
+        // cargo#9822: debug logging printed the token.
+        env.remove("CARGO_LOG");
+        env.remove("CARGO_HTTP_DEBUG");
+        env.insert(
+            "CARGO_TARGET_DIR".to_owned(),
+            plan.target_dir.display().to_string(),
+        );
+        if let Target::Index(url) = &cfg.target {
+            env.insert(
                 format!(
-                    "its `publish` list ({}) does not include `{registry}`",
-                    allowed.join(", ")
+                    "CARGO_REGISTRIES_{}_INDEX",
+                    crate::config::env_name(Target::INDEX_NAME)
                 ),
-            )),
-            _ => plan.publish.push(entry),
+                url.clone(),
+            );
+        }
+        if let Some(token) = token {
+            env.insert(cfg.target.token_var(), token.expose().to_owned());
+        }
+        Cargo {
+            exe,
+            plan,
+            cfg,
+            env,
+            masker,
         }
     }
 
-    let target = metadata.target_directory.into_std_path_buf();
-    plan.target_dir = match env.get("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => user_root.join(dir),
-        None => match target.strip_prefix(tree) {
-            Ok(inside) => user_root.join(inside),
-            Err(_) => target,
-        },
-    };
-    Ok(plan)
+    /// The environment cargo runs with (for reading the index the same way).
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    fn command(&self, subcommand: &str, packages: &[&Package], verify: bool) -> Command {
+        let mut command = cmd::command(self.exe, &self.plan.dir, &self.env);
+        command.arg(subcommand);
+        for package in packages {
+            command.args(["--package", &package.name]);
+        }
+        if let Some(name) = self.cfg.target.cargo_name() {
+            command.args(["--registry", name]);
+        }
+        let flags = [
+            (self.cfg.allow_dirty, "--allow-dirty"),
+            (self.cfg.no_verify || !verify, "--no-verify"),
+            (self.cfg.locked, "--locked"),
+            (self.cfg.all_features, "--all-features"),
+        ];
+        command.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
+        if !self.cfg.features.is_empty() {
+            command.args(["--features", &self.cfg.features.join(",")]);
+        }
+        command
+    }
+
+    /// The `.crate` cargo would upload for `package`, without verifying it.
+    pub fn package(&self, package: &Package) -> Result<Vec<u8>> {
+        let mut command = self.command("package", &[package], false);
+        command.arg("--quiet");
+        cmd::capture(command)
+            .with_context(|| format!("could not package {} to compare it", package.spec()))?;
+        let file = self
+            .plan
+            .target_dir
+            .join("package")
+            .join(format!("{}-{}.crate", package.name, package.version));
+        fs_err::read(&file).with_context(|| format!("cargo package wrote no `{}`", file.display()))
+    }
+
+    /// One `cargo publish --dry-run` over all of `packages`, so each is packaged against its
+    /// siblings' new versions.
+    pub fn dry_run(&self, packages: &[Package], reporter: &Reporter) -> Result<Vec<CrateOutcome>> {
+        let refs: Vec<&Package> = packages.iter().collect();
+        let mut command = self.command("publish", &refs, true);
+        command.arg("--dry-run");
+        let started = Instant::now();
+        reporter.group_start("cargo_publish_dry_run", "cargo publish --dry-run");
+        let finished = cmd::stream(command, self.masker);
+        reporter.group_end("cargo_publish_dry_run");
+        let finished = finished?;
+        let duration_ms = started.elapsed().as_millis();
+        Ok(packages
+            .iter()
+            .map(|p| {
+                let (outcome, reason) = match finished.code {
+                    0 => (Outcome::Verified, None),
+                    _ => (Outcome::Failed, Some(first_error(&finished.output))),
+                };
+                CrateOutcome {
+                    duration_ms,
+                    ..CrateOutcome::new(p, outcome, reason)
+                }
+            })
+            .collect())
+    }
+
+    /// Upload `package`, retrying what the registry pushed back on.
+    pub fn upload(&self, package: &Package, reporter: &Reporter) -> Result<CrateOutcome> {
+        let started = Instant::now();
+        let mut retries = 0;
+        let mut verify = true;
+        loop {
+            reporter.status(
+                "Publishing",
+                &format!(
+                    "{} v{} to {}",
+                    package.name, package.version, self.cfg.target
+                ),
+            );
+            let id = format!("publish_{}", package.name.replace('-', "_"));
+            reporter.group_start(&id, &format!("cargo publish {}", package.spec()));
+            let finished = cmd::stream(self.command("publish", &[package], verify), self.masker);
+            reporter.group_end(&id);
+            let finished = finished?;
+            let tries = retries;
+            let done = |outcome, reason| CrateOutcome {
+                duration_ms: started.elapsed().as_millis(),
+                retries: tries,
+                ..CrateOutcome::new(package, outcome, reason)
+            };
+            if finished.code == 0 {
+                return Ok(done(Outcome::Published, None));
+            }
+            let (until, why) = match retry::classify(&finished.output) {
+                Failure::AlreadyExists => {
+                    return Ok(done(
+                        Outcome::AlreadyPublished,
+                        Some("another publisher uploaded it first".to_owned()),
+                    ));
+                }
+                Failure::RateLimited { until } => (
+                    until,
+                    "the registry answered 429 Too Many Requests".to_owned(),
+                ),
+                Failure::Unavailable(code) => (None, format!("the registry answered {code}")),
+                Failure::Other => {
+                    return Ok(done(Outcome::Failed, Some(first_error(&finished.output))));
+                }
+            };
+            if retries >= self.cfg.max_retries {
+                return Ok(done(
+                    Outcome::Failed,
+                    Some(format!(
+                        "{why}; gave up after {retries} retries (`max_retries`)"
+                    )),
+                ));
+            }
+            retries += 1;
+            let wait = retry::delay(retries, until);
+            if wait > self.cfg.max_wait + retry::JITTER_MAX {
+                return Ok(done(
+                    Outcome::Failed,
+                    Some(format!(
+                        "{why} and asks to wait {}s, longer than `max_wait`",
+                        wait.as_secs()
+                    )),
+                ));
+            }
+            retry::wait(
+                wait,
+                &format!(
+                    "{why}; retry {retries} of {} for {}",
+                    self.cfg.max_retries,
+                    package.spec()
+                ),
+                reporter,
+            );
+            // The package was verified before the upload was refused; don't build it again.
+            verify = false;
+        }
+    }
 }
 
-/// Run `cargo publish` for the plan. `env` must already be scrubbed of tokens.
-pub fn publish(
-    cargo: &Path,
-    plan: &Plan,
-    cfg: &Config,
-    token: Option<&Token>,
-    env: &Env,
-    masker: &Masker,
-) -> Result<Vec<CrateOutcome>> {
-    let mut env = env.clone();
-    // cargo#9822: debug logging printed the token.
-    env.remove("CARGO_LOG");
-    env.remove("CARGO_HTTP_DEBUG");
-    env.insert(
-        "CARGO_TARGET_DIR".to_owned(),
-        plan.target_dir.display().to_string(),
-    );
-    if let Target::Index(url) = &cfg.target {
-        env.insert(
-            format!(
-                "CARGO_REGISTRIES_{}_INDEX",
-                crate::config::env_name(Target::INDEX_NAME)
-            ),
-            url.clone(),
-        );
+/// Poll the index until it lists `package`, for at most `timeout`.
+pub fn wait_for_index(
+    index: &mut Index,
+    package: &Package,
+    timeout: Duration,
+    reporter: &Reporter,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(250);
+    let mut said = false;
+    loop {
+        if index
+            .versions(&package.name)?
+            .iter()
+            .any(|v| v.version == package.version)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{} was uploaded but did not appear in the index within {}s (`index_timeout`); \
+                 crates that depend on it were not published",
+                package.spec(),
+                timeout.as_secs()
+            );
+        }
+        if !said {
+            reporter.status(
+                "Waiting",
+                &format!("for {} to appear in {}", package.spec(), index.url()),
+            );
+            said = true;
+        }
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 2).min(Duration::from_secs(5));
     }
-    if let Some(token) = token {
-        env.insert(cfg.target.token_var(), token.expose().to_owned());
-    }
+}
 
-    let mut command = cmd::command(cargo, &plan.dir, &env);
-    command.arg("publish");
-    for package in &plan.publish {
-        command.args(["--package", &package.name]);
-    }
-    if let Some(name) = cfg.target.cargo_name() {
-        command.args(["--registry", name]);
-    }
-    let flags = [
-        (cfg.allow_dirty, "--allow-dirty"),
-        (cfg.dry_run, "--dry-run"),
-        (cfg.no_verify, "--no-verify"),
-        (cfg.locked, "--locked"),
-        (cfg.all_features, "--all-features"),
-    ];
-    command.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
-    if !cfg.features.is_empty() {
-        command.args(["--features", &cfg.features.join(",")]);
-    }
-
-    let started = Instant::now();
-    let finished = cmd::stream(command, masker)?;
-    let duration_ms = started.elapsed().as_millis();
-    let outcomes = plan
-        .publish
-        .iter()
-        .map(|p| {
-            let uploaded = finished
-                .output
-                .contains(&format!("Uploaded {} v{}", p.name, p.version));
-            let (outcome, reason) = match (finished.code, cfg.dry_run, uploaded) {
-                (0, true, _) => (Outcome::Verified, None),
-                (0, false, _) | (_, false, true) => (Outcome::Published, None),
-                (code, _, _) => (
-                    Outcome::Failed,
-                    Some(format!("cargo publish exited with status {code}")),
-                ),
-            };
-            CrateOutcome {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                outcome,
-                duration_ms,
-                reason,
-            }
-        })
+/// cargo's error, without the progress lines before it.
+fn first_error(output: &str) -> String {
+    let mut lines = output.lines().skip_while(|l| !l.starts_with("error"));
+    let mut text: Vec<&str> = lines
+        .by_ref()
+        .take(6)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .collect();
-    Ok(outcomes)
+    if text.is_empty() {
+        text.push("cargo failed");
+    }
+    text.join(" ")
 }

@@ -187,6 +187,7 @@ impl Summary {
 fn outcome_word(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Published => "published",
+        Outcome::AlreadyPublished => "already published",
         Outcome::Verified => "verified (dry run, not uploaded)",
         Outcome::Skipped => "skipped",
         Outcome::Failed => "failed",

@@ -10,10 +10,13 @@ use crate::ci::{self, BuildContext};
 use crate::cli::{Action, Invocation};
 use crate::conditions::{self, Decision};
 use crate::config::{self, Config};
-use crate::publish::{self, CrateOutcome, Outcome};
+use crate::config::{Mismatch, Target};
+use crate::index::Index;
+use crate::plan::{self, Package, Plan};
+use crate::publish::{self, Cargo, CrateOutcome, Outcome};
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret;
-use crate::{Env, git, hooks, ownership, signals, tools};
+use crate::{Env, compare, git, hooks, ownership, signals, tools};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -119,38 +122,88 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         .as_ref()
         .map_or_else(|| root.clone(), |t| t.root().to_path_buf());
 
-    // 7. The plan.
-    let plan = publish::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
+    // 7. The plan: which crates, in which order, held to the tag.
+    let mut plan = plan::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
+    let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
         root: &root,
-        dir: &plan.target_dir,
+        dir: &target_dir,
         reporter,
     };
+    if cfg.check_tag && ctx.is_tag_build() {
+        plan::check_tags(&mut plan, &ctx.tags)?;
+    }
     let mut outcomes: Vec<CrateOutcome> = plan
         .skipped
         .iter()
-        .map(|(p, why)| CrateOutcome {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            outcome: Outcome::Skipped,
-            duration_ms: 0,
-            reason: Some(why.clone()),
-        })
+        .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
         .collect();
-    for (p, why) in &plan.skipped {
-        reporter.status("Skipping", &format!("{} v{} ({why})", p.name, p.version));
+    let cargo = Cargo::new(
+        &tools.cargo,
+        &plan,
+        &cfg,
+        token.as_ref(),
+        &clean_env,
+        reporter.masker(),
+    );
+
+    // 8. Pre-flight, all before any upload: what the registry has already, and whether it is
+    //    what this commit holds.
+    let mut index = Index::open(
+        &cfg.target,
+        &plan.dir,
+        cargo.env(),
+        &tools.git,
+        token.as_ref(),
+    )?;
+    let mut upload = Vec::new();
+    let mut new_crates = 0;
+    for package in &plan.publish {
+        let listed = index.versions(&package.name)?;
+        if listed.is_empty() {
+            new_crates += 1;
+        }
+        if !listed.iter().any(|v| v.version == package.version) {
+            upload.push(package.clone());
+            continue;
+        }
+        let changed = compare::differences(
+            &cargo.package(package)?,
+            &index.download(&package.name, &package.version)?,
+        )?;
+        if !changed.is_empty() {
+            let message = format!(
+                "{} is already published, but the commit's content differs: {}. The code changed \
+                 without a version bump; bump the version in Cargo.toml",
+                package.spec(),
+                changed.join(", ")
+            );
+            match cfg.checksum_mismatch {
+                Mismatch::Fail => bail!("{message} (or set `checksum_mismatch: warn`)"),
+                Mismatch::Warn => reporter.warn(&message),
+            }
+        }
+        outcomes.push(CrateOutcome::new(
+            package,
+            Outcome::AlreadyPublished,
+            Some("already published".to_owned()),
+        ));
     }
-    if plan.publish.is_empty() {
-        reporter.notice("nothing to publish: no crate in the plan may go to this registry");
+    print_plan(reporter, &plan, &upload);
+    if matches!(cfg.target, Target::CratesIo) && !cfg.dry_run {
+        warn_about_rate_limits(
+            reporter,
+            new_crates,
+            upload.len() - new_crates.min(upload.len()),
+        );
+    }
+    if upload.is_empty() {
+        reporter.notice("nothing to upload: every crate in the plan is published or skipped");
         return reporter.finish(&summary(outcomes), &files, env);
     }
-    let crates: Vec<String> = plan
-        .publish
-        .iter()
-        .map(|p| format!("{}@{}", p.name, p.version))
-        .collect();
+    let crates: Vec<String> = upload.iter().map(Package::spec).collect();
 
-    // 8. before_deploy — only when something will really be uploaded.
+    // 9. before_deploy — only when something will really be uploaded.
     let mut hook_env = clean_env.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
@@ -176,63 +229,117 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         )
     };
     if let Err(error) = run_hooks("before_deploy", &cfg.before_deploy) {
-        outcomes.extend(
-            plan.publish
-                .iter()
-                .map(|p| not_started(p, "before_deploy failed")),
-        );
+        outcomes.extend(upload.iter().map(|p| {
+            CrateOutcome::new(p, Outcome::NotStarted, Some("before_deploy failed".into()))
+        }));
         reporter.finish(&summary(outcomes), &files, env)?;
         return Err(error.context("nothing was published"));
     }
 
-    // 9. Publish.
-    let verb = if cfg.dry_run {
-        "Verifying"
+    // 10. Publish: one dry run over the whole plan, or each crate in order, each visible in
+    //     the index before the next one is packaged.
+    let mut halted: Option<anyhow::Error> = None;
+    if cfg.dry_run {
+        reporter.status("Verifying", &format!("{} (dry run)", crates.join(", ")));
+        outcomes.extend(cargo.dry_run(&upload, reporter)?);
     } else {
-        "Publishing"
-    };
-    reporter.status(verb, &format!("{} to {}", crates.join(", "), cfg.target));
-    reporter.group_start(
-        "cargo_publish",
-        &format!("cargo publish ({})", crates.join(", ")),
-    );
-    let published = publish::publish(
-        &tools.cargo,
-        &plan,
-        &cfg,
-        token.as_ref(),
-        &clean_env,
-        reporter.masker(),
-    );
-    reporter.group_end("cargo_publish");
-    let published = published?;
-    let failed = published.iter().any(|c| c.outcome == Outcome::Failed);
-    outcomes.extend(published);
+        for (i, package) in upload.iter().enumerate() {
+            let result = cargo.upload(package, reporter)?;
+            let outcome = result.outcome;
+            outcomes.push(result);
+            let stop = match outcome {
+                Outcome::Published => {
+                    publish::wait_for_index(&mut index, package, cfg.index_timeout, reporter).err()
+                }
+                Outcome::Failed => Some(anyhow::anyhow!("publishing {} failed", package.spec())),
+                _ => None,
+            };
+            if let Some(error) = stop {
+                outcomes.extend(upload[i + 1..].iter().map(|p| {
+                    CrateOutcome::new(
+                        p,
+                        Outcome::NotStarted,
+                        Some(format!("{} did not finish", package.spec())),
+                    )
+                }));
+                halted = Some(error);
+                break;
+            }
+        }
+    }
+    let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
 
-    // 10. after_deploy, then the report — written whatever happened above.
+    // 11. after_deploy, then the report — written whatever happened above.
     let after = if failed {
         Ok(())
     } else {
         run_hooks("after_deploy", &cfg.after_deploy)
     };
+    drop(cargo);
+    drop(index);
     drop(tree);
     reporter.finish(&summary(outcomes.clone()), &files, env)?;
     if failed {
-        let done: Vec<String> = outcomes
-            .iter()
-            .filter(|c| c.outcome == Outcome::Published)
-            .map(|c| format!("{} v{}", c.name, c.version))
-            .collect();
-        bail!(
-            "cargo publish failed; published: {}",
-            if done.is_empty() {
+        let list = |o: Outcome| {
+            let names: Vec<String> = outcomes
+                .iter()
+                .filter(|c| c.outcome == o)
+                .map(|c| format!("{} v{}", c.name, c.version))
+                .collect();
+            if names.is_empty() {
                 "nothing".to_owned()
             } else {
-                done.join(", ")
+                names.join(", ")
             }
+        };
+        let why = halted.map(|e| format!("{e:#}; ")).unwrap_or_default();
+        bail!(
+            "{why}published: {}; failed: {}; not started: {}",
+            list(Outcome::Published),
+            list(Outcome::Failed),
+            list(Outcome::NotStarted)
         );
     }
     after
+}
+
+/// The plan, before anything is uploaded.
+fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
+    reporter.status(
+        "Plan",
+        &format!("{} crate(s) to upload, in this order:", upload.len()),
+    );
+    for package in &plan.publish {
+        let action = if upload.contains(package) {
+            "publish"
+        } else {
+            "skip: already published"
+        };
+        reporter.status(
+            "",
+            &format!("{} v{}: {action}", package.name, package.version),
+        );
+    }
+    for (package, why) in &plan.skipped {
+        reporter.status(
+            "",
+            &format!("{} v{}: skip: {why}", package.name, package.version),
+        );
+    }
+}
+
+/// crates.io lets 5 new crates then 1 per 10 minutes, 30 new versions then 1 per minute.
+fn warn_about_rate_limits(reporter: &Reporter, new_crates: usize, new_versions: usize) {
+    let crates_wait = new_crates.saturating_sub(5) * 10;
+    let versions_wait = new_versions.saturating_sub(30);
+    if crates_wait + versions_wait > 0 {
+        reporter.warn(&format!(
+            "this plan has {new_crates} new crate(s) and {new_versions} new version(s), beyond crates.io's \
+             burst (5 new crates, 30 new versions): expect about {} minutes of rate-limit waits, which \
+             shipcrate will sit out",
+            crates_wait + versions_wait
+        ));
+    }
 }
 
 /// On every way out after the plan: files cargo made in the checkout's target dir go back to
@@ -248,16 +355,6 @@ impl Drop for HandBack<'_> {
         if let Err(error) = ownership::hand_back(self.root, self.dir) {
             self.reporter.warn(&format!("{error:#}"));
         }
-    }
-}
-
-fn not_started(p: &publish::Package, why: &str) -> CrateOutcome {
-    CrateOutcome {
-        name: p.name.clone(),
-        version: p.version.clone(),
-        outcome: Outcome::NotStarted,
-        duration_ms: 0,
-        reason: Some(why.to_owned()),
     }
 }
 

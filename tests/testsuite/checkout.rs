@@ -165,7 +165,7 @@ fn a_failed_publish_leaves_the_checkout_and_tmp_as_they_were() {
         .registry_target()
         .run()
         .code(1)
-        .stderr_has("cargo publish failed; published: nothing");
+        .stderr_has("published: nothing; failed: broken v0.1.0");
     repo.assert_unchanged(&before);
     assert!(leftovers().is_empty(), "{:?}", leftovers());
     assert!(index_entries("broken").is_empty());

@@ -23,7 +23,7 @@ fn publishes_the_commit_and_a_consumer_builds_against_it() {
         .registry_target()
         .run()
         .success()
-        .stderr_has("Publishing shipped@1.2.3 to registry `alternative`")
+        .stderr_has("Publishing shipped v1.2.3 to registry `alternative`")
         .stderr_has("Uploaded shipped v1.2.3");
 
     repo.assert_unchanged(&before);

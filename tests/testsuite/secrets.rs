@@ -85,7 +85,7 @@ fn a_wrong_token_shows_the_registrys_401_and_nothing_secret() {
         .run()
         .code(1)
         .stderr_has("401")
-        .stderr_has("cargo publish failed")
+        .stderr_has("failed: wrongtoken v0.1.0")
         .lacks(wrong);
     assert!(index_entries("wrongtoken").is_empty());
 }

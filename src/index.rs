@@ -1,0 +1,228 @@
+//! Asks a registry's index which versions of a crate exist, the way cargo reads it: the sparse
+//! protocol over HTTP, or a git index fetched with git. Path rules, `config.json` and the
+//! index line format come from `tame-index`; `auth-required` registries get the token.
+//!
+//! Read-only: never uploads, never writes outside its own temp dir.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tame_index::{IndexKrate, KrateName};
+
+use crate::Env;
+use crate::cmd;
+use crate::config::Target;
+use crate::secret::Token;
+use crate::signals;
+
+/// A version the index lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub version: String,
+    pub yanked: bool,
+}
+
+/// One registry's index.
+pub struct Index {
+    url: String,
+    source: Source,
+    config: Option<tame_index::index::IndexConfig>,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+enum Source {
+    /// Base URL ending in `/`.
+    Sparse(String),
+    /// A bare repository we fetch the index into.
+    Git {
+        dir: tempfile::TempDir,
+        git: PathBuf,
+        env: Env,
+        url: String,
+    },
+}
+
+impl Index {
+    /// The index of `target`, as cargo would resolve it from `dir` (cargo config files, env).
+    pub fn open(
+        target: &Target,
+        dir: &Path,
+        env: &Env,
+        git: &Path,
+        token: Option<&Token>,
+    ) -> Result<Index> {
+        let cargo_home = env.get("CARGO_HOME").map(tame_index::PathBuf::from);
+        let config_root = tame_index::PathBuf::from_path_buf(dir.to_path_buf()).ok();
+        let url = match target {
+            Target::Index(url) => url.clone(),
+            Target::CratesIo => tame_index::IndexUrl::crates_io(config_root, cargo_home.as_deref(), None)
+                .context("cannot tell where crates.io's index is")?
+                .as_str()
+                .to_owned(),
+            Target::Named(name) => {
+                tame_index::IndexUrl::for_registry_name(config_root, cargo_home.as_deref(), name)
+                    .with_context(|| {
+                        format!(
+                            "cargo does not know registry `{name}`: define it in .cargo/config.toml \
+                             (`[registries.{name}] index = \"…\"`) or set `CARGO_REGISTRIES_{}_INDEX`",
+                            crate::config::env_name(name)
+                        )
+                    })?
+                    .as_str()
+                    .to_owned()
+            }
+        };
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .tls_config(tls)
+            .user_agent(concat!("shipcrate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let source = match url.strip_prefix("sparse+") {
+            Some(base) => Source::Sparse(if base.ends_with('/') {
+                base.to_owned()
+            } else {
+                format!("{base}/")
+            }),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("shipcrate-index-")
+                    .tempdir()?;
+                signals::track_dir(dir.path());
+                let mut init = cmd::command(git, dir.path(), env);
+                init.args(["init", "--quiet", "--bare"]);
+                cmd::capture(init)?;
+                Source::Git {
+                    dir,
+                    git: git.to_path_buf(),
+                    env: env.clone(),
+                    url: url.clone(),
+                }
+            }
+        };
+        let mut index = Index {
+            url,
+            source,
+            config: None,
+            token: token.map(|t| t.expose().to_owned()),
+            agent,
+        };
+        index.refresh()?;
+        let config = index
+            .read("config.json")?
+            .with_context(|| format!("the index at {} has no config.json", index.url))?;
+        index.config = Some(
+            serde_json::from_slice(&config)
+                .with_context(|| format!("bad config.json in {}", index.url))?,
+        );
+        Ok(index)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn auth_required(&self) -> bool {
+        self.config.as_ref().is_some_and(|c| c.auth_required)
+    }
+
+    /// Bring a git index up to date; sparse indexes are read fresh on every request.
+    fn refresh(&mut self) -> Result<()> {
+        if let Source::Git { dir, git, env, url } = &self.source {
+            // Shallow when the server can (smart HTTP); dumb HTTP servers can't, so fall back.
+            let fetch = |shallow: bool| {
+                let mut fetch = cmd::command(git, dir.path(), env);
+                fetch
+                    .args(["fetch", "--quiet"])
+                    .args(shallow.then_some("--depth=1"))
+                    .args([url.as_str(), "HEAD"]);
+                cmd::capture(fetch)
+            };
+            fetch(true)
+                .or_else(|_| fetch(false))
+                .with_context(|| format!("could not fetch the index {url}"))?;
+        }
+        Ok(())
+    }
+
+    /// A file of the index, `None` when it does not exist.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match &self.source {
+            Source::Sparse(base) => self.get(&format!("{base}{path}"), self.auth_required()),
+            Source::Git { dir, git, env, .. } => {
+                let mut show = cmd::command(git, dir.path(), env);
+                show.args(["cat-file", "blob", &format!("FETCH_HEAD:{path}")]);
+                let out = show.output()?;
+                Ok(out.status.success().then_some(out.stdout))
+            }
+        }
+    }
+
+    fn get(&self, url: &str, auth: bool) -> Result<Option<Vec<u8>>> {
+        let mut request = self.agent.get(url).header("Cache-Control", "no-cache");
+        if auth && let Some(token) = &self.token {
+            request = request.header("Authorization", token);
+        }
+        let mut response = request
+            .call()
+            .with_context(|| format!("could not reach {url}"))?;
+        let status = response.status().as_u16();
+        match status {
+            200 => Ok(Some(
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024 * 1024)
+                    .read_to_vec()?,
+            )),
+            // What cargo treats as "no such crate".
+            404 | 410 | 451 => Ok(None),
+            401 | 403 if !auth && self.token.is_some() => self.get(url, true),
+            _ => bail!("{url} answered with status {status}"),
+        }
+    }
+
+    /// The versions the index lists for `name` (any case), empty when it has none.
+    pub fn versions(&mut self, name: &str) -> Result<Vec<Listed>> {
+        self.refresh()?;
+        let krate = KrateName::cargo(name)
+            .with_context(|| format!("`{name}` is not a valid crate name"))?;
+        let Some(bytes) = self.read(&krate.relative_path(Some('/')))? else {
+            return Ok(Vec::new());
+        };
+        let parsed = IndexKrate::from_slice(&bytes)
+            .with_context(|| format!("bad index entry for `{name}` in {}", self.url))?;
+        Ok(parsed
+            .versions
+            .iter()
+            .filter(|v| v.name.eq_ignore_ascii_case(name))
+            .map(|v| Listed {
+                version: v.version.to_string(),
+                yanked: v.yanked,
+            })
+            .collect())
+    }
+
+    /// The published `.crate` of `name` `version`.
+    pub fn download(&self, name: &str, version: &str) -> Result<Vec<u8>> {
+        let config = self.config.as_ref().context("index config not read")?;
+        let krate = KrateName::cargo(name)?;
+        let url = config.download_url(krate, version);
+        self.get(&url, self.auth_required())?
+            .with_context(|| format!("{url} has no {name} {version} to download"))
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        if let Source::Git { dir, .. } = &self.source {
+            signals::untrack_dir(dir.path());
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! What to publish, and in which order: cargo's own view of the workspace (`cargo metadata`),
+//! the member selection, the target registry's `publish` rules, and the tag check.
+//!
+//! Decides only; never runs cargo publish and never talks to a registry.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use cargo_metadata::DependencyKind;
+use serde::Serialize;
+
+use crate::Env;
+use crate::cmd;
+use crate::config::Config;
+use crate::error::UsageError;
+
+/// A crate of the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+}
+
+impl Package {
+    pub fn spec(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// The crates to publish in dependency order, those left out and why, and where cargo runs.
+#[derive(Debug)]
+pub struct Plan {
+    pub publish: Vec<Package>,
+    pub skipped: Vec<(Package, String)>,
+    /// The dir in the tree where cargo runs.
+    pub dir: PathBuf,
+    /// The user's target dir, so the verify build is warm.
+    pub target_dir: PathBuf,
+}
+
+/// Read the packages under `cfg.path` in `tree` and order them.
+pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env) -> Result<Plan> {
+    let dir = tree.join(&cfg.path);
+    let manifest = dir.join("Cargo.toml");
+    if !manifest.is_file() {
+        bail!(
+            "no `Cargo.toml` at `{}` in the commit; set `path` to the crate's directory",
+            cfg.path.join("Cargo.toml").display()
+        );
+    }
+    let mut command = cargo_metadata::MetadataCommand::new();
+    command.cargo_path(cargo).manifest_path(&manifest).no_deps();
+    let mut command = command.cargo_command();
+    command.env_clear().envs(env).current_dir(&dir);
+    let json = cmd::capture(command).context("could not read the crate's metadata")?;
+    let metadata = cargo_metadata::MetadataCommand::parse(json)
+        .context("cargo metadata gave unexpected output")?;
+
+    let members: Vec<&cargo_metadata::Package> = match metadata.root_package() {
+        Some(root) if cfg.packages.is_empty() && cfg.exclude.is_empty() => vec![root],
+        _ => metadata.workspace_packages(),
+    };
+    let names: BTreeSet<&str> = members.iter().map(|p| p.name.as_str()).collect();
+    for wanted in cfg.packages.iter().chain(&cfg.exclude) {
+        if !names.contains(wanted.as_str()) {
+            return Err(UsageError(format!(
+                "`{wanted}` (in `packages` or `exclude`) is not a member of the workspace; members: {}",
+                names.iter().copied().collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+    }
+
+    let registry = cfg.target.cargo_name().unwrap_or("crates-io");
+    let mut chosen = Vec::new();
+    let mut skipped = Vec::new();
+    for package in &members {
+        let entry = Package {
+            name: package.name.to_string(),
+            version: package.version.to_string(),
+        };
+        let selected = (cfg.packages.is_empty() || cfg.packages.contains(&entry.name))
+            && !cfg.exclude.contains(&entry.name);
+        match &package.publish {
+            _ if !selected => skipped.push((entry, "not selected".to_owned())),
+            Some(allowed) if allowed.is_empty() => {
+                skipped.push((entry, "publish = false".to_owned()))
+            }
+            Some(allowed) if !allowed.iter().any(|r| r == registry) => skipped.push((
+                entry,
+                format!(
+                    "its `publish` list ({}) does not include `{registry}`",
+                    allowed.join(", ")
+                ),
+            )),
+            _ => chosen.push(*package),
+        }
+    }
+
+    let target = metadata.target_directory.clone().into_std_path_buf();
+    let target_dir = match env.get("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => user_root.join(dir),
+        None => match target.strip_prefix(tree) {
+            Ok(inside) => user_root.join(inside),
+            Err(_) => target,
+        },
+    };
+    Ok(Plan {
+        publish: order(&chosen)?,
+        skipped,
+        dir,
+        target_dir,
+    })
+}
+
+/// Dependency order: normal and build dependencies (target-specific ones too) always;
+/// dev-dependencies only where they make no cycle, since the verify build never builds them.
+fn order(packages: &[&cargo_metadata::Package]) -> Result<Vec<Package>> {
+    let index: BTreeMap<&str, usize> = packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    // before[i] = the crates that must be published before crate i.
+    let mut before: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); packages.len()];
+    let mut dev_edges = Vec::new();
+    for (i, package) in packages.iter().enumerate() {
+        for dep in &package.dependencies {
+            let Some(&j) = index.get(dep.name.as_str()) else {
+                continue;
+            };
+            if dep.path.is_none() || i == j {
+                continue;
+            }
+            match dep.kind {
+                DependencyKind::Development => dev_edges.push((i, j)),
+                _ => {
+                    before[i].insert(j);
+                }
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&before) {
+        let names: Vec<&str> = cycle.iter().map(|&i| packages[i].name.as_str()).collect();
+        bail!(
+            "the workspace's normal/build dependencies form a cycle, so no publish order exists: {} \
+             (each depends on the next)",
+            names.join(" → ")
+        );
+    }
+    for (i, j) in dev_edges {
+        before[i].insert(j);
+        if find_cycle(&before).is_some() {
+            before[i].remove(&j);
+        }
+    }
+    // Kahn's algorithm, taking the alphabetically first ready crate each time: stable output.
+    let mut done = vec![false; packages.len()];
+    let mut out = Vec::new();
+    while out.len() < packages.len() {
+        let next = (0..packages.len())
+            .filter(|&i| !done[i] && before[i].iter().all(|&j| done[j]))
+            .min_by_key(|&i| packages[i].name.as_str())
+            .expect("acyclic by construction");
+        done[next] = true;
+        out.push(Package {
+            name: packages[next].name.to_string(),
+            version: packages[next].version.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// A cycle in the `before` graph, as the list of nodes along it (first repeated at the end).
+fn find_cycle(before: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
+    fn visit(
+        n: usize,
+        before: &[BTreeSet<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[n] = 1;
+        stack.push(n);
+        for &m in &before[n] {
+            if state[m] == 1 {
+                let start = stack.iter().position(|&s| s == m).unwrap_or(0);
+                let mut cycle: Vec<usize> = stack[start..].to_vec();
+                cycle.push(m);
+                return Some(cycle);
+            }
+            if state[m] == 0
+                && let Some(c) = visit(m, before, state, stack)
+            {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        state[n] = 2;
+        None
+    }
+    let mut state = vec![0u8; before.len()];
+    (0..before.len()).find_map(|n| {
+        if state[n] == 0 {
+            visit(n, before, &mut state, &mut Vec::new())
+        } else {
+            None
+        }
+    })
+}
+
+/// Hold the plan to the tags of a tag build: a `<crate>-v<version>` tag publishes only that
+/// crate; a version tag (`v1.2.3`, `1.2.3`) must be the version of some crate in the plan.
+pub fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
+    for tag in tags {
+        if let Some(package) = plan
+            .publish
+            .iter()
+            .find(|p| tag.starts_with(&format!("{}-v", p.name)))
+            .cloned()
+        {
+            let wanted = &tag[package.name.len() + 2..];
+            if wanted != package.version {
+                bail!(
+                    "tag `{tag}` asks for {} {wanted}, but its Cargo.toml says {}: bump the version \
+                     (or move the tag) before publishing",
+                    package.name,
+                    package.version
+                );
+            }
+            let others: Vec<Package> = plan
+                .publish
+                .iter()
+                .filter(|p| p.name != package.name)
+                .cloned()
+                .collect();
+            plan.skipped.extend(
+                others
+                    .into_iter()
+                    .map(|p| (p, format!("tag `{tag}` names another crate"))),
+            );
+            plan.publish.retain(|p| p.name == package.name);
+            return Ok(());
+        }
+    }
+    for tag in tags {
+        let Some(version) = version_tag(tag) else {
+            continue;
+        };
+        if !plan.publish.iter().any(|p| p.version == version) {
+            let found: Vec<String> = plan.publish.iter().map(Package::spec).collect();
+            bail!(
+                "tag `{tag}` is version {version}, but no crate in the plan has that version (found: {}). \
+                 Was Cargo.toml bumped? Set `check_tag: false` if the tag is not a version",
+                if found.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `v1.2.3` / `1.2.3-rc.1` → the version; anything else → `None`.
+fn version_tag(tag: &str) -> Option<&str> {
+    let version = tag.strip_prefix('v').unwrap_or(tag);
+    let core = version.split(['-', '+']).next()?;
+    let parts: Vec<&str> = core.split('.').collect();
+    (parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+    .then_some(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(crates: &[(&str, &str)]) -> Plan {
+        Plan {
+            publish: crates
+                .iter()
+                .map(|(n, v)| Package {
+                    name: n.to_string(),
+                    version: v.to_string(),
+                })
+                .collect(),
+            skipped: vec![],
+            dir: PathBuf::new(),
+            target_dir: PathBuf::new(),
+        }
+    }
+
+    #[test]
+    fn version_tags() {
+        assert_eq!(version_tag("v1.2.3"), Some("1.2.3"));
+        assert_eq!(version_tag("1.2.3-rc.1"), Some("1.2.3-rc.1"));
+        assert_eq!(version_tag("release"), None);
+        assert_eq!(version_tag("v1.2"), None);
+    }
+
+    #[test]
+    fn a_version_tag_must_match_some_crate() {
+        let mut plan = plan_of(&[("serde", "1.0.228"), ("serde_derive_internals", "0.29.1")]);
+        check_tags(&mut plan, &["v1.0.228".into()]).unwrap();
+        assert_eq!(plan.publish.len(), 2);
+        let err = check_tags(&mut plan, &["v1.0.229".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("v1.0.229") && err.contains("serde@1.0.228"),
+            "{err}"
+        );
+        check_tags(&mut plan, &["nightly".into()]).unwrap();
+    }
+
+    #[test]
+    fn a_crate_tag_publishes_only_that_crate() {
+        let mut plan = plan_of(&[("core-x", "0.2.0"), ("cli", "1.0.0")]);
+        check_tags(&mut plan, &["core-x-v0.2.0".into()]).unwrap();
+        assert_eq!(
+            plan.publish,
+            [Package {
+                name: "core-x".into(),
+                version: "0.2.0".into()
+            }]
+        );
+        let mut plan = plan_of(&[("cli", "1.0.0")]);
+        let err = check_tags(&mut plan, &["cli-v1.0.1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cli 1.0.1") && err.contains("1.0.0"), "{err}");
+    }
+
+    #[test]
+    fn cycles_are_found_and_named_in_order() {
+        let before = vec![
+            BTreeSet::from([1]),
+            BTreeSet::from([2]),
+            BTreeSet::from([0]),
+        ];
+        let cycle = find_cycle(&before).unwrap();
+        assert_eq!(cycle.len(), 4);
+        assert_eq!(cycle.first(), cycle.last());
+        assert!(find_cycle(&[BTreeSet::from([1]), BTreeSet::new()]).is_none());
+    }
+}

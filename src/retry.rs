@@ -1,0 +1,151 @@
+//! When and how long to wait: backoff with jitter for a registry that pushes back, the wait
+//! crates.io asks for, and polling for the index. Waits show progress.
+//!
+//! Decides and sleeps; never runs cargo.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::report::Reporter;
+
+/// Largest random extra added to every wait, so parallel publishers don't retry in step.
+pub const JITTER_MAX: Duration = Duration::from_secs(2);
+
+/// How a failed `cargo publish` should be treated, read from what cargo printed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// 429: too many requests; crates.io says until when.
+    RateLimited { until: Option<SystemTime> },
+    /// 5xx: the registry had a problem; worth another try.
+    Unavailable(u16),
+    /// The version exists already (another publisher won the race).
+    AlreadyExists,
+    /// Anything else: not retried.
+    Other,
+}
+
+pub fn classify(output: &str) -> Failure {
+    if output.contains("already exists") || output.contains("already uploaded") {
+        return Failure::AlreadyExists;
+    }
+    if output.contains("status 429") || output.contains("429 Too Many Requests") {
+        let until = output
+            .split("Please try again after ")
+            .nth(1)
+            .and_then(|rest| {
+                let date = rest.split(" and see").next()?.trim().trim_end_matches('.');
+                httpdate::parse_http_date(date).ok()
+            });
+        return Failure::RateLimited { until };
+    }
+    if let Some(code) = output
+        .split("(status ")
+        .skip(1)
+        .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
+        .find(|code| (500..600).contains(code))
+    {
+        return Failure::Unavailable(code);
+    }
+    Failure::Other
+}
+
+/// The wait before retry number `attempt` (1-based): the registry's own time when it gave
+/// one, else exponential backoff from one second; plus jitter.
+pub fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
+    let base = match until {
+        Some(until) => until.duration_since(SystemTime::now()).unwrap_or_default(),
+        None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(10)),
+    };
+    base + jitter()
+}
+
+fn jitter() -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let mixed =
+        u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id());
+    Duration::from_millis(mixed % (JITTER_MAX.as_millis() as u64 + 1))
+}
+
+/// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise.
+pub fn wait(wait: Duration, why: &str, reporter: &Reporter) {
+    let until = httpdate::fmt_http_date(SystemTime::now() + wait);
+    reporter.status(
+        "Waiting",
+        &format!("{:.1}s, until {until}: {why}", wait.as_secs_f64()),
+    );
+    let end = Instant::now() + wait;
+    if std::io::stderr().is_terminal() && wait > Duration::from_secs(5) {
+        let bar = indicatif::ProgressBar::new(wait.as_secs());
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(250).min(end - Instant::now()));
+            bar.set_position(
+                wait.as_secs()
+                    .saturating_sub((end - Instant::now()).as_secs()),
+            );
+        }
+        bar.finish_and_clear();
+        return;
+    }
+    let mut next_line = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end {
+        let now = Instant::now();
+        std::thread::sleep((end - now).min(Duration::from_secs(1)));
+        if Instant::now() >= next_line && Instant::now() < end {
+            reporter.status(
+                "Waiting",
+                &format!("{}s left: {why}", (end - Instant::now()).as_secs()),
+            );
+            next_line += Duration::from_secs(60);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_crates_ios_rate_limit_answer() {
+        let out = "error: failed to publish to registry at https://crates.io\n\nCaused by:\n  the remote server \
+                   responded with an error (status 429 Too Many Requests): You have published too many new crates \
+                   in a short period of time. Please try again after Sun, 14 Jun 2026 14:59:56 GMT and see \
+                   https://crates.io/docs/rate-limits for more information on rate limits.";
+        let until = httpdate::parse_http_date("Sun, 14 Jun 2026 14:59:56 GMT").unwrap();
+        assert_eq!(classify(out), Failure::RateLimited { until: Some(until) });
+    }
+
+    #[test]
+    fn other_answers() {
+        assert_eq!(
+            classify("responded with an error (status 503 Service Unavailable): down"),
+            Failure::Unavailable(503)
+        );
+        assert_eq!(
+            classify("error: crate foo@1.0.0 already exists on crates.io index"),
+            Failure::AlreadyExists
+        );
+        assert_eq!(
+            classify("(status 403 Forbidden): not an owner"),
+            Failure::Other
+        );
+        assert_eq!(classify("error[E0425]: cannot find value"), Failure::Other);
+    }
+
+    #[test]
+    fn delays_grow_and_stay_within_jitter() {
+        for attempt in 1..5 {
+            let d = delay(attempt, None);
+            let base = Duration::from_secs(1 << (attempt - 1));
+            assert!(d >= base && d <= base + JITTER_MAX, "{attempt}: {d:?}");
+        }
+        let soon = SystemTime::now() + Duration::from_secs(10);
+        let d = delay(1, Some(soon));
+        assert!(
+            d <= Duration::from_secs(10) + JITTER_MAX && d >= Duration::from_secs(9),
+            "{d:?}"
+        );
+    }
+}
