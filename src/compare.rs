@@ -1,7 +1,9 @@
 //! Compares a local package with the published one of the same version, file by file.
 //!
-//! `.cargo_vcs_info.json` (the commit) and the generated `Cargo.toml` always differ between
-//! two packagings; `Cargo.toml.orig`, the manifest as written, is compared instead.
+//! Files cargo generates at packaging time are left out: `.cargo_vcs_info.json` (the commit),
+//! `Cargo.toml` (normalized; `Cargo.toml.orig`, the manifest as written, is compared instead)
+//! and `Cargo.lock` (resolved against whatever the registry held at that moment, so a later
+//! packaging of the very same commit resolves differently).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -31,7 +33,7 @@ fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
             .split_once('/')
             .map_or(path.as_str(), |(_, rest)| rest)
             .to_owned();
-        if inner == ".cargo_vcs_info.json" || inner == "Cargo.toml" {
+        if [".cargo_vcs_info.json", "Cargo.toml", "Cargo.lock"].contains(&inner.as_str()) {
             continue;
         }
         let mut content = Vec::new();

@@ -1,6 +1,6 @@
 //! Asks a registry's index which versions of a crate exist, the way cargo reads it: the sparse
-//! protocol over HTTP, or a git index fetched with git. Path rules, `config.json` and the
-//! index line format come from `tame-index`; `auth-required` registries get the token.
+//! protocol over HTTP, or a git index fetched with git. Where cargo finds the index, its path
+//! rules and `config.json` come from `tame-index`; `auth-required` registries get the token.
 //!
 //! Read-only: never uploads, never writes outside its own temp dir.
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use tame_index::{IndexKrate, KrateName};
+use tame_index::KrateName;
 
 use crate::Env;
 use crate::cmd;
@@ -196,17 +196,30 @@ impl Index {
         let Some(bytes) = self.read(&krate.relative_path(Some('/')))? else {
             return Ok(Vec::new());
         };
-        let parsed = IndexKrate::from_slice(&bytes)
-            .with_context(|| format!("bad index entry for `{name}` in {}", self.url))?;
-        Ok(parsed
-            .versions
-            .iter()
-            .filter(|v| v.name.eq_ignore_ascii_case(name))
-            .map(|v| Listed {
-                version: v.version.to_string(),
-                yanked: v.yanked,
-            })
-            .collect())
+        // Only name, version and yanked matter here; other fields vary between registries
+        // (cargo accepts `null` where tame-index's full model wants a string).
+        #[derive(serde::Deserialize)]
+        struct Line {
+            name: String,
+            vers: String,
+            #[serde(default)]
+            yanked: bool,
+        }
+        let mut listed = Vec::new();
+        for line in bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        {
+            let line: Line = serde_json::from_slice(line)
+                .with_context(|| format!("bad index entry for `{name}` in {}", self.url))?;
+            if line.name.eq_ignore_ascii_case(name) {
+                listed.push(Listed {
+                    version: line.vers,
+                    yanked: line.yanked,
+                });
+            }
+        }
+        Ok(listed)
     }
 
     /// The published `.crate` of `name` `version`.

@@ -20,6 +20,9 @@ use crate::error::UsageError;
 pub struct Package {
     pub name: String,
     pub version: String,
+    /// The package's directory in the tree.
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 impl Package {
@@ -33,6 +36,9 @@ impl Package {
 pub struct Plan {
     pub publish: Vec<Package>,
     pub skipped: Vec<(Package, String)>,
+    /// Dev-dependency edges `(crate, its dev-dependency)` left out of the order because they
+    /// close a cycle; cargo's own multi-package packaging can't order these.
+    pub dev_cycles: Vec<DevEdge>,
     /// The dir in the tree where cargo runs.
     pub dir: PathBuf,
     /// The user's target dir, so the verify build is warm.
@@ -76,10 +82,7 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for package in &members {
-        let entry = Package {
-            name: package.name.to_string(),
-            version: package.version.to_string(),
-        };
+        let entry = to_package(package);
         let selected = (cfg.packages.is_empty() || cfg.packages.contains(&entry.name))
             && !cfg.exclude.contains(&entry.name);
         match &package.publish {
@@ -106,17 +109,34 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
             Err(_) => target,
         },
     };
+    let (publish, dev_cycles) = order(&chosen)?;
     Ok(Plan {
-        publish: order(&chosen)?,
+        publish,
         skipped,
+        dev_cycles,
         dir,
         target_dir,
     })
 }
 
+fn to_package(package: &cargo_metadata::Package) -> Package {
+    Package {
+        name: package.name.to_string(),
+        version: package.version.to_string(),
+        dir: package
+            .manifest_path
+            .parent()
+            .map(|p| p.as_std_path().to_path_buf())
+            .unwrap_or_default(),
+    }
+}
+
+/// `(crate, its dev-dependency)`.
+type DevEdge = (String, String);
+
 /// Dependency order: normal and build dependencies (target-specific ones too) always;
 /// dev-dependencies only where they make no cycle, since the verify build never builds them.
-fn order(packages: &[&cargo_metadata::Package]) -> Result<Vec<Package>> {
+fn order(packages: &[&cargo_metadata::Package]) -> Result<(Vec<Package>, Vec<DevEdge>)> {
     let index: BTreeMap<&str, usize> = packages
         .iter()
         .enumerate()
@@ -149,10 +169,12 @@ fn order(packages: &[&cargo_metadata::Package]) -> Result<Vec<Package>> {
             names.join(" → ")
         );
     }
+    let mut dropped = Vec::new();
     for (i, j) in dev_edges {
         before[i].insert(j);
         if find_cycle(&before).is_some() {
             before[i].remove(&j);
+            dropped.push((packages[i].name.to_string(), packages[j].name.to_string()));
         }
     }
     // Kahn's algorithm, taking the alphabetically first ready crate each time: stable output.
@@ -164,12 +186,9 @@ fn order(packages: &[&cargo_metadata::Package]) -> Result<Vec<Package>> {
             .min_by_key(|&i| packages[i].name.as_str())
             .expect("acyclic by construction");
         done[next] = true;
-        out.push(Package {
-            name: packages[next].name.to_string(),
-            version: packages[next].version.to_string(),
-        });
+        out.push(to_package(packages[next]));
     }
-    Ok(out)
+    Ok((out, dropped))
 }
 
 /// A cycle in the `before` graph, as the list of nodes along it (first repeated at the end).
@@ -279,16 +298,19 @@ fn version_tag(tag: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    fn package(name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            dir: PathBuf::new(),
+        }
+    }
+
     fn plan_of(crates: &[(&str, &str)]) -> Plan {
         Plan {
-            publish: crates
-                .iter()
-                .map(|(n, v)| Package {
-                    name: n.to_string(),
-                    version: v.to_string(),
-                })
-                .collect(),
+            publish: crates.iter().map(|(n, v)| package(n, v)).collect(),
             skipped: vec![],
+            dev_cycles: vec![],
             dir: PathBuf::new(),
             target_dir: PathBuf::new(),
         }
@@ -321,13 +343,7 @@ mod tests {
     fn a_crate_tag_publishes_only_that_crate() {
         let mut plan = plan_of(&[("core-x", "0.2.0"), ("cli", "1.0.0")]);
         check_tags(&mut plan, &["core-x-v0.2.0".into()]).unwrap();
-        assert_eq!(
-            plan.publish,
-            [Package {
-                name: "core-x".into(),
-                version: "0.2.0".into()
-            }]
-        );
+        assert_eq!(plan.publish, [package("core-x", "0.2.0")]);
         let mut plan = plan_of(&[("cli", "1.0.0")]);
         let err = check_tags(&mut plan, &["cli-v1.0.1".into()])
             .unwrap_err()

@@ -144,12 +144,56 @@ impl<'a> Cargo<'a> {
         fs_err::read(&file).with_context(|| format!("cargo package wrote no `{}`", file.display()))
     }
 
-    /// One `cargo publish --dry-run` over all of `packages`, so each is packaged against its
-    /// siblings' new versions.
+    /// Verify `packages` without uploading, each against its siblings' new versions: one
+    /// multi-package `cargo publish --dry-run` (cargo ≥ 1.90) — or, where dev-dependencies
+    /// close a cycle that cargo can't order, one crate at a time with its siblings patched in
+    /// from the tree.
     pub fn dry_run(&self, packages: &[Package], reporter: &Reporter) -> Result<Vec<CrateOutcome>> {
-        let refs: Vec<&Package> = packages.iter().collect();
-        let mut command = self.command("publish", &refs, true);
+        let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        let cyclic = self
+            .plan
+            .dev_cycles
+            .iter()
+            .any(|(a, b)| names.contains(&a.as_str()) && names.contains(&b.as_str()));
+        if !cyclic {
+            let refs: Vec<&Package> = packages.iter().collect();
+            return self.dry_run_batch(&refs, &[], reporter);
+        }
+        reporter.status(
+            "Verifying",
+            "one crate at a time: dev-dependencies form a cycle cargo can't order",
+        );
+        let table = self.cfg.target.cargo_name().unwrap_or("crates-io");
+        let mut outcomes = Vec::new();
+        for (i, package) in packages.iter().enumerate() {
+            // Only the crates ordered before it: those are what it can depend on, and none of
+            // them depends back on it (a patched copy of itself would collide in its lockfile).
+            let patches: Vec<String> = packages[..i]
+                .iter()
+                .map(|p| {
+                    format!(
+                        "patch.{table}.{}.path={:?}",
+                        p.name,
+                        p.dir.display().to_string()
+                    )
+                })
+                .collect();
+            outcomes.extend(self.dry_run_batch(&[package], &patches, reporter)?);
+        }
+        Ok(outcomes)
+    }
+
+    fn dry_run_batch(
+        &self,
+        packages: &[&Package],
+        config: &[String],
+        reporter: &Reporter,
+    ) -> Result<Vec<CrateOutcome>> {
+        let mut command = self.command("publish", packages, true);
         command.arg("--dry-run");
+        for value in config {
+            command.args(["--config", value]);
+        }
         let started = Instant::now();
         reporter.group_start("cargo_publish_dry_run", "cargo publish --dry-run");
         let finished = cmd::stream(command, self.masker);

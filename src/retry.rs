@@ -38,15 +38,29 @@ pub fn classify(output: &str) -> Failure {
             });
         return Failure::RateLimited { until };
     }
-    if let Some(code) = output
-        .split("(status ")
-        .skip(1)
-        .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
-        .find(|code| (500..600).contains(code))
-    {
-        return Failure::Unavailable(code);
+    // cargo says "(status 503 Service Unavailable)" for a JSON error body, and
+    // "failed to get a 200 OK response, got 503" for any other.
+    let codes = ["(status ", "got "].into_iter().flat_map(|marker| {
+        output
+            .split(marker)
+            .skip(1)
+            .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
+    });
+    let mut codes = codes.collect::<Vec<_>>().into_iter();
+    if codes.clone().any(|c| c == 429) {
+        let until = output
+            .split("Please try again after ")
+            .nth(1)
+            .and_then(|rest| {
+                let date = rest.split(" and see").next()?.trim().trim_end_matches('.');
+                httpdate::parse_http_date(date).ok()
+            });
+        return Failure::RateLimited { until };
     }
-    Failure::Other
+    match codes.find(|code| (500..600).contains(code)) {
+        Some(code) => Failure::Unavailable(code),
+        None => Failure::Other,
+    }
 }
 
 /// The wait before retry number `attempt` (1-based): the registry's own time when it gave

@@ -9,3 +9,4 @@ mod publish;
 mod rules;
 mod secrets;
 mod support;
+mod workspace;

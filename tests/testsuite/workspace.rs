@@ -1,0 +1,439 @@
+//! Workspaces, re-runs, tags that must match versions, and a registry that pushes back.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+use cargo_test_support::registry::{RegistryBuilder, Response, Token};
+
+use crate::support::*;
+
+fn member(name: &str, deps: &str) -> String {
+    format!("{}\n{deps}\n", manifest(name, "0.1.0"))
+}
+
+fn path_dep(name: &str) -> String {
+    format!("{name} = {{ path = \"../{name}\", version = \"0.1.0\", registry = \"alternative\" }}")
+}
+
+/// base ← left, right ← top (a diamond); left needs right only under `cfg(any())`, which
+/// still orders it; base dev-depends on top (a versioned cycle that must not block: as with
+/// serde, an earlier release of top satisfies it, see `seed_earlier_top`); internal is
+/// `publish = false`.
+fn diamond() -> Repo {
+    Repo::new("repo")
+        .file("Cargo.toml", "[workspace]\nmembers = [\"base\", \"left\", \"right\", \"top\", \"internal\"]\nresolver = \"2\"\n")
+        .file(".gitignore", "/target\n")
+        .file(
+            "base/Cargo.toml",
+            &member(
+                "base",
+                "[dev-dependencies]\ntop = { path = \"../top\", version = \">=0.0.9\", registry = \"alternative\" }",
+            ),
+        )
+        .file("base/src/lib.rs", "pub fn base() -> u32 { 40 }\n")
+        .file("right/Cargo.toml", &member("right", &format!("[dependencies]\n{}", path_dep("base"))))
+        .file("right/src/lib.rs", "pub fn right() -> u32 { base::base() + 1 }\n")
+        .file(
+            "left/Cargo.toml",
+            &member("left", &format!("[dependencies]\n{}\n[target.'cfg(any())'.dependencies]\n{}", path_dep("base"), path_dep("right"))),
+        )
+        .file("left/src/lib.rs", "pub fn left() -> u32 { base::base() + 1 }\n")
+        .file("top/Cargo.toml", &member("top", &format!("[dependencies]\n{}\n{}", path_dep("left"), path_dep("right"))))
+        .file("top/src/lib.rs", "pub fn answer() -> u32 { left::left() + right::right() - 40 }\n")
+        .file(
+            "internal/Cargo.toml",
+            &format!("{}publish = false\n\n[dependencies]\n{}\n", manifest("internal", "0.1.0"), path_dep("top")),
+        )
+        .file("internal/src/lib.rs", "")
+        .commit("workspace")
+}
+
+/// An earlier release of `top` in the registry, as a real workspace with a dev-dependency
+/// cycle has (cargo resolves dev-dependencies when it packages a crate).
+fn seed_earlier_top() {
+    cargo_test_support::registry::Package::new("top", "0.0.9")
+        .alternative(true)
+        .publish();
+}
+
+fn uploads(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Uploaded "))
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect()
+}
+
+#[cargo_test]
+fn a_workspace_publishes_in_dependency_order_and_a_consumer_builds() {
+    let registry = registry();
+    seed_earlier_top();
+    let repo = diamond();
+    let report = paths::root().join("report.json");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("internal v0.1.0: skip: publish = false");
+    assert_eq!(
+        uploads(&out.stderr),
+        ["base", "right", "left", "top"],
+        "{}",
+        out.both()
+    );
+    consume(&registry, "top", "0.1.0");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let outcome = |name: &str| {
+        json["crates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["outcome"]
+            .clone()
+    };
+    assert_eq!(outcome("top"), "published");
+    assert_eq!(outcome("internal"), "skipped");
+
+    // A re-run (or the second job of a matrix) uploads nothing and succeeds, without hooks.
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("nothing to upload");
+    assert!(uploads(&out.stderr).is_empty());
+    assert!(!repo.root.join("hook-ran").exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["crates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["outcome"] == "already-published")
+            .count(),
+        4
+    );
+}
+
+#[cargo_test]
+fn a_dry_run_verifies_the_whole_workspace_against_its_new_versions() {
+    let _registry = registry();
+    seed_earlier_top();
+    let repo = diamond();
+    // None of these is in the registry yet: each is verified against its siblings' sources.
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .env("SHIPCRATE_EXCLUDE", "internal")
+        .run()
+        .success()
+        .stderr_has("internal v0.1.0: skip: not selected")
+        .stderr_has("top v0.1.0: verified");
+    assert!(index_entries("base").is_empty() && index_entries("right").is_empty());
+
+    // Without the cycle, one multi-package dry run does it; an excluded, unpublished
+    // dependency is then missing, and the dry run says so.
+    let repo = repo
+        .file("base/Cargo.toml", &member("base", ""))
+        .commit("no dev-dependency cycle");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .env("SHIPCRATE_PACKAGES", "left\nright\ntop")
+        .run()
+        .code(1)
+        .stderr_has("no matching package named `base` found");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success()
+        .stderr_has("right v0.1.0: verified");
+}
+
+#[cargo_test]
+fn a_cycle_through_normal_dependencies_is_named() {
+    let _registry = registry();
+    let repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"ping\", \"pong\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "ping/Cargo.toml",
+            &member("ping", &format!("[dependencies]\n{}", path_dep("pong"))),
+        )
+        .file("ping/src/lib.rs", "")
+        .file(
+            "pong/Cargo.toml",
+            &member(
+                "pong",
+                &format!("[build-dependencies]\n{}", path_dep("ping")),
+            ),
+        )
+        .file("pong/src/lib.rs", "")
+        .commit("cycle");
+    let out = repo.shipcrate().registry_target().run();
+    // cargo itself may refuse the cycle first; either way it is named and nothing goes out.
+    assert_eq!(out.code, Some(1), "{}", out.both());
+    assert!(out.stderr.contains("cycle"), "{}", out.both());
+    assert!(
+        out.stderr.contains("ping") && out.stderr.contains("pong"),
+        "{}",
+        out.both()
+    );
+    assert!(index_entries("ping").is_empty() && index_entries("pong").is_empty());
+}
+
+#[cargo_test]
+fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
+    let _registry = registry();
+    let repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"one\", \"two\", \"three\"]\nresolver = \"2\"\n",
+        )
+        .file(".gitignore", "/target\n")
+        .file("one/Cargo.toml", &member("one", ""))
+        .file("one/src/lib.rs", "pub fn one() -> u32 { 1 }\n")
+        .file(
+            "two/Cargo.toml",
+            &member("two", &format!("[dependencies]\n{}", path_dep("one"))),
+        )
+        .file(
+            "two/src/lib.rs",
+            "pub fn two() -> u32 { one::one() + oops }\n",
+        )
+        .file(
+            "three/Cargo.toml",
+            &member("three", &format!("[dependencies]\n{}", path_dep("two"))),
+        )
+        .file(
+            "three/src/lib.rs",
+            "pub fn three() -> u32 { two::two() + 1 }\n",
+        )
+        .commit("two is broken");
+    let report = paths::root().join("report.json");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("published: one v0.1.0; failed: two v0.1.0; not started: three v0.1.0");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let outcomes: Vec<(String, String)> = json["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("one".into(), "published".into()),
+            ("two".into(), "failed".into()),
+            ("three".into(), "not-started".into())
+        ]
+    );
+
+    let repo = repo
+        .file("two/src/lib.rs", "pub fn two() -> u32 { one::one() + 1 }\n")
+        .commit("fix two");
+    let out = repo.shipcrate().registry_target().run().success();
+    assert_eq!(uploads(&out.stderr), ["two", "three"], "{}", out.both());
+    assert_eq!(index_entries("one").len(), 1);
+}
+
+#[cargo_test]
+fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
+    let _registry = registry();
+    seed_earlier_top();
+    let repo = diamond().tag("v9.9.9");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .code(1)
+        .stderr_has("tag `v9.9.9` is version 9.9.9, but no crate in the plan has that version")
+        .stderr_has("base@0.1.0");
+    assert!(index_entries("base").is_empty());
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .env("SHIPCRATE_CHECK_TAG", "false")
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success();
+
+    let repo = Repo {
+        root: repo.root.clone(),
+    };
+    repo.git(&["tag", "-d", "v9.9.9"]);
+    let repo = repo.tag("base-v0.1.0");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .success();
+    assert_eq!(uploads(&out.stderr), ["base"]);
+    repo.git(&["tag", "-d", "base-v0.1.0"]);
+    let repo = repo.tag("top-v0.2.0");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .code(1)
+        .stderr_has("tag `top-v0.2.0` asks for top 0.2.0, but its Cargo.toml says 0.1.0");
+}
+
+#[cargo_test]
+fn changed_content_without_a_version_bump_fails_or_warns() {
+    let _registry = registry();
+    let repo = Repo::with_crate("samever", "1.0.0");
+    repo.shipcrate().registry_target().run().success();
+    let repo = repo
+        .file("src/lib.rs", "pub fn answer() -> u32 { 43 }\n")
+        .commit("changed, not bumped");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran")
+        .run()
+        .code(1)
+        .stderr_has(
+            "samever@1.0.0 is already published, but the commit's content differs: src/lib.rs",
+        )
+        .stderr_has("bump the version");
+    assert!(!repo.root.join("hook-ran").exists());
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_CHECKSUM_MISMATCH", "warn")
+        .run()
+        .success()
+        .stderr_has(
+            "warning: samever@1.0.0 is already published, but the commit's content differs",
+        );
+    assert_eq!(index_entries("samever").len(), 1);
+}
+
+/// crates.io's 429 answer, as its API sends it, asking to retry `after` from now.
+fn too_many(after: Duration) -> Response {
+    let date = httpdate::fmt_http_date(SystemTime::now() + after);
+    Response {
+        code: 429,
+        headers: vec![],
+        body: format!(
+            r#"{{"errors":[{{"detail":"You have published too many new crates in a short period of time. Please try again after {date} and see https://crates.io/docs/rate-limits for more information on rate limits."}}]}}"#
+        )
+        .into_bytes(),
+    }
+}
+
+fn pushing_back(
+    first: usize,
+    answer: fn() -> Response,
+) -> (
+    cargo_test_support::registry::TestRegistry,
+    Arc<Mutex<Vec<Instant>>>,
+) {
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&times);
+    let registry = RegistryBuilder::new()
+        .http_index()
+        .http_api()
+        .alternative()
+        .no_configure_token()
+        .token(Token::Plaintext(TOKEN.into()))
+        .add_responder("/api/v1/crates/new", move |req, server| {
+            let mut times = seen.lock().unwrap();
+            times.push(Instant::now());
+            if times.len() <= first {
+                answer()
+            } else {
+                server.check_authorized_publish(req)
+            }
+        })
+        .build();
+    (registry, times)
+}
+
+#[cargo_test]
+fn a_429_is_waited_out_as_the_registry_asks() {
+    let (_registry, times) = pushing_back(2, || too_many(Duration::from_secs(3)));
+    let repo = Repo::with_crate("limited", "0.1.0");
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("the registry answered 429 Too Many Requests; retry 1 of 5")
+        .stderr_has("retry 2 of 5");
+    assert_eq!(index_entries("limited").len(), 1);
+    let times = times.lock().unwrap();
+    assert_eq!(times.len(), 3, "two refusals, then the upload");
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        // The date has one-second resolution, so the wait may start up to 1 s short of 3 s;
+        // beyond the jitter bound, cargo needs a moment to package again (no rebuild).
+        assert!(gap >= Duration::from_secs(2), "retried too soon: {gap:?}");
+        assert!(
+            gap <= Duration::from_secs(3) + Duration::from_secs(2) + Duration::from_secs(3),
+            "waited too long: {gap:?}"
+        );
+    }
+}
+
+#[cargo_test]
+fn a_503_is_retried_with_backoff_and_other_errors_are_not() {
+    let (_registry, attempts) = pushing_back(2, || Response {
+        code: 503,
+        headers: vec![],
+        body: b"down for maintenance".to_vec(),
+    });
+    let repo = Repo::with_crate("flaky", "0.1.0");
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("the registry answered 503");
+    assert_eq!(index_entries("flaky").len(), 1);
+    let times = attempts.lock().unwrap();
+    assert!(times.len() >= 3, "{}", times.len());
+    let last = times.len() - 1;
+    // Backoff: 1 s then 2 s (each plus up to 2 s of jitter) between our attempts.
+    assert!(
+        times[last] - times[0] >= Duration::from_secs(3),
+        "{:?}",
+        times[last] - times[0]
+    );
+
+    // A refused token is not retried: one attempt, exit 1.
+    let repo = repo
+        .file("src/lib.rs", "pub fn answer() -> u32 { 42 } // 0.2\n")
+        .file("Cargo.toml", &manifest("flaky", "0.2.0"))
+        .commit("0.2.0");
+    let before = times.len();
+    drop(times);
+    repo.shipcrate()
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", "not-the-token")
+        .run()
+        .code(1)
+        .stderr_has("got 401")
+        .lacks("retry 1");
+    assert_eq!(attempts.lock().unwrap().len(), before + 1);
+}
