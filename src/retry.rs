@@ -83,6 +83,13 @@ fn jitter() -> Duration {
     Duration::from_millis(mixed % (JITTER_MAX.as_millis() as u64 + 1))
 }
 
+/// Minutes of waiting crates.io's rate limits will impose on a plan, if any: after a burst of
+/// 5 new crates, one per 10 minutes; after a burst of 30 new versions, one per minute.
+pub fn crates_io_wait_minutes(new_crates: usize, new_versions: usize) -> Option<usize> {
+    let minutes = new_crates.saturating_sub(5) * 10 + new_versions.saturating_sub(30);
+    (minutes > 0).then_some(minutes)
+}
+
 /// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise.
 pub fn wait(wait: Duration, why: &str, reporter: &Reporter) {
     let until = httpdate::fmt_http_date(SystemTime::now() + wait);
@@ -146,6 +153,13 @@ mod tests {
             Failure::Other
         );
         assert_eq!(classify("error[E0425]: cannot find value"), Failure::Other);
+    }
+
+    #[test]
+    fn crates_io_burst_estimate() {
+        assert_eq!(crates_io_wait_minutes(5, 30), None);
+        assert_eq!(crates_io_wait_minutes(7, 0), Some(20));
+        assert_eq!(crates_io_wait_minutes(0, 32), Some(2));
     }
 
     #[test]

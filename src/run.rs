@@ -16,7 +16,7 @@ use crate::plan::{self, Package, Plan};
 use crate::publish::{self, Cargo, CrateOutcome, Outcome};
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret;
-use crate::{Env, compare, git, hooks, ownership, signals, tools};
+use crate::{Env, compare, git, hooks, ownership, retry, signals, tools};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -190,12 +190,16 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         ));
     }
     print_plan(reporter, &plan, &upload);
-    if matches!(cfg.target, Target::CratesIo) && !cfg.dry_run {
-        warn_about_rate_limits(
-            reporter,
-            new_crates,
-            upload.len() - new_crates.min(upload.len()),
-        );
+    let new_versions = upload.len().saturating_sub(new_crates);
+    if matches!(cfg.target, Target::CratesIo)
+        && !cfg.dry_run
+        && let Some(minutes) = retry::crates_io_wait_minutes(new_crates, new_versions)
+    {
+        reporter.warn(&format!(
+            "this plan has {new_crates} new crate(s) and {new_versions} new version(s), beyond \
+             crates.io's burst (5 new crates, 30 new versions): expect about {minutes} minutes of \
+             rate-limit waits, which shipcrate will sit out"
+        ));
     }
     if upload.is_empty() {
         reporter.notice("nothing to upload: every crate in the plan is published or skipped");
@@ -325,20 +329,6 @@ fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
             "",
             &format!("{} v{}: skip: {why}", package.name, package.version),
         );
-    }
-}
-
-/// crates.io lets 5 new crates then 1 per 10 minutes, 30 new versions then 1 per minute.
-fn warn_about_rate_limits(reporter: &Reporter, new_crates: usize, new_versions: usize) {
-    let crates_wait = new_crates.saturating_sub(5) * 10;
-    let versions_wait = new_versions.saturating_sub(30);
-    if crates_wait + versions_wait > 0 {
-        reporter.warn(&format!(
-            "this plan has {new_crates} new crate(s) and {new_versions} new version(s), beyond crates.io's \
-             burst (5 new crates, 30 new versions): expect about {} minutes of rate-limit waits, which \
-             shipcrate will sit out",
-            crates_wait + versions_wait
-        ));
     }
 }
 

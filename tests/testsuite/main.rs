@@ -5,6 +5,7 @@ mod config;
 mod docs;
 mod git_index;
 mod image;
+mod index;
 mod publish;
 mod rules;
 mod secrets;

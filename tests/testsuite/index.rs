@@ -1,0 +1,117 @@
+//! Reading a registry's index the way cargo does: sparse over HTTP and git, short and
+//! mixed-case names, found and missing.
+
+use std::path::Path;
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+use cargo_test_support::registry::Package;
+use shipcrate::Env;
+use shipcrate::config::Target;
+use shipcrate::index::Index;
+
+use crate::support::*;
+
+/// One name for each of the index's path rules (1/, 2/, 3/x/, ab/cd/). Both test registries
+/// store a crate published as `MixedCase` under a mixed-case path, where cargo (and
+/// shipcrate, through tame-index) look it up in lower case — cargo then warns that it timed
+/// out and exits 0, shipcrate fails naming the crate — so case is tested on the lookup side:
+/// `ABC` and `Long-Name` must find `abc` and `long-name`.
+const NAMES: &[&str] = &["a", "ab", "abc", "long-name"];
+
+fn env() -> Env {
+    [
+        ("CARGO_HOME", paths::cargo_home().display().to_string()),
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("GIT_CONFIG_GLOBAL", "/dev/null".to_owned()),
+        ("HOME", paths::home().display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+#[track_caller]
+fn check(index: &mut Index) {
+    for name in NAMES {
+        let found: Vec<String> = index
+            .versions(name)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(found, ["1.0.0"], "{name}");
+    }
+    // Names are matched the way cargo matches them: case does not matter.
+    let upper: Vec<String> = index
+        .versions("ABC")
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(upper, ["1.0.0"]);
+    let mixed: Vec<String> = index
+        .versions("Long-Name")
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(mixed, ["1.0.0"]);
+    for missing in ["b", "zz", "xyz", "missing-crate"] {
+        assert!(index.versions(missing).unwrap().is_empty(), "{missing}");
+    }
+}
+
+#[cargo_test]
+fn a_sparse_index_over_http() {
+    let _registry = registry();
+    for name in NAMES {
+        Package::new(name, "1.0.0").alternative(true).publish();
+    }
+    let git = which("git");
+    let mut index = Index::open(
+        &Target::Named("alternative".into()),
+        &paths::root(),
+        &env(),
+        &git,
+        None,
+    )
+    .unwrap();
+    assert!(
+        index.url().starts_with("sparse+http://127.0.0.1:"),
+        "{}",
+        index.url()
+    );
+    check(&mut index);
+}
+
+#[cargo_test]
+fn a_git_index_served_by_a_registry_process() {
+    let Some(server) = GitRegistry::start() else {
+        return;
+    };
+    for name in NAMES {
+        let repo = Repo::new(&format!("crate-{name}"))
+            .file("Cargo.toml", &manifest(name, "1.0.0"))
+            .file("src/lib.rs", "")
+            .commit("crate");
+        repo.shipcrate()
+            .env("SHIPCRATE_INDEX", &server.index_url())
+            .env("SHIPCRATE_TOKEN", "${ANY_TOKEN}")
+            .env("ANY_TOKEN", TOKEN)
+            .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
+            .env("SHIPCRATE_INDEX_TIMEOUT", "30")
+            .run()
+            .success();
+    }
+    let git = which("git");
+    let mut index = Index::open(
+        &Target::Index(server.index_url()),
+        Path::new(&paths::root()),
+        &env(),
+        &git,
+        None,
+    )
+    .unwrap();
+    check(&mut index);
+}
