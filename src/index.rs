@@ -35,12 +35,13 @@ pub struct Index {
 enum Source {
     /// Base URL ending in `/`.
     Sparse(String),
-    /// A bare repository we fetch the index into.
+    /// A bare repository we fetch the index into; `shallow` until the server says it can't.
     Git {
         dir: tempfile::TempDir,
         git: PathBuf,
         env: Env,
         url: String,
+        shallow: bool,
     },
 }
 
@@ -103,6 +104,7 @@ impl Index {
                     git: git.to_path_buf(),
                     env: env.clone(),
                     url: url.clone(),
+                    shallow: true,
                 }
             }
         };
@@ -132,10 +134,18 @@ impl Index {
         self.config.as_ref().is_some_and(|c| c.auth_required)
     }
 
-    /// Bring a git index up to date; sparse indexes are read fresh on every request.
-    fn refresh(&mut self) -> Result<()> {
-        if let Source::Git { dir, git, env, url } = &self.source {
-            // Shallow when the server can (smart HTTP); dumb HTTP servers can't, so fall back.
+    /// Bring a git index up to date (a fetch); sparse indexes are read fresh on every request.
+    pub fn refresh(&mut self) -> Result<()> {
+        if let Source::Git {
+            dir,
+            git,
+            env,
+            url,
+            shallow,
+        } = &mut self.source
+        {
+            // Shallow when the server can (smart HTTP); dumb HTTP servers can't, so fall back
+            // once and remember.
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
                 fetch
@@ -144,9 +154,11 @@ impl Index {
                     .args([url.as_str(), "HEAD"]);
                 cmd::capture(fetch)
             };
-            fetch(true)
-                .or_else(|_| fetch(false))
-                .with_context(|| format!("could not fetch the index {url}"))?;
+            if *shallow && fetch(true).is_ok() {
+                return Ok(());
+            }
+            *shallow = false;
+            fetch(false).with_context(|| format!("could not fetch the index {url}"))?;
         }
         Ok(())
     }
@@ -188,9 +200,9 @@ impl Index {
         }
     }
 
-    /// The versions the index lists for `name` (any case), empty when it has none.
-    pub fn versions(&mut self, name: &str) -> Result<Vec<Listed>> {
-        self.refresh()?;
+    /// The versions the index lists for `name` (any case), empty when it has none; for a git
+    /// index, as of the last [`Index::refresh`].
+    pub fn versions(&self, name: &str) -> Result<Vec<Listed>> {
         let krate = KrateName::cargo(name)
             .with_context(|| format!("`{name}` is not a valid crate name"))?;
         let Some(bytes) = self.read(&krate.relative_path(Some('/')))? else {

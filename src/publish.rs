@@ -40,6 +40,9 @@ pub struct CrateOutcome {
     pub duration_ms: u128,
     pub retries: u32,
     pub reason: Option<String>,
+    /// cargo itself saw the new version in the index ("Published … at registry").
+    #[serde(skip)]
+    pub seen_in_index: bool,
 }
 
 impl CrateOutcome {
@@ -51,6 +54,7 @@ impl CrateOutcome {
             duration_ms: 0,
             retries: 0,
             reason,
+            seen_in_index: false,
         }
     }
 }
@@ -240,7 +244,11 @@ impl<'a> Cargo<'a> {
                 ..CrateOutcome::new(package, outcome, reason)
             };
             if finished.code == 0 {
-                return Ok(done(Outcome::Published, None));
+                let seen = format!("Published {} v{} at", package.name, package.version);
+                return Ok(CrateOutcome {
+                    seen_in_index: finished.output.contains(&seen),
+                    ..done(Outcome::Published, None)
+                });
             }
             let (until, why) = match retry::classify(&finished.output) {
                 Failure::AlreadyExists => {
@@ -303,6 +311,7 @@ pub fn wait_for_index(
     let mut pause = Duration::from_millis(250);
     let mut said = false;
     loop {
+        index.refresh()?;
         if index
             .versions(&package.name)?
             .iter()

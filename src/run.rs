@@ -249,9 +249,12 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     } else {
         for (i, package) in upload.iter().enumerate() {
             let result = cargo.upload(package, reporter)?;
-            let outcome = result.outcome;
+            let (outcome, seen) = (result.outcome, result.seen_in_index);
             outcomes.push(result);
             let stop = match outcome {
+                // cargo waits for the index itself, but on a timeout it only warns and
+                // exits 0: check ourselves unless it said it saw the version there.
+                Outcome::Published if seen => None,
                 Outcome::Published => {
                     publish::wait_for_index(&mut index, package, cfg.index_timeout, reporter).err()
                 }
