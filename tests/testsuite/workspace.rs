@@ -437,3 +437,24 @@ fn a_503_is_retried_with_backoff_and_other_errors_are_not() {
         .lacks("retry 1");
     assert_eq!(attempts.lock().unwrap().len(), before + 1);
 }
+
+#[cargo_test]
+fn losing_an_upload_race_counts_as_already_published() {
+    // Another job uploaded the same version between our index check and our upload.
+    let (_registry, attempts) = pushing_back(1, || Response {
+        code: 200,
+        headers: vec![],
+        body: br#"{"errors":[{"detail":"crate version `0.1.0` is already uploaded"}]}"#.to_vec(),
+    });
+    let repo = Repo::with_crate("raced", "0.1.0");
+    let report = paths::root().join("report.json");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .lacks("retry 1");
+    assert_eq!(attempts.lock().unwrap().len(), 1);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["crates"][0]["outcome"], "already-published");
+}
