@@ -455,6 +455,7 @@ fn losing_an_upload_race_counts_as_already_published() {
         .success()
         .lacks("retry 1");
     assert_eq!(attempts.lock().unwrap().len(), 1);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["crates"][0]["outcome"], "already-published");
 }
