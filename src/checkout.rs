@@ -42,23 +42,28 @@ const GIT_LOCATION_VARS: &[&str] = &[
 
 /// Copy `commit` of the repository at `repo_root` (with its submodules) into a fresh temp dir.
 pub fn create(git: &Path, repo_root: &Path, commit: &str, env: &Env) -> Result<PristineTree> {
-    let env: Env = env
-        .iter()
-        .filter(|(k, _)| !GIT_LOCATION_VARS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     let dir = tempfile::Builder::new()
         .prefix("shipcrate-")
         .tempdir()
         .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
     let tree = PristineTree { dir };
+    create_in(git, repo_root, commit, env, tree.root())?;
+    Ok(tree)
+}
+
+/// The same copy into `dest`, an empty directory the caller owns (`shipcrate copy`).
+pub fn create_in(git: &Path, repo_root: &Path, commit: &str, env: &Env, dest: &Path) -> Result<()> {
+    let env: Env = env
+        .iter()
+        .filter(|(k, _)| !GIT_LOCATION_VARS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let git = Git {
         exe: git,
         env: &env,
     };
-    git.materialize(repo_root, tree.root(), commit, Path::new(""))?;
-    Ok(tree)
+    git.materialize(repo_root, dest, commit, Path::new(""))
 }
 
 struct Git<'a> {

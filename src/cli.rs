@@ -9,12 +9,14 @@ use clap::{Arg, ArgAction, Command};
 use crate::config::{Flags, KEYS, Kind, input_name};
 
 /// What to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Decide, copy, run hooks and publish.
     Publish,
     /// Print the resolved config, the CI context and the decision; change nothing.
     Explain,
+    /// Make the pristine copy of the built commit in this (new or empty) directory, and stop.
+    Copy(PathBuf),
 }
 
 #[derive(Debug)]
@@ -33,6 +35,11 @@ fn command() -> Command {
              Exit codes: 0 published or skipped by a rule, 1 failure, 2 bad config or usage.",
         )
         .subcommand(Command::new("publish").about("Publish when the rules allow (the default)"))
+        .subcommand(
+            Command::new("copy")
+                .about("Make the pristine copy of the built commit in DIR and stop (no publishing)")
+                .arg(Arg::new("dir").value_name("DIR").required(true)),
+        )
         .subcommand(Command::new("explain").about("Show config with sources, CI context and decision; change nothing"))
         .arg(
             Arg::new("config")
@@ -64,6 +71,12 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
     let matches = command().get_matches_from(args);
     let (action, sub) = match matches.subcommand() {
         Some(("explain", sub)) => (Action::Explain, sub),
+        Some(("copy", sub)) => (
+            Action::Copy(PathBuf::from(
+                sub.get_one::<String>("dir").expect("required"),
+            )),
+            sub,
+        ),
         Some((_, sub)) => (Action::Publish, sub),
         None => (Action::Publish, &matches),
     };

@@ -37,6 +37,9 @@ pub fn run(invocation: Invocation) -> Result<()> {
 fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Reporter) -> Result<()> {
     // 1. Settings, and the repository they belong to.
     let (root, facts) = git::open(cwd)?;
+    if let Action::Copy(dest) = &invocation.action {
+        return copy_only(&root, &facts, env, &cwd.join(dest), reporter);
+    }
     let cfg = config::load(&root, env, &invocation.flags)?;
 
     // 2. The token, resolved now so it is masked before anything runs; an unresolvable one
@@ -333,6 +336,30 @@ fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
             &format!("{} v{}: skip: {why}", package.name, package.version),
         );
     }
+}
+
+/// `shipcrate copy DIR`: the pristine copy of the built commit, kept, and nothing else.
+fn copy_only(
+    root: &Path,
+    facts: &git::GitFacts,
+    env: &Env,
+    dest: &Path,
+    reporter: &Reporter,
+) -> Result<()> {
+    let tools = tools::find(env, root)?;
+    let commit = ci::detect(env, facts)
+        .commit
+        .context("no commit to copy: HEAD is unborn")?;
+    if dest.exists() && fs_err::read_dir(dest)?.next().is_some() {
+        return Err(crate::error::UsageError(format!("`{}` is not empty", dest.display())).into());
+    }
+    fs_err::create_dir_all(dest)?;
+    checkout::create_in(&tools.git, root, &commit, &secret::scrub(env, None), dest)?;
+    reporter.status(
+        "Copied",
+        &format!("commit {} to {}", short(&commit), dest.display()),
+    );
+    Ok(())
 }
 
 /// On every way out after the plan: files cargo made in the checkout's target dir go back to

@@ -182,3 +182,35 @@ fn no_git_on_path_is_named_up_front() {
         .code(1)
         .stderr_has("`cargo` was not found on PATH");
 }
+
+#[cargo_test]
+fn copy_makes_a_clean_checkout_of_the_commit_and_stops() {
+    let repo = Repo::with_crate("copied", "0.1.0").file("src/lib.rs", "// uncommitted\n");
+    let before = repo.snapshot();
+    let dest = paths::root().join("copy");
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("Copied commit");
+    repo.assert_unchanged(&before);
+    assert_eq!(git(&dest, &["rev-parse", "HEAD"]), repo.head());
+    assert_eq!(
+        git(&dest, &["status", "--porcelain"]),
+        "",
+        "the copy is not clean"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("src/lib.rs")).unwrap(),
+        "pub fn answer() -> u32 { 42 }\n"
+    );
+    // Objects are borrowed from the checkout, not copied.
+    assert!(dest.join(".git/objects/info/alternates").is_file());
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .code(2)
+        .stderr_has("is not empty");
+}
