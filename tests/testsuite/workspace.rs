@@ -161,6 +161,27 @@ fn a_dry_run_verifies_the_whole_workspace_against_its_new_versions() {
 }
 
 #[cargo_test]
+fn path_to_a_member_publishes_that_member_only() {
+    let _registry = registry();
+    seed_earlier_top();
+    let repo = diamond();
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_PATH", "base")
+        .run()
+        .success();
+    assert_eq!(uploads(&out.stderr), ["base"], "{}", out.both());
+    // Only the seeded earlier release of top is there; no other member went out.
+    let top: Vec<serde_json::Value> = index_entries("top")
+        .into_iter()
+        .map(|e| e["vers"].clone())
+        .collect();
+    assert_eq!(top, ["0.0.9"]);
+    assert!(index_entries("right").is_empty() && index_entries("left").is_empty());
+}
+
+#[cargo_test]
 fn a_cycle_through_normal_dependencies_is_named() {
     let _registry = registry();
     let repo = Repo::new("repo")
