@@ -28,16 +28,6 @@ pub fn classify(output: &str) -> Failure {
     if output.contains("already exists") || output.contains("already uploaded") {
         return Failure::AlreadyExists;
     }
-    if output.contains("status 429") || output.contains("429 Too Many Requests") {
-        let until = output
-            .split("Please try again after ")
-            .nth(1)
-            .and_then(|rest| {
-                let date = rest.split(" and see").next()?.trim().trim_end_matches('.');
-                httpdate::parse_http_date(date).ok()
-            });
-        return Failure::RateLimited { until };
-    }
     // cargo says "(status 503 Service Unavailable)" for a JSON error body, and
     // "failed to get a 200 OK response, got 503" for any other.
     let codes = ["(status ", "got "].into_iter().flat_map(|marker| {

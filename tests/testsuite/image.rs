@@ -64,6 +64,18 @@ fn run(docker: &Path, args: &[String], cmd: &[&str], stdin: Option<&str>) -> Out
     Outcome::from_child(child)
 }
 
+/// What `docker <args>` prints; it must succeed.
+#[track_caller]
+fn docker_stdout(docker: &Path, args: &[&str]) -> String {
+    let out = Command::new(docker).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn env_args(pairs: &[(&str, &str)]) -> Vec<String> {
     pairs
         .iter()
@@ -228,29 +240,24 @@ fn runs_as_a_gitlab_job_image() {
 fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
     let Some(docker) = docker() else { return };
     let history = |image: &str| -> Vec<(u64, String)> {
-        let out = Command::new(&docker)
-            .args([
+        let format = "{{.Size}}\t{{.CreatedBy}}";
+        docker_stdout(
+            &docker,
+            &[
                 "history",
                 "--no-trunc",
                 "--human=false",
                 "--format",
-                "{{.Size}}\t{{.CreatedBy}}",
+                format,
                 image,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| {
-                let (size, by) = l.split_once('\t').unwrap();
-                (size.parse().unwrap(), by.to_owned())
-            })
-            .collect()
+            ],
+        )
+        .lines()
+        .map(|l| {
+            let (size, by) = l.split_once('\t').unwrap();
+            (size.parse().unwrap(), by.to_owned())
+        })
+        .collect()
     };
     let dockerfile =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
@@ -281,8 +288,10 @@ fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
     // The apt layer holds git and certificates with their dependencies, not their
     // recommends, and no package lists: its size is what dpkg says they take.
     let packages = |image: &str| -> std::collections::BTreeMap<String, u64> {
-        let out = Command::new(&docker)
-            .args([
+        let format = "${Package} ${Installed-Size}\\n";
+        docker_stdout(
+            &docker,
+            &[
                 "run",
                 "--rm",
                 "--entrypoint",
@@ -290,20 +299,13 @@ fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
                 image,
                 "-W",
                 "-f",
-                "${Package} ${Installed-Size}\\n",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(p, kib)| (p.to_owned(), kib.parse().unwrap_or(0)))
-            .collect()
+                format,
+            ],
+        )
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(p, kib)| (p.to_owned(), kib.parse().unwrap_or(0)))
+        .collect()
     };
     let before = packages(base);
     let new: std::collections::BTreeMap<String, u64> = packages(&image())

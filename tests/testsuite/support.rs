@@ -337,23 +337,26 @@ pub fn index_entries(name: &str) -> Vec<serde_json::Value> {
 /// `CARGO_HOME` that knows only that registry. Returns the consumer's root.
 #[track_caller]
 pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
+    consume_from(registry.index_url().as_str(), "alternative", name, version)
+}
+
+/// The same against any registry index, known to the consumer as `registry_name`.
+#[track_caller]
+pub fn consume_from(index: &str, registry_name: &str, name: &str, version: &str) -> PathBuf {
     let root = paths::root().join("consumer");
     let home = paths::root().join("consumer-home");
     std::fs::create_dir_all(root.join("src")).unwrap();
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
         home.join("config.toml"),
-        format!(
-            "[registries.alternative]\nindex = \"{}\"\n",
-            registry.index_url()
-        ),
+        format!("[registries.{registry_name}]\nindex = \"{index}\"\n"),
     )
     .unwrap();
     std::fs::write(
         root.join("Cargo.toml"),
         format!(
             "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{name} = {{ version = \"={version}\", registry = \"alternative\" }}\n"
+             [dependencies]\n{name} = {{ version = \"={version}\", registry = \"{registry_name}\" }}\n"
         ),
     )
     .unwrap();
@@ -372,6 +375,7 @@ pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
         .envs(base_env())
         .env("CARGO_HOME", &home)
         .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
         .output()
         .unwrap();
     assert!(
