@@ -17,6 +17,8 @@ pub enum Action {
     Explain,
     /// Make the pristine copy of the built commit in this (new or empty) directory, and stop.
     Copy(PathBuf),
+    /// Print the `.travis.yml` deploy block as shipcrate config, or a GitHub/GitLab job.
+    Migrate(crate::travis::Target),
 }
 
 #[derive(Debug)]
@@ -39,6 +41,17 @@ fn command() -> Command {
             Command::new("copy")
                 .about("Make the pristine copy of the built commit in DIR and stop (no publishing)")
                 .arg(Arg::new("dir").value_name("DIR").required(true)),
+        )
+        .subcommand(
+            Command::new("migrate")
+                .about("Print .travis.yml's cargo deploy as .shipcrate.yml, or as a GitHub workflow / GitLab job")
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_name("CI")
+                        .value_parser(["shipcrate", "github", "gitlab"])
+                        .default_value("shipcrate"),
+                ),
         )
         .subcommand(Command::new("explain").about("Show config with sources, CI context and decision; change nothing"))
         .arg(
@@ -71,6 +84,14 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
     let matches = command().get_matches_from(args);
     let (action, sub) = match matches.subcommand() {
         Some(("explain", sub)) => (Action::Explain, sub),
+        Some(("migrate", sub)) => {
+            let to = match sub.get_one::<String>("to").map(String::as_str) {
+                Some("github") => crate::travis::Target::Github,
+                Some("gitlab") => crate::travis::Target::Gitlab,
+                _ => crate::travis::Target::Shipcrate,
+            };
+            (Action::Migrate(to), sub)
+        }
         Some(("copy", sub)) => (
             Action::Copy(PathBuf::from(
                 sub.get_one::<String>("dir").expect("required"),

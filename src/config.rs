@@ -105,6 +105,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "longest single wait before a retry (default: 15m)",
     ),
     (
+        "travis",
+        Kind::Bool,
+        "read the `provider: cargo` deploy block of .travis.yml instead of a shipcrate config file",
+    ),
+    (
         "on.tags",
         Kind::Bool,
         "true: tag builds only (lifts the branch rule); false: no tag builds",
@@ -170,6 +175,8 @@ struct Raw {
     all_features: bool,
     report: Option<String>,
     dotenv: Option<String>,
+    #[serde(deserialize_with = "de_bool")]
+    travis: bool,
     #[serde(deserialize_with = "de_list")]
     packages: Vec<String>,
     #[serde(deserialize_with = "de_list")]
@@ -312,6 +319,8 @@ pub struct Config {
     pub sources: Vec<(String, String, Origin)>,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
+    /// What a `.travis.yml` held that shipcrate ignores or can't carry over.
+    pub notes: Vec<String>,
 }
 
 /// What to do when a version is already published with other content.
@@ -330,9 +339,26 @@ pub struct Flags {
 
 /// Load and validate the settings for the repository at `root`.
 pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
-    let file = config_file(root, env, flags)?;
+    let mut file = config_file(root, env, flags)?;
     let mut figment = Figment::from(Serialized::defaults(Raw::default()));
-    if let Some(file) = &file {
+    let mut notes = Vec::new();
+    if travis_asked(env, flags) {
+        let travis_yml = root.join(".travis.yml");
+        if let Some(own) = &file {
+            return Err(UsageError(format!(
+                "`travis` asks for {} but there is also {}: keep one of them",
+                travis_yml.display(),
+                own.display()
+            ))
+            .into());
+        }
+        let travis = crate::travis::read(&travis_yml)?;
+        notes = travis.notes.clone();
+        let layer = crate::travis::Layer(travis);
+        check_layer(&layer)?;
+        figment = figment.merge(layer);
+        file = Some(travis_yml);
+    } else if let Some(file) = &file {
         let yaml = Yaml::file(file);
         check_layer(&yaml)?;
         figment = figment.merge(yaml);
@@ -348,7 +374,28 @@ pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
         figment = figment.merge(layer);
     }
     let raw: Raw = figment.extract().map_err(|e| UsageError(describe(&e)))?;
-    validate(raw, &figment, file, root)
+    let mut cfg = validate(raw, &figment, file, root)?;
+    cfg.notes = notes;
+    Ok(cfg)
+}
+
+/// `travis` from a flag, an input or the environment: it decides which file is read, so it
+/// is looked up before the layers are merged.
+fn travis_asked(env: &Env, flags: &Flags) -> bool {
+    let from_flag = flags
+        .values
+        .iter()
+        .find(|(k, _)| *k == "travis")
+        .map(|(_, v)| v.as_str());
+    let value = from_flag
+        .or_else(|| non_empty(env, "INPUT_TRAVIS"))
+        .or_else(|| non_empty(env, "SHIPCRATE_TRAVIS"));
+    value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "yes" | "on" | "1"
+        )
+    })
 }
 
 /// `--config` / `INPUT_CONFIG` / `SHIPCRATE_CONFIG`, else the first default name that exists.
@@ -628,6 +675,7 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         after_deploy: raw.after_deploy,
         sources,
         file,
+        notes: Vec::new(),
     })
 }
 

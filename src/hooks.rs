@@ -5,12 +5,13 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::Env;
 use crate::cmd;
 use crate::report::Reporter;
 use crate::secret::Masker;
+use crate::tools::Tools;
 
 /// Run `commands` one by one with `sh -c`; the first failure stops and names the hook.
 pub fn run(
@@ -40,8 +41,22 @@ pub fn run(
 }
 
 /// Run one `on.condition` command and give its exit code.
-pub fn condition(command: &str, sh: &Path, dir: &Path, env: &Env, masker: &Masker) -> Result<i32> {
-    let mut cmd = cmd::command(sh, dir, env);
+/// A condition in Travis's `[[ … ]]` form runs with bash, anything else with `sh -c`.
+pub fn condition(
+    command: &str,
+    tools: &Tools,
+    dir: &Path,
+    env: &Env,
+    masker: &Masker,
+) -> Result<i32> {
+    let shell = if command.trim_start().starts_with("[[") {
+        tools.bash.as_deref().with_context(|| {
+            format!("the condition `{command}` is a bash test, but `bash` is not on PATH")
+        })?
+    } else {
+        &tools.sh
+    };
+    let mut cmd = cmd::command(shell, dir, env);
     cmd.arg("-c").arg(command);
     Ok(cmd::stream(cmd, masker)?.code)
 }

@@ -23,6 +23,7 @@ mod run;
 pub mod secret;
 pub mod signals;
 pub mod tools;
+pub mod travis;
 
 /// A snapshot of the process environment; passed in, never read deep in the code.
 pub type Env = std::collections::BTreeMap<String, String>;

@@ -15,7 +15,7 @@ use crate::plan::{self, Package, Plan};
 use crate::publish::{self, Cargo, CrateOutcome, Outcome};
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret;
-use crate::{Env, compare, git, hooks, ownership, retry, signals, tools};
+use crate::{Env, compare, git, hooks, ownership, retry, signals, tools, travis};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -39,7 +39,17 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     if let Action::Copy(dest) = &invocation.action {
         return copy_only(&root, &facts, env, &cwd.join(dest), reporter);
     }
+    if let Action::Migrate(to) = invocation.action {
+        print!(
+            "{}",
+            travis::migrate(&travis::read(&root.join(".travis.yml"))?, to)
+        );
+        return Ok(());
+    }
     let cfg = config::load(&root, env, &invocation.flags)?;
+    for note in &cfg.notes {
+        reporter.status("Note", note);
+    }
 
     // 2. The token, resolved now so it is masked before anything runs; an unresolvable one
     //    only matters once we know this build publishes (fork PRs have empty secrets).
@@ -59,7 +69,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
 
     // 4. May this build publish?
     let decision = conditions::decide(&cfg.on, &ctx, |command| {
-        hooks::condition(command, &tools.sh, &root, &clean_env, reporter.masker())
+        hooks::condition(command, &tools, &root, &clean_env, reporter.masker())
     })?;
 
     if invocation.action == Action::Explain {

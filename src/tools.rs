@@ -16,6 +16,8 @@ pub struct Tools {
     pub cargo: PathBuf,
     pub git: PathBuf,
     pub sh: PathBuf,
+    /// For `[[ … ]]` conditions (Travis's form); not needed otherwise.
+    pub bash: Option<PathBuf>,
 }
 
 pub fn find(env: &Env, cwd: &Path) -> Result<Tools> {
@@ -34,6 +36,7 @@ pub fn find(env: &Env, cwd: &Path) -> Result<Tools> {
             "install git (e.g. `apt-get install git`) or use the shipcrate image",
         )?,
         sh: lookup("sh", "a POSIX shell is needed for hooks and conditions")?,
+        bash: lookup("bash", "").ok(),
     })
 }
 

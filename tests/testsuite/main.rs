@@ -10,4 +10,5 @@ mod publish;
 mod rules;
 mod secrets;
 mod support;
+mod travis;
 mod workspace;
