@@ -57,7 +57,7 @@ impl Reporter {
 
     pub fn notice(&self, message: &str) {
         let message = self.masker.mask(message);
-        eprintln!("{:>12} {message}", "Skipping");
+        eprintln!("{:>12} {message}", "Note");
         if self.github {
             println!("::notice::{}", escape(&message));
         }
