@@ -10,12 +10,19 @@ use std::time::Duration;
 
 use anyhow::Result;
 use figment::providers::{Format, Serialized, Yaml};
-use figment::value::{Dict, Map, Value};
+use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::Env;
 use crate::error::UsageError;
+
+mod de;
+mod layers;
+
+use de::{de_bool, de_list, de_opt_bool, de_opt_text};
+use layers::StringLayer;
+pub use layers::input_name;
 
 /// The type a key takes; drives how string-only layers (env, inputs, flags) are read.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -729,209 +736,6 @@ fn show(value: Option<Value>) -> String {
         }
         Some(other) => other.into_string().unwrap_or_else(|| "…".to_owned()),
     }
-}
-
-/// A layer whose values are all strings: `SHIPCRATE_*` env, GitHub `INPUT_*`, or CLI flags.
-/// Empty values are "not set"; list keys split one item per line.
-struct StringLayer {
-    name: &'static str,
-    /// How a key path is spelled in this layer, for messages.
-    spell: fn(&[&str]) -> String,
-    values: Vec<(Vec<String>, String)>,
-}
-
-impl StringLayer {
-    fn shipcrate_env(env: &Env) -> Result<Self> {
-        fn spell(path: &[&str]) -> String {
-            format!("env `SHIPCRATE_{}`", path.join("__").to_ascii_uppercase())
-        }
-        let values = env
-            .iter()
-            .filter(|(k, v)| k.starts_with("SHIPCRATE_") && !v.is_empty())
-            .filter(|(k, _)| {
-                !RESERVED_ENV.contains(&k.as_str()) && !k.starts_with(RESERVED_ENV_PREFIX)
-            })
-            .map(|(k, v)| {
-                let path = k["SHIPCRATE_".len()..]
-                    .to_ascii_lowercase()
-                    .split("__")
-                    .map(str::to_owned)
-                    .collect();
-                (path, v.clone())
-            })
-            .collect();
-        Ok(Self {
-            name: "environment",
-            spell,
-            values,
-        })
-    }
-
-    fn github_inputs(env: &Env) -> Result<Self> {
-        fn spell(path: &[&str]) -> String {
-            format!("input `{}`", input_name(&path.join(".")))
-        }
-        let mut values = Vec::new();
-        for (var, value) in env {
-            let Some(name) = var.strip_prefix("INPUT_") else {
-                continue;
-            };
-            if value.is_empty() || name == "CONFIG" {
-                continue;
-            }
-            let name = name.to_ascii_lowercase();
-            match KEYS.iter().find(|(k, _, _)| input_name(k) == name) {
-                Some((key, _, _)) => {
-                    values.push((key.split('.').map(str::to_owned).collect(), value.clone()))
-                }
-                None => {
-                    let hint = suggest(&name.replace('-', "_"))
-                        .map(|k| format!("; did you mean `{}`?", input_name(k)))
-                        .unwrap_or_default();
-                    return Err(UsageError(format!(
-                        "unknown input `{name}` (from env `{var}`){hint}"
-                    ))
-                    .into());
-                }
-            }
-        }
-        Ok(Self {
-            name: "GitHub action inputs",
-            spell,
-            values,
-        })
-    }
-
-    fn flags(flags: &Flags) -> Result<Self> {
-        fn spell(path: &[&str]) -> String {
-            format!("flag `--{}`", input_name(&path.join(".")))
-        }
-        let values = flags
-            .values
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.split('.').map(str::to_owned).collect(), v.clone()))
-            .collect();
-        Ok(Self {
-            name: "command line",
-            spell,
-            values,
-        })
-    }
-}
-
-/// A key's name as a GitHub input or CLI flag: `on.all_branches` → `on-all-branches`.
-pub fn input_name(key: &str) -> String {
-    key.replace(['_', '.'], "-")
-}
-
-impl Provider for StringLayer {
-    fn metadata(&self) -> Metadata {
-        let spell = self.spell;
-        Metadata::named(self.name).interpolater(move |_, path| spell(path))
-    }
-
-    fn data(&self) -> figment::Result<Map<Profile, Dict>> {
-        let mut root = Dict::new();
-        for (path, value) in &self.values {
-            let dotted = path.join(".");
-            let kind = KEYS
-                .iter()
-                .find(|(k, _, _)| *k == dotted)
-                .map(|(_, kind, _)| *kind);
-            let value = match kind {
-                Some(Kind::List) => Value::from(
-                    value
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(str::to_owned)
-                        .collect::<Vec<_>>(),
-                ),
-                _ => Value::from(value.clone()),
-            };
-            insert(&mut root, path, value);
-        }
-        Ok(Profile::Default.collect(root))
-    }
-}
-
-fn insert(dict: &mut Dict, path: &[String], value: Value) {
-    match path {
-        [] => {}
-        [last] => {
-            dict.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = dict
-                .entry(first.clone())
-                .or_insert_with(|| Value::from(Dict::new()));
-            if let Value::Dict(_, inner) = entry {
-                insert(inner, rest, value);
-            }
-        }
-    }
-}
-
-fn de_bool<'de, D: Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
-    Ok(de_opt_bool(de)?.unwrap_or(false))
-}
-
-/// Booleans as YAML and env users write them: `true`, `"true"`, `yes`, `1`, `0`.
-fn de_opt_bool<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Error> {
-    use serde::de::{Error, Unexpected};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Loose {
-        Bool(bool),
-        Int(i64),
-        Text(String),
-    }
-    let expected = "a boolean (true/false, yes/no, 1/0)";
-    match Option::<Loose>::deserialize(de)? {
-        None => Ok(None),
-        Some(Loose::Bool(b)) => Ok(Some(b)),
-        Some(Loose::Int(0)) => Ok(Some(false)),
-        Some(Loose::Int(1)) => Ok(Some(true)),
-        Some(Loose::Int(n)) => Err(D::Error::invalid_value(Unexpected::Signed(n), &expected)),
-        Some(Loose::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Ok(Some(true)),
-            "false" | "no" | "off" | "0" => Ok(Some(false)),
-            _ => Err(D::Error::invalid_value(Unexpected::Str(&s), &expected)),
-        },
-    }
-}
-
-/// A string, or a number written without quotes.
-fn de_opt_text<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Text {
-        Int(i64),
-        Float(f64),
-        Str(String),
-    }
-    Ok(Option::<Text>::deserialize(de)?.map(|t| match t {
-        Text::Int(n) => n.to_string(),
-        Text::Float(f) => f.to_string(),
-        Text::Str(s) => s,
-    }))
-}
-
-/// A string or a list of strings.
-fn de_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Option::<OneOrMany>::deserialize(de)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(s)) => vec![s],
-        Some(OneOrMany::Many(v)) => v,
-    })
 }
 
 #[cfg(test)]
