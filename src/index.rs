@@ -75,16 +75,7 @@ impl Index {
                     .to_owned()
             }
         };
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(60)))
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .user_agent(concat!("shipcrate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let agent = agent();
         let source = match url.strip_prefix("sparse+") {
             Some(base) => Source::Sparse(if base.ends_with('/') {
                 base.to_owned()
@@ -242,6 +233,21 @@ impl Index {
         self.get(&url, self.auth_required())?
             .with_context(|| format!("{url} has no {name} {version} to download"))
     }
+}
+
+/// The HTTP client for registries and CI token endpoints: the system's trust store (so
+/// corporate TLS proxies work), a timeout, statuses returned rather than raised.
+pub fn agent() -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .user_agent(concat!("shipcrate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
 }
 
 impl Drop for Index {

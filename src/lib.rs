@@ -24,6 +24,7 @@ pub mod secret;
 pub mod signals;
 pub mod tools;
 pub mod travis;
+pub mod trusted;
 
 /// A snapshot of the process environment; passed in, never read deep in the code.
 pub type Env = std::collections::BTreeMap<String, String>;

@@ -107,6 +107,12 @@ impl<'a> Cargo<'a> {
         }
     }
 
+    /// Hand cargo a renewed token.
+    pub fn set_token(&mut self, token: &str) {
+        self.env
+            .insert(self.cfg.target.token_var(), token.to_owned());
+    }
+
     /// The environment cargo runs with (for reading the index the same way).
     pub fn env(&self) -> &Env {
         &self.env

@@ -31,7 +31,7 @@ impl Reporter {
     }
 
     /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
-    pub fn add_secret(&mut self, secret: &str) {
+    pub fn add_secret(&self, secret: &str) {
         if self.github {
             println!("::add-mask::{secret}");
         }

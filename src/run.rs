@@ -15,7 +15,7 @@ use crate::plan::{self, Package, Plan};
 use crate::publish::{self, Cargo, CrateOutcome, Outcome};
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret;
-use crate::{Env, compare, git, hooks, ownership, retry, signals, tools, travis};
+use crate::{Env, compare, git, hooks, ownership, retry, signals, tools, travis, trusted};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -107,6 +107,20 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         }
         Err(error) => return Err(error),
     };
+    // Trusted publishing: a short-lived token from the CI's identity, masked before anything
+    // else is printed, renewed before it expires, revoked on every way out (drop, signal).
+    let mut trusted = trusted::session(&cfg, env, token.is_some(), reporter.masker())?;
+    let token = match &mut trusted {
+        Some(session) => {
+            let minted = session.mint()?;
+            reporter.add_secret(&minted);
+            Some(secret::Token::new(
+                minted,
+                "trusted publishing (the CI's OIDC identity)".to_owned(),
+            ))
+        }
+        None => token,
+    };
     if token.is_none() && !cfg.dry_run {
         return Err(secret::missing(&cfg.target, env));
     }
@@ -150,7 +164,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         .iter()
         .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
         .collect();
-    let cargo = Cargo::new(
+    let mut cargo = Cargo::new(
         &tools.cargo,
         &plan,
         &cfg,
@@ -170,10 +184,12 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     )?;
     let mut upload = Vec::new();
     let mut new_crates = 0;
+    let mut new_names: Vec<String> = Vec::new();
     for package in &plan.publish {
         let listed = index.versions(&package.name)?;
         if listed.is_empty() {
             new_crates += 1;
+            new_names.push(package.name.clone());
         }
         if !listed.iter().any(|v| v.version == package.version) {
             upload.push(package.clone());
@@ -260,6 +276,13 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         outcomes.extend(cargo.dry_run(&upload, reporter)?);
     } else {
         for (i, package) in upload.iter().enumerate() {
+            if let Some(session) = &mut trusted
+                && let Some(fresh) = session.renew_if_due()?
+            {
+                reporter.add_secret(&fresh);
+                reporter.status("Renewed", "the trusted-publishing token before it expires");
+                cargo.set_token(&fresh);
+            }
             let result = cargo.upload(package, reporter)?;
             let (outcome, seen) = (result.outcome, result.seen_in_index);
             outcomes.push(result);
@@ -287,6 +310,22 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         }
     }
     let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
+    for crate_ in outcomes.iter().filter(|c| c.outcome == Outcome::Failed) {
+        let reason = crate_.reason.as_deref().unwrap_or_default();
+        if reason.contains("Trusted Publishing") && trusted.is_none() {
+            reporter.warn(&format!(
+                "{} accepts only trusted publishing: drop the token and give the job an OIDC \
+                 identity (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)",
+                crate_.name
+            ));
+        } else if trusted.is_some() && new_names.contains(&crate_.name) {
+            reporter.warn(&format!(
+                "{} is a new crate: its first publish needs a normal API token; trusted \
+                 publishing works from its second release on",
+                crate_.name
+            ));
+        }
+    }
 
     // 11. after_deploy, then the report — written whatever happened above.
     let after = if failed {

@@ -20,6 +20,13 @@ pub struct Token {
 }
 
 impl Token {
+    pub fn new(value: String, from: String) -> Self {
+        Token {
+            value: SecretString::from(value),
+            from,
+        }
+    }
+
     /// The value, for a child process's environment or for masking; nothing else.
     pub fn expose(&self) -> &str {
         self.value.expose_secret()
@@ -115,22 +122,31 @@ pub fn scrub(env: &Env, token: Option<&Token>) -> Env {
         .collect::<BTreeMap<_, _>>()
 }
 
-/// Replaces every secret in text with `***`.
+/// Replaces every secret in text with `***`. Clones share one list, so a secret added later
+/// (a renewed token) is masked by every stream already running.
 #[derive(Clone, Default)]
 pub struct Masker {
-    secrets: Vec<SecretString>,
+    secrets: std::sync::Arc<std::sync::Mutex<Vec<SecretString>>>,
 }
 
 impl Masker {
-    pub fn add(&mut self, secret: &str) {
+    pub fn add(&self, secret: &str) {
         if !secret.is_empty() {
-            self.secrets.push(SecretString::from(secret.to_owned()));
+            self.secrets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(SecretString::from(secret.to_owned()));
         }
     }
 
     pub fn mask(&self, text: &str) -> String {
         let mut text = text.to_owned();
-        for secret in &self.secrets {
+        for secret in self
+            .secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             text = text.replace(secret.expose_secret(), "***");
         }
         text
@@ -217,7 +233,7 @@ mod tests {
 
     #[test]
     fn masker_hides_secrets() {
-        let mut m = Masker::default();
+        let m = Masker::default();
         m.add("s3cr3t");
         assert_eq!(m.mask("token s3cr3t and s3cr3t"), "token *** and ***");
     }

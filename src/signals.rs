@@ -11,11 +11,16 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 static STATE: Mutex<State> = Mutex::new(State {
     dirs: Vec::new(),
     children: Vec::new(),
+    cleanup: None,
 });
+
+/// Run on a signal after the children stop, before the temp dirs go (e.g. revoking a token).
+pub type Cleanup = Box<dyn Fn() + Send>;
 
 struct State {
     dirs: Vec<PathBuf>,
     children: Vec<u32>,
+    cleanup: Option<Cleanup>,
 }
 
 /// Start the watcher thread. Call once, before any temp dir or child exists.
@@ -29,6 +34,9 @@ pub fn install() -> std::io::Result<()> {
             }
             if !state.children.is_empty() {
                 std::thread::sleep(Duration::from_millis(300));
+            }
+            if let Some(cleanup) = &state.cleanup {
+                cleanup();
             }
             for dir in &state.dirs {
                 remove_dir(dir);
@@ -60,6 +68,10 @@ fn terminate(pid: u32) {
     unsafe {
         libc::kill(-pid, libc::SIGTERM);
     }
+}
+
+pub fn set_cleanup(cleanup: Option<Cleanup>) {
+    STATE.lock().unwrap_or_else(|e| e.into_inner()).cleanup = cleanup;
 }
 
 pub fn track_dir(dir: &Path) {

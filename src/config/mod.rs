@@ -117,6 +117,31 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "read the `provider: cargo` deploy block of .travis.yml instead of a shipcrate config file",
     ),
     (
+        "trusted_publishing",
+        Kind::Text,
+        "`auto` (default): use an OIDC token from the CI when no token is set; `always`; `never`",
+    ),
+    (
+        "trusted_publishing_url",
+        Kind::Text,
+        "API URL of a registry other than crates.io that does trusted publishing",
+    ),
+    (
+        "oidc_audience",
+        Kind::Text,
+        "audience of the CI's ID token (default: the registry API's host)",
+    ),
+    (
+        "oidc_token_env",
+        Kind::Text,
+        "GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)",
+    ),
+    (
+        "trusted_publishing_ttl",
+        Kind::Text,
+        "how long a minted token lives; a fresh one is minted before it runs out (default: 30m)",
+    ),
+    (
         "on.tags",
         Kind::Bool,
         "true: tag builds only (lifts the branch rule); false: no tag builds",
@@ -184,6 +209,12 @@ struct Raw {
     dotenv: Option<String>,
     #[serde(deserialize_with = "de_bool")]
     travis: bool,
+    trusted_publishing: Option<String>,
+    trusted_publishing_url: Option<String>,
+    oidc_audience: Option<String>,
+    oidc_token_env: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
+    trusted_publishing_ttl: Option<String>,
     #[serde(deserialize_with = "de_list")]
     packages: Vec<String>,
     #[serde(deserialize_with = "de_list")]
@@ -328,6 +359,26 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// What a `.travis.yml` held that shipcrate ignores or can't carry over.
     pub notes: Vec<String>,
+    pub trusted: Trusted,
+}
+
+/// When to mint a short-lived token from the CI's OIDC identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrustedMode {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Trusted publishing settings.
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    pub mode: TrustedMode,
+    /// The registry's API base for the exchange (crates.io's unless set).
+    pub url: Option<String>,
+    pub audience: Option<String>,
+    pub token_env: String,
+    pub ttl: Duration,
 }
 
 /// What to do when a version is already published with other content.
@@ -683,6 +734,31 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         sources,
         file,
         notes: Vec::new(),
+        trusted: Trusted {
+            mode: match raw.trusted_publishing.as_deref() {
+                None | Some("auto") => TrustedMode::Auto,
+                Some("always") => TrustedMode::Always,
+                Some("never") => TrustedMode::Never,
+                Some(other) => {
+                    return Err(UsageError(format!(
+                        "`trusted_publishing` ({}) is `{other}`; it takes `auto`, `always` or `never`",
+                        origin("trusted_publishing")
+                    ))
+                    .into());
+                }
+            },
+            url: raw.trusted_publishing_url,
+            audience: raw.oidc_audience,
+            token_env: raw
+                .oidc_token_env
+                .unwrap_or_else(|| "CRATES_IO_ID_TOKEN".to_owned()),
+            ttl: duration(
+                raw.trusted_publishing_ttl.as_deref(),
+                "trusted_publishing_ttl",
+                Duration::from_secs(1800),
+                &origin,
+            )?,
+        },
     })
 }
 

@@ -11,4 +11,5 @@ mod rules;
 mod secrets;
 mod support;
 mod travis;
+mod trusted;
 mod workspace;

@@ -1,10 +1,5 @@
 //! The token: only in cargo's environment, never in argv, hooks, logs or reports.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
@@ -114,81 +109,27 @@ fn github_masks_the_token_before_printing_anything() {
 
 /// A registry whose API echoes the Authorization header back in its error, as a broken or
 /// hostile server might: cargo then prints the token, and shipcrate must mask it.
-fn echo_server() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        for stream in listener.incoming().take(50) {
-            if Instant::now() > deadline {
-                break;
-            }
-            let Ok(mut stream) = stream else { continue };
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            let mut headers = Vec::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                headers.push(line.trim().to_owned());
-            }
-            let header = |name: &str| {
-                headers
-                    .iter()
-                    .find(|h| h.to_ascii_lowercase().starts_with(&format!("{name}:")))
-                    .map(|h| h[name.len() + 1..].trim().to_owned())
-            };
-            if header("expect").is_some() {
-                stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
-            }
-            let length: usize = header("content-length")
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let auth = header("authorization").unwrap_or_default();
-            record
-                .lock()
-                .unwrap()
-                .push(format!("{} auth={auth}", request.trim()));
-            let (status, body) = if request.starts_with("GET /index/config.json") {
-                (
-                    "200 OK",
-                    format!(
-                        r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#
-                    ),
-                )
-            } else if request.starts_with("PUT /api/v1/crates/new") {
-                (
-                    "403 Forbidden",
-                    format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
-                )
-            } else {
-                ("404 Not Found", "not found".to_owned())
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes());
+fn echo_server() -> FakeHttp {
+    FakeHttp::start(|request, port| {
+        let auth = request.header("authorization").unwrap_or_default();
+        match (request.method.as_str(), request.target.as_str()) {
+            ("GET", "/index/config.json") => (
+                200,
+                format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
+            ),
+            ("PUT", "/api/v1/crates/new") => (
+                403,
+                format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
+            ),
+            _ => (404, "not found".to_owned()),
         }
-    });
-    (format!("sparse+http://127.0.0.1:{port}/index/"), seen)
+    })
 }
 
 #[cargo_test]
 fn a_token_echoed_back_by_the_registry_is_masked() {
-    let (index, seen) = echo_server();
+    let server = echo_server();
+    let index = format!("sparse+{}/index/", server.url());
     let repo = Repo::with_crate("echoed", "0.1.0");
     repo.shipcrate()
         .env("SHIPCRATE_REGISTRY", "echo")
@@ -198,11 +139,10 @@ fn a_token_echoed_back_by_the_registry_is_masked() {
         .code(1)
         .stderr_has("token `***` is not allowed here")
         .lacks(TOKEN);
-    let seen = seen.lock().unwrap();
+    let seen = server.seen();
     assert!(
         seen.iter()
-            .any(|r| r.starts_with("PUT /api/v1/crates/new")
-                && r.ends_with(&format!("auth={TOKEN}"))),
+            .any(|r| r.target == "/api/v1/crates/new" && r.header("authorization") == Some(TOKEN)),
         "cargo never sent the token to the echo server: {seen:?}"
     );
 }
