@@ -112,10 +112,25 @@ impl Git<'_> {
         if shallow.is_file() {
             fs_err::copy(&shallow, dest.join(".git/shallow"))?;
         }
+        if shown.as_os_str().is_empty()
+            && let Some(patterns) = self.sparse_patterns(dest, commit)?
+        {
+            fs_err::create_dir_all(dest.join(".git/info"))?;
+            fs_err::write(dest.join(".git/info/sparse-checkout"), patterns)?;
+            self.run(dest, &["config", "core.sparseCheckout", "true"])?;
+        }
         self.run(dest, &["read-tree", "--reset", "-u", commit])?;
         self.run(dest, &["update-ref", "--no-deref", "HEAD", commit])?;
 
+        let skipped: Vec<String> = self
+            .run(dest, &["ls-files", "-t"])?
+            .lines()
+            .filter_map(|l| l.strip_prefix("S ").map(str::to_owned))
+            .collect();
         for (path, sub_commit) in gitlinks(&self.run(dest, &["ls-files", "--stage"])?) {
+            if skipped.contains(&path) {
+                continue;
+            }
             let sub_source = source.join(&path);
             let sub_shown = shown.join(&path);
             let checked_out = self
@@ -132,6 +147,70 @@ impl Git<'_> {
         }
         Ok(())
     }
+}
+
+impl Git<'_> {
+    /// For a workspace whose crates live in subdirectories: write only what cargo reads —
+    /// the root's files, `.cargo/`, and every directory holding a `Cargo.toml` — as a git
+    /// sparse checkout, so the rest of a large repository costs nothing. `None` (a full
+    /// checkout) when the root manifest is itself a package, whose files could be anywhere.
+    fn sparse_patterns(&self, dest: &Path, commit: &str) -> Result<Option<String>> {
+        let names = self.run(dest, &["ls-tree", "-r", "--name-only", "-z", commit])?;
+        let mut dirs: Vec<&str> = Vec::new();
+        for name in names.split('\0') {
+            if name == "Cargo.toml" {
+                let text =
+                    self.run(dest, &["cat-file", "blob", &format!("{commit}:Cargo.toml")])?;
+                let is_package = toml::from_str::<toml::Table>(&text)
+                    .map_or(true, |t| t.contains_key("package"));
+                if is_package {
+                    return Ok(None);
+                }
+            } else if let Some(dir) = name.strip_suffix("/Cargo.toml") {
+                dirs.push(dir);
+            }
+        }
+        if dirs.is_empty() {
+            return Ok(None);
+        }
+        let mut patterns = String::from("/*\n!/*/\n/.cargo/\n");
+        for dir in dirs {
+            let escaped: String = dir
+                .chars()
+                .flat_map(|c| match c {
+                    '*' | '?' | '[' | ']' | '\\' | '!' | '#' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            patterns += &format!("/{escaped}/\n");
+        }
+        Ok(Some(patterns))
+    }
+}
+
+/// Check out `paths` (inside the tree) that a sparse copy left out, e.g. a manifest's
+/// `readme = "../../docs/README.md"`.
+pub fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> Result<()> {
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|p| !p.exists())
+        .filter_map(|p| p.strip_prefix(tree).ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut command = cmd::command(git, tree, env);
+    command
+        .args([
+            "checkout-index",
+            "--force",
+            "--ignore-skip-worktree-bits",
+            "--",
+        ])
+        .args(&missing);
+    cmd::capture(command).context("could not check out files the manifests point at")?;
+    Ok(())
 }
 
 fn submodule_missing(path: &Path, commit: &str) -> String {

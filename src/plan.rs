@@ -43,6 +43,9 @@ pub struct Plan {
     pub dir: PathBuf,
     /// The user's target dir, so the verify build is warm.
     pub target_dir: PathBuf,
+    /// Files the manifests point at (readme, license file), which may lie outside the crates'
+    /// directories.
+    pub referenced: Vec<PathBuf>,
 }
 
 /// Read the packages under `cfg.path` in `tree` and order them.
@@ -118,12 +121,28 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
         },
     };
     let (publish, dev_cycles) = order(&chosen)?;
+    let referenced = metadata
+        .workspace_packages()
+        .iter()
+        .flat_map(|p| {
+            let dir = p
+                .manifest_path
+                .parent()
+                .map(|d| d.as_std_path().to_path_buf())
+                .unwrap_or_default();
+            [p.readme.as_ref(), p.license_file.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(move |f| dir.join(f.as_std_path()))
+        })
+        .collect();
     Ok(Plan {
         publish,
         skipped,
         dev_cycles,
         dir,
         target_dir,
+        referenced,
     })
 }
 
@@ -319,6 +338,7 @@ mod tests {
             publish: crates.iter().map(|(n, v)| package(n, v)).collect(),
             skipped: vec![],
             dev_cycles: vec![],
+            referenced: vec![],
             dir: PathBuf::new(),
             target_dir: PathBuf::new(),
         }

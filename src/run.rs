@@ -150,6 +150,9 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
 
     // 7. The plan: which crates, in which order, held to the tag.
     let mut plan = plan::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
+    if tree.is_some() {
+        checkout::ensure(&tools.git, &tree_root, &plan.referenced, &clean_env)?;
+    }
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
         root: &root,

@@ -214,3 +214,48 @@ fn copy_makes_a_clean_checkout_of_the_commit_and_stops() {
         .code(2)
         .stderr_has("is not empty");
 }
+
+#[cargo_test]
+fn a_workspace_copy_writes_only_what_cargo_reads() {
+    let registry = registry();
+    let mut repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/lean\"]\nresolver = \"2\"\n",
+        )
+        .file("docs/README.md", "# lean\nfrom docs/\n")
+        .file(
+            "crates/lean/Cargo.toml",
+            &format!(
+                "{}readme = \"../../docs/README.md\"\n",
+                manifest("lean", "0.1.0")
+            ),
+        )
+        .file("crates/lean/src/lib.rs", "pub fn answer() -> u32 { 42 }\n");
+    for i in 0..200 {
+        repo = repo.file(
+            &format!("data/d{}/f{i}.txt", i % 10),
+            "not part of any crate\n",
+        );
+    }
+    let repo = repo.commit("workspace with data");
+
+    let dest = paths::root().join("copy");
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .success();
+    assert!(!dest.join("data").exists(), "non-crate files were written");
+    assert!(dest.join("crates/lean/src/lib.rs").is_file() && dest.join("Cargo.toml").is_file());
+    assert_eq!(
+        git(&dest, &["status", "--porcelain"]),
+        "",
+        "the sparse copy is not clean"
+    );
+
+    repo.shipcrate().registry_target().run().success();
+    consume(&registry, "lean", "0.1.0");
+    let files = downloaded_crate(&paths::root().join("consumer-home"), "lean", "0.1.0");
+    assert_eq!(files["lean-0.1.0/README.md"], "# lean\nfrom docs/\n");
+}
