@@ -292,6 +292,32 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
     let after = list(s.get("after_deploy"));
     let allow_dirty = flag(s.get("allow_dirty")) == Some(true);
 
+    // The settings as shipcrate keys with string values, for the env and input forms.
+    let flat: Vec<(&str, String)> = [
+        ("on.tags", tags.map(|t| t.to_string())),
+        ("on.all_branches", all_branches.then(|| "true".to_owned())),
+        (
+            "on.branch",
+            (!branches.is_empty()).then(|| branches.join("\n")),
+        ),
+        ("on.repo", repo.clone()),
+        (
+            "on.condition",
+            (!conditions.is_empty()).then(|| conditions.join("\n")),
+        ),
+        ("allow_dirty", allow_dirty.then(|| "true".to_owned())),
+        (
+            "before_deploy",
+            (!before.is_empty()).then(|| before.join("\n")),
+        ),
+        (
+            "after_deploy",
+            (!after.is_empty()).then(|| after.join("\n")),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key, value?)))
+    .collect();
     match to {
         Target::Shipcrate => {
             if let Some(t) = &token_ref {
@@ -354,32 +380,12 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
             out += "      - uses: actions/checkout@v4\n        with:\n          submodules: recursive\n";
             out += "      - uses: shipcrate/shipcrate@v0.1.0\n        with:\n";
             out += "          token: ${{ secrets.CARGO_REGISTRY_TOKEN }}\n";
-            let mut input = |name: &str, value: String| {
-                out += &format!("          {name}: {}\n", quote(&value))
-            };
-            if let Some(t) = tags {
-                input("on-tags", t.to_string());
-            }
-            if all_branches {
-                input("on-all-branches", "true".into());
-            }
-            if !branches.is_empty() {
-                input("on-branch", branches.join("\n"));
-            }
-            if let Some(r) = &repo {
-                input("on-repo", r.clone());
-            }
-            if !conditions.is_empty() {
-                input("on-condition", conditions.join("\n"));
-            }
-            if allow_dirty {
-                input("allow-dirty", "true".into());
-            }
-            if !before.is_empty() {
-                input("before-deploy", before.join("\n"));
-            }
-            if !after.is_empty() {
-                input("after-deploy", after.join("\n"));
+            for (key, value) in &flat {
+                out += &format!(
+                    "          {}: {}\n",
+                    crate::config::input_name(key),
+                    quote(value)
+                );
             }
         }
         Target::Gitlab => {
@@ -389,31 +395,9 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
                 out += "  rules:\n    - if: $CI_COMMIT_TAG\n";
             }
             out += "  variables:\n    GIT_SUBMODULE_STRATEGY: recursive\n";
-            let mut var =
-                |name: &str, value: String| out += &format!("    {name}: {}\n", quote(&value));
-            if let Some(t) = tags {
-                var("SHIPCRATE_ON__TAGS", t.to_string());
-            }
-            if all_branches {
-                var("SHIPCRATE_ON__ALL_BRANCHES", "true".into());
-            }
-            if !branches.is_empty() {
-                var("SHIPCRATE_ON__BRANCH", branches.join("\n"));
-            }
-            if let Some(r) = &repo {
-                var("SHIPCRATE_ON__REPO", r.clone());
-            }
-            if !conditions.is_empty() {
-                var("SHIPCRATE_ON__CONDITION", conditions.join("\n"));
-            }
-            if allow_dirty {
-                var("SHIPCRATE_ALLOW_DIRTY", "true".into());
-            }
-            if !before.is_empty() {
-                var("SHIPCRATE_BEFORE_DEPLOY", before.join("\n"));
-            }
-            if !after.is_empty() {
-                var("SHIPCRATE_AFTER_DEPLOY", after.join("\n"));
+            for (key, value) in &flat {
+                let var = format!("SHIPCRATE_{}", key.to_ascii_uppercase().replace('.', "__"));
+                out += &format!("    {var}: {}\n", quote(value));
             }
             out += "  script:\n    - shipcrate\n";
         }

@@ -113,20 +113,7 @@ fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
     let _registry = registry();
     let repo = Repo::with_crate("interrupted", "0.1.0");
     let before = repo.snapshot();
-    let marker = paths::root().join("hook-started");
-    let child = repo
-        .shipcrate()
-        .registry_target()
-        .env(
-            "SHIPCRATE_BEFORE_DEPLOY",
-            &format!("touch {}; sleep 60", marker.display()),
-        )
-        .spawn();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the hook never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = repo.shipcrate().registry_target().spawn_until_hook_runs();
     assert_eq!(
         leftovers().len(),
         1,

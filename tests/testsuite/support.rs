@@ -230,6 +230,23 @@ impl Run {
             .spawn()
             .unwrap()
     }
+
+    /// Start with a `before_deploy` hook that signals it started and then sleeps; return once
+    /// it runs, so the caller can interrupt shipcrate mid-run.
+    pub fn spawn_until_hook_runs(self) -> std::process::Child {
+        let marker = paths::root().join("hook-started");
+        let hook = format!("touch {}; sleep 60", marker.display());
+        let child = self.env("SHIPCRATE_BEFORE_DEPLOY", &hook).spawn();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !marker.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hook never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child
+    }
 }
 
 /// What a run printed and how it exited.

@@ -14,9 +14,6 @@
 //! The upload itself goes to cargo's token-checking test registry, which accepts only the
 //! token the exchange hands out: any other token fails the publish.
 
-use std::time::{Duration, Instant};
-
-use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
 use crate::support::*;
@@ -147,18 +144,7 @@ fn the_token_is_revoked_on_sigterm() {
     let _registry = registry();
     let server = endpoints();
     let repo = Repo::with_crate("trustterm", "0.1.0");
-    let marker = paths::root().join("hook-started");
-    let child = github(repo.shipcrate(), &server)
-        .env(
-            "SHIPCRATE_BEFORE_DEPLOY",
-            &format!("touch {}; sleep 60", marker.display()),
-        )
-        .spawn();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the hook never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = github(repo.shipcrate(), &server).spawn_until_hook_runs();
     assert_eq!(count(&server, "DELETE"), 0);
     assert!(
         std::process::Command::new("kill")
