@@ -122,12 +122,18 @@ impl Git<'_> {
         self.run(dest, &["read-tree", "--reset", "-u", commit])?;
         self.run(dest, &["update-ref", "--no-deref", "HEAD", commit])?;
 
-        let skipped: Vec<String> = self
-            .run(dest, &["ls-files", "-t"])?
-            .lines()
-            .filter_map(|l| l.strip_prefix("S ").map(str::to_owned))
-            .collect();
-        for (path, sub_commit) in gitlinks(&self.run(dest, &["ls-files", "--stage"])?) {
+        let links = gitlinks(&self.run(dest, &["ls-files", "--stage"])?);
+        // Submodules a sparse copy left out are not checked out; list the skipped entries
+        // only when there are submodules to ask about.
+        let skipped: Vec<String> = if links.is_empty() {
+            Vec::new()
+        } else {
+            self.run(dest, &["ls-files", "-t"])?
+                .lines()
+                .filter_map(|l| l.strip_prefix("S ").map(str::to_owned))
+                .collect()
+        };
+        for (path, sub_commit) in links {
             if skipped.contains(&path) {
                 continue;
             }

@@ -208,17 +208,18 @@ fn translate(entry: &Dict, n: usize, notes: &mut Vec<String>) -> std::result::Re
         on.insert("condition".into(), Value::from(conditions));
     }
     // Travis's rule: with no branch given and tags not asked for, only master deploys.
-    let tags = on
-        .get("tags")
-        .and_then(|v| v.to_bool().or_else(|| v.as_str().map(|s| s == "true")));
-    let all = on
-        .get("all_branches")
-        .and_then(|v| v.to_bool().or_else(|| v.as_str().map(|s| s == "true")));
+    let tags = truthy(on.get("tags"));
+    let all = truthy(on.get("all_branches"));
     if !on.contains_key("branch") && tags != Some(true) && all != Some(true) {
         on.insert("branch".into(), Value::from(vec!["master".to_owned()]));
     }
     out.insert("on".into(), Value::from(on));
     Ok(out)
+}
+
+/// A YAML boolean, or the string `"true"` / `"false"` as Travis configs sometimes quote it.
+fn truthy(value: Option<&Value>) -> Option<bool> {
+    value.and_then(|v| v.to_bool().or_else(|| v.as_str().map(|s| s == "true")))
 }
 
 /// A string or a list of strings, as strings.
@@ -266,8 +267,6 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
         .cloned()
         .unwrap_or_default();
     let list = |v: Option<&Value>| v.map(strings).unwrap_or_default();
-    let flag =
-        |v: Option<&Value>| v.and_then(|v| v.to_bool().or_else(|| v.as_str().map(|s| s == "true")));
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
     let token = s.get("token").and_then(|v| v.as_str()).map(str::to_owned);
     let mut notes = travis.notes.clone();
@@ -283,14 +282,19 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
     for note in &notes {
         out += &format!("# note: {note}\n");
     }
-    let tags = flag(on.get("tags"));
-    let all_branches = flag(on.get("all_branches")) == Some(true);
+    let tags = truthy(on.get("tags"));
+    let all_branches = truthy(on.get("all_branches")) == Some(true);
     let branches = list(on.get("branch"));
+    let branch_list = branches
+        .iter()
+        .map(|b| quote(b))
+        .collect::<Vec<_>>()
+        .join(", ");
     let repo = on.get("repo").and_then(|v| v.as_str()).map(str::to_owned);
     let conditions = list(on.get("condition"));
     let before = list(s.get("before_deploy"));
     let after = list(s.get("after_deploy"));
-    let allow_dirty = flag(s.get("allow_dirty")) == Some(true);
+    let allow_dirty = truthy(s.get("allow_dirty")) == Some(true);
 
     // The settings as shipcrate keys with string values, for the env and input forms.
     let flat: Vec<(&str, String)> = [
@@ -334,14 +338,7 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
                 out += "  all_branches: true\n";
             }
             if !branches.is_empty() {
-                out += &format!(
-                    "  branch: [{}]\n",
-                    branches
-                        .iter()
-                        .map(|b| quote(b))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                out += &format!("  branch: [{branch_list}]\n");
             }
             if let Some(r) = &repo {
                 out += &format!("  repo: {}\n", quote(r));
@@ -367,14 +364,7 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
             if tags == Some(true) {
                 out += "    tags: ['**']\n";
             } else if !all_branches && !branches.is_empty() {
-                out += &format!(
-                    "    branches: [{}]\n",
-                    branches
-                        .iter()
-                        .map(|b| quote(b))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                out += &format!("    branches: [{branch_list}]\n");
             }
             out += "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n";
             out += "      - uses: actions/checkout@v4\n        with:\n          submodules: recursive\n";
