@@ -4,14 +4,11 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use crate::Env;
 use crate::git::GitFacts;
 
 /// The CI service running us, if any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
     GithubActions,
     GitlabCi,
@@ -46,7 +43,7 @@ impl fmt::Display for Provider {
 }
 
 /// What is being built, and by whom.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildContext {
     pub provider: Provider,
     pub commit: Option<String>,
@@ -56,7 +53,6 @@ pub struct BuildContext {
     pub slug: Option<String>,
     pub default_branch: Option<String>,
     /// Things the user should know, e.g. that PR builds can't be told apart here.
-    #[serde(skip)]
     pub warnings: Vec<String>,
 }
 

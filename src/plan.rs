@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use cargo_metadata::DependencyKind;
-use serde::Serialize;
 
 use crate::Env;
 use crate::cmd;
@@ -16,12 +15,11 @@ use crate::config::Config;
 use crate::error::UsageError;
 
 /// A crate of the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Package {
     pub name: String,
     pub version: String,
     /// The package's directory in the tree.
-    #[serde(skip)]
     pub dir: PathBuf,
 }
 
