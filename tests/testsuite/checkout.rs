@@ -208,7 +208,13 @@ fn a_workspace_copy_writes_only_what_cargo_reads() {
     let mut repo = Repo::new("repo")
         .file(
             "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/lean\"]\nresolver = \"2\"\n",
+            "[workspace]\nmembers = [\"crates/lean\", \"tools/deep/gen\"]\nresolver = \"2\"\n",
+        )
+        .file("tools/deep/gen/Cargo.toml", &manifest("gen", "0.1.0"))
+        .file("tools/deep/gen/src/lib.rs", "pub fn gen() {}\n")
+        .file(
+            "tools/deep/fixtures/big.txt",
+            "beside a crate, not in one\n",
         )
         .file("docs/README.md", "# lean\nfrom docs/\n")
         .file(
@@ -234,7 +240,26 @@ fn a_workspace_copy_writes_only_what_cargo_reads() {
         .run()
         .success();
     assert!(!dest.join("data").exists(), "non-crate files were written");
-    assert!(dest.join("crates/lean/src/lib.rs").is_file() && dest.join("Cargo.toml").is_file());
+    assert!(!dest.join("tools/deep/fixtures").exists());
+    for file in [
+        "Cargo.toml",
+        "crates/lean/src/lib.rs",
+        "tools/deep/gen/src/lib.rs",
+    ] {
+        assert!(dest.join(file).is_file(), "{file} is missing from the copy");
+    }
+    // git reads the sparse-checkout file as a cone (hash lookups), not as patterns matched
+    // one by one against every path: it would warn and fall back otherwise.
+    let list = std::process::Command::new("git")
+        .args(["sparse-checkout", "list"])
+        .current_dir(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        ".cargo\ncrates/lean\ntools/deep/gen\n"
+    );
     assert_eq!(
         git(&dest, &["status", "--porcelain"]),
         "",
