@@ -312,7 +312,7 @@ fn submodule_missing(path: &Path, commit: &str) -> String {
 mod tests {
     #[test]
     fn reads_tree_entries() {
-        let listing = "100644 blob aaaa\tsrc/lib.rs\0160000 commit bbbb\tvendor/sub\0";
+        let listing = "100644 blob aaaa\tsrc/lib.rs\x00160000 commit bbbb\tvendor/sub\0";
         let entries = super::tree_entries(listing);
         let links: Vec<_> = entries
             .iter()
