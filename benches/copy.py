@@ -10,7 +10,9 @@ reported as medians and ratios:
    --no-checkout` + checkout vs `git archive | tar -x`, from the full and the shallow clone;
 2. end to end: `shipcrate --dry-run` on one crate and on the workspace vs `cargo publish
    --dry-run` (single, and --workspace) in a clean checkout, both against the same loopback
-   registry (cargo-http-registry) and the same warm target dir, restored before each run;
+   registry (cargo-http-registry) and the same warm target dir, restored before each run —
+   once reading its index over git (how cargo-http-registry serves it) and once over the
+   sparse protocol (crates.io's; the same index files served by a static HTTP server);
 3. start-up: time from process start to shipcrate's first log line (printed right after the
    decision) as a share of the one-crate dry run.
 
@@ -182,10 +184,25 @@ def start_registry(root):
     raise SystemExit("cargo-http-registry did not start")
 
 
-def e2e_bench(shipcrate, full):
+def serve_sparse(root):
+    """The registry's index files over plain HTTP: a sparse index, as crates.io serves one."""
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "0"],
+                            cwd=root, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    line = proc.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N (…)"
+    return proc, f"sparse+http://127.0.0.1:{line.split(' port ')[1].split()[0]}/"
+
+
+def e2e_bench(shipcrate, full, protocol):
     work = tempfile.mkdtemp(prefix="shipcrate-bench-e2e-")
     registry, index = start_registry(os.path.join(work, "registry"))
-    env = dict(ENV, CARGO_REGISTRIES_BENCH_INDEX=index, CARGO_REGISTRIES_BENCH_TOKEN="bench")
+    servers = [registry]
+    if protocol == "sparse":
+        server, index = serve_sparse(os.path.join(work, "registry"))
+        servers.append(server)
+    # A token no crate name contains: shipcrate masks it wherever it appears.
+    env = dict(ENV, CARGO_REGISTRIES_BENCH_INDEX=index,
+               CARGO_REGISTRIES_BENCH_TOKEN="not-a-real-token")
     clean = os.path.join(work, "clean")
     run(["git", "clone", "--quiet", full, clean])
     target = os.path.join(work, "target")
@@ -223,9 +240,10 @@ def e2e_bench(shipcrate, full):
          lambda: run(["cargo", "publish", "--dry-run", "--workspace", "--registry", "bench"], cwd=clean, env=env),
          restore),
     ])
-    registry.kill()
+    for server in servers:
+        server.kill()
     shutil.rmtree(work, ignore_errors=True)
-    print(f"\nend to end, warm target dir, loopback registry (median of {RUNS}):")
+    print(f"\nend to end, warm target dir, loopback registry, {protocol} index (median of {RUNS}):")
     for pair in (one, ws):
         (a, ta), (b, tb) = pair.items()
         print(f"  {a:40} {ta:6.2f} s")
@@ -246,7 +264,8 @@ def main():
           f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}")
     copy_bench(shipcrate, full, "full")
     copy_bench(shipcrate, shallow, "shallow")
-    e2e_bench(shipcrate, full)
+    e2e_bench(shipcrate, full, "git")
+    e2e_bench(shipcrate, full, "sparse")
 
 
 if __name__ == "__main__":

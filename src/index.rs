@@ -45,36 +45,34 @@ enum Source {
     },
 }
 
-impl Index {
-    /// The index of `target`, as cargo would resolve it from `dir` (cargo config files, env).
-    pub fn open(
-        target: &Target,
-        dir: &Path,
-        env: &Env,
-        git: &Path,
-        token: Option<&Token>,
-    ) -> Result<Index> {
-        let cargo_home = env.get("CARGO_HOME").map(tame_index::PathBuf::from);
-        let config_root = tame_index::PathBuf::from_path_buf(dir.to_path_buf()).ok();
-        let url = match target {
-            Target::Index(url) => url.clone(),
-            Target::CratesIo => tame_index::IndexUrl::crates_io(config_root, cargo_home.as_deref(), None)
+/// Where `target`'s index is, as cargo would resolve it from `dir` (cargo config files, env).
+pub fn url_for(target: &Target, dir: &Path, env: &Env) -> Result<String> {
+    let cargo_home = env.get("CARGO_HOME").map(tame_index::PathBuf::from);
+    let config_root = tame_index::PathBuf::from_path_buf(dir.to_path_buf()).ok();
+    let url = match target {
+        Target::Index(url) => return Ok(url.clone()),
+        Target::CratesIo => {
+            tame_index::IndexUrl::crates_io(config_root, cargo_home.as_deref(), None)
                 .context("cannot tell where crates.io's index is")?
-                .as_str()
-                .to_owned(),
-            Target::Named(name) => {
-                tame_index::IndexUrl::for_registry_name(config_root, cargo_home.as_deref(), name)
-                    .with_context(|| {
-                        format!(
-                            "cargo does not know registry `{name}`: define it in .cargo/config.toml \
-                             (`[registries.{name}] index = \"…\"`) or set `CARGO_REGISTRIES_{}_INDEX`",
-                            crate::config::env_name(name)
-                        )
-                    })?
-                    .as_str()
-                    .to_owned()
-            }
-        };
+        }
+        Target::Named(name) => {
+            tame_index::IndexUrl::for_registry_name(config_root, cargo_home.as_deref(), name)
+                .with_context(|| {
+                    format!(
+                        "cargo does not know registry `{name}`: define it in \
+                         .cargo/config.toml (`[registries.{name}] index = \"…\"`) or set \
+                         `CARGO_REGISTRIES_{}_INDEX`",
+                        crate::config::env_name(name)
+                    )
+                })?
+        }
+    };
+    Ok(url.as_str().to_owned())
+}
+
+impl Index {
+    /// The index at `url` (from [`url_for`]), read once: a git index is fetched now.
+    pub fn open(url: String, env: &Env, git: &Path, token: Option<&Token>) -> Result<Index> {
         let agent = agent();
         let source = match url.strip_prefix("sparse+") {
             Some(base) => Source::Sparse(if base.ends_with('/') {

@@ -10,7 +10,7 @@ use crate::ci::{self, BuildContext};
 use crate::cli::{Action, Invocation};
 use crate::conditions::{self, Decision};
 use crate::config::{self, Config, Mismatch, Target};
-use crate::index::Index;
+use crate::index::{self, Index};
 use crate::plan::{self, Package, Plan};
 use crate::publish::{self, Cargo, CrateOutcome, Outcome};
 use crate::report::{ReportFiles, Reporter, Summary};
@@ -61,7 +61,6 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
 
     // 3. Tools, then where we run.
     let tools = tools::find(env, &root)?;
-    let cargo_version = tools::cargo_version(&tools.cargo, &root, &clean_env)?;
     let ctx = ci::detect(env, &facts);
     for warning in &ctx.warnings {
         reporter.warn(warning);
@@ -77,7 +76,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
             &cfg,
             &ctx,
             &decision,
-            &cargo_version,
+            &tools::cargo_version(&tools.cargo, &root, &clean_env)?,
             token.as_ref().ok().and_then(Option::as_ref),
         );
         return Ok(());
@@ -124,7 +123,6 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     if token.is_none() && !cfg.dry_run {
         return Err(secret::missing(&cfg.target, env));
     }
-    reporter.status("Using", &cargo_version);
     if let Some(token) = &token {
         reporter.status("Token", &format!("from {}", token.from));
     }
@@ -133,26 +131,46 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         .clone()
         .context("no commit to publish: HEAD is unborn")?;
 
-    // 6. The pristine copy (or, with `allow_dirty`, the working tree as it is).
-    let tree: Option<PristineTree> = if cfg.allow_dirty {
-        reporter.warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
-        None
-    } else {
-        reporter.status(
-            "Copying",
-            &format!("commit {} to a pristine tree", short(&commit)),
-        );
-        Some(checkout::create(&tools.git, &root, &commit, &clean_env)?)
-    };
+    // 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile,
+    //    on threads of their own, cargo's version is checked and the registry's index read.
+    let (tree, mut plan, mut index) = std::thread::scope(|threads| -> Result<_> {
+        let version = threads.spawn(|| tools::cargo_version(&tools.cargo, &root, &clean_env));
+        let early_url = index::url_for(&cfg.target, &root.join(&cfg.path), &clean_env).ok();
+        let prefetch = early_url
+            .clone()
+            .map(|url| threads.spawn(|| Index::open(url, &clean_env, &tools.git, token.as_ref())));
+        let tree: Option<PristineTree> = if cfg.allow_dirty {
+            reporter
+                .warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
+            None
+        } else {
+            reporter.status(
+                "Copying",
+                &format!("commit {} to a pristine tree", short(&commit)),
+            );
+            Some(checkout::create(&tools.git, &root, &commit, &clean_env)?)
+        };
+        reporter.status("Using", &joined(version)?);
+        let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
+
+        // 7. The plan: which crates, in which order.
+        let plan = plan::plan(&tools.cargo, tree_root, &root, &cfg, &clean_env)?;
+        if tree.is_some() {
+            checkout::ensure(&tools.git, tree_root, &plan.referenced, &clean_env)?;
+        }
+
+        // 8. The index as cargo in the tree finds it: the one read early, unless the commit's
+        //    cargo config names another than the checkout's.
+        let url = index::url_for(&cfg.target, &plan.dir, &clean_env)?;
+        let index = match prefetch {
+            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
+            _ => Index::open(url, &clean_env, &tools.git, token.as_ref())?,
+        };
+        Ok((tree, plan, index))
+    })?;
     let tree_root: PathBuf = tree
         .as_ref()
         .map_or_else(|| root.clone(), |t| t.root().to_path_buf());
-
-    // 7. The plan: which crates, in which order, held to the tag.
-    let mut plan = plan::plan(&tools.cargo, &tree_root, &root, &cfg, &clean_env)?;
-    if tree.is_some() {
-        checkout::ensure(&tools.git, &tree_root, &plan.referenced, &clean_env)?;
-    }
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
         root: &root,
@@ -176,15 +194,8 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         reporter.masker(),
     );
 
-    // 8. Pre-flight, all before any upload: what the registry has already, and whether it is
+    // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
     //    what this commit holds.
-    let mut index = Index::open(
-        &cfg.target,
-        &plan.dir,
-        cargo.env(),
-        &tools.git,
-        token.as_ref(),
-    )?;
     let mut upload = Vec::new();
     let mut new_crates = 0;
     let mut new_names: Vec<String> = Vec::new();
@@ -238,7 +249,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     }
     let crates: Vec<String> = upload.iter().map(Package::spec).collect();
 
-    // 9. before_deploy — only when something will really be uploaded.
+    // 10. before_deploy — only when something will really be uploaded.
     let mut hook_env = clean_env.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
@@ -271,7 +282,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         return Err(error.context("nothing was published"));
     }
 
-    // 10. Publish: one dry run over the whole plan, or each crate in order, each visible in
+    // 11. Publish: one dry run over the whole plan, or each crate in order, each visible in
     //     the index before the next one is packaged.
     let mut halted: Option<anyhow::Error> = None;
     if cfg.dry_run {
@@ -330,7 +341,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         }
     }
 
-    // 11. after_deploy, then the report — written whatever happened above.
+    // 12. after_deploy, then the report — written whatever happened above.
     let after = if failed {
         Ok(())
     } else {
@@ -427,6 +438,13 @@ impl Drop for HandBack<'_> {
             self.reporter.warn(&format!("{error:#}"));
         }
     }
+}
+
+/// A thread's result; its panic goes on in ours.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn short(commit: &str) -> &str {

@@ -8,7 +8,7 @@ use cargo_test_support::prelude::*;
 use cargo_test_support::registry::Package;
 use shipcrate::Env;
 use shipcrate::config::Target;
-use shipcrate::index::Index;
+use shipcrate::index::{self, Index};
 
 use crate::support::*;
 
@@ -69,14 +69,8 @@ fn a_sparse_index_over_http() {
         Package::new(name, "1.0.0").alternative(true).publish();
     }
     let git = which("git");
-    let mut index = Index::open(
-        &Target::Named("alternative".into()),
-        &paths::root(),
-        &env(),
-        &git,
-        None,
-    )
-    .unwrap();
+    let url = index::url_for(&Target::Named("alternative".into()), &paths::root(), &env()).unwrap();
+    let mut index = Index::open(url, &env(), &git, None).unwrap();
     assert!(
         index.url().starts_with("sparse+http://127.0.0.1:"),
         "{}",
@@ -105,13 +99,12 @@ fn a_git_index_served_by_a_registry_process() {
             .success();
     }
     let git = which("git");
-    let mut index = Index::open(
+    let url = index::url_for(
         &Target::Index(server.index_url()),
         Path::new(&paths::root()),
         &env(),
-        &git,
-        None,
     )
     .unwrap();
+    let mut index = Index::open(url, &env(), &git, None).unwrap();
     check(&mut index);
 }

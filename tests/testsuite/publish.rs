@@ -95,6 +95,27 @@ fn an_index_url_instead_of_a_registry_name() {
 }
 
 #[cargo_test]
+fn the_commits_cargo_config_names_the_index_not_an_edit_in_the_checkout() {
+    let registry = registry();
+    let config = |index: &str| format!("[registries.alternative]\nindex = \"{index}\"\n");
+    let repo = Repo::with_crate("configured", "0.1.0")
+        .file(".cargo/config.toml", &config(registry.index_url().as_str()))
+        .commit("the registry, in the repository's cargo config")
+        // Uncommitted: the checkout now points at an index nothing serves. cargo runs in the
+        // pristine copy and reads the commit's file, and so must the index pre-check.
+        .file(
+            ".cargo/config.toml",
+            &config("sparse+http://127.0.0.1:9/index/"),
+        );
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("Plan 1 crate(s) to upload");
+    consume(&registry, "configured", "0.1.0");
+}
+
+#[cargo_test]
 fn dry_run_verifies_lists_hooks_and_uploads_nothing() {
     let _registry = registry();
     let repo = Repo::with_crate("dry", "0.1.0");
