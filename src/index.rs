@@ -23,6 +23,9 @@ pub struct Listed {
     pub yanked: bool,
 }
 
+/// Where a fetched git index is kept in our bare repository.
+const FETCHED: &str = "refs/shipcrate/index";
+
 /// One registry's index.
 pub struct Index {
     url: String,
@@ -85,9 +88,8 @@ impl Index {
                     .prefix("shipcrate-index-")
                     .tempdir()?;
                 signals::track_dir(dir.path());
-                let mut init = cmd::command(git, dir.path(), env);
-                init.args(["init", "--quiet", "--bare"]);
-                cmd::capture(init)?;
+                git2::Repository::init_bare(dir.path())
+                    .context("could not make a repository for the registry's index")?;
                 Source::Git {
                     dir,
                     git: git.to_path_buf(),
@@ -140,7 +142,7 @@ impl Index {
                 fetch
                     .args(["fetch", "--quiet"])
                     .args(shallow.then_some("--depth=1"))
-                    .args([url.as_str(), "HEAD"]);
+                    .args([url.as_str(), &format!("+HEAD:{FETCHED}")]);
                 cmd::capture(fetch)
             };
             if *shallow && fetch(true).is_ok() {
@@ -156,11 +158,16 @@ impl Index {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match &self.source {
             Source::Sparse(base) => self.get(&format!("{base}{path}"), self.auth_required()),
-            Source::Git { dir, git, env, .. } => {
-                let mut show = cmd::command(git, dir.path(), env);
-                show.args(["cat-file", "blob", &format!("FETCH_HEAD:{path}")]);
-                let out = show.output()?;
-                Ok(out.status.success().then_some(out.stdout))
+            // Read in-process: a workspace asks for dozens of files, a `git` each adds up.
+            Source::Git { dir, .. } => {
+                let repo = git2::Repository::open_bare(dir.path())?;
+                let tree = repo.find_reference(FETCHED)?.peel_to_tree()?;
+                let entry = match tree.get_path(Path::new(path)) {
+                    Ok(entry) => entry,
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
             }
         }
     }
