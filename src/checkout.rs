@@ -81,35 +81,17 @@ impl Git<'_> {
 
     /// Check out `commit` of the repository at `source` into the empty dir `dest`.
     /// `shown` is the path inside the top repository, for messages.
+    ///
+    /// The reading (where the objects live, the commit's tree) is done in-process with
+    /// libgit2; git itself writes the files and the index (`read-tree`), which it does faster
+    /// and with sparse-checkout support.
     fn materialize(&self, source: &Path, dest: &Path, commit: &str, shown: &Path) -> Result<()> {
-        // One call for where the objects live and whether the commit is among them.
-        let mut probe = cmd::command(self.exe, source, self.env);
-        probe.args([
-            "rev-parse",
-            "--path-format=absolute",
-            "--git-common-dir",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &format!("{commit}^{{commit}}"),
-        ]);
-        let out = probe
-            .output()
-            .with_context(|| format!("could not start `{}`", self.exe.display()))?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let common = stdout
-            .lines()
-            .next()
-            .filter(|line| !line.is_empty())
-            .map(PathBuf::from)
-            .with_context(|| {
-                format!(
-                    "git cannot read the repository at `{}`: {}",
-                    source.display(),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )
-            })?;
-        if !out.status.success() {
+        let repo = git2::Repository::open(source)
+            .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
+        let Ok(tree) = repo
+            .revparse_single(&format!("{commit}^{{commit}}"))
+            .and_then(|c| c.peel_to_tree())
+        else {
             if shown.as_os_str().is_empty() {
                 bail!(
                     "commit {commit} is not in the checkout at `{}`: fetch it (for example \
@@ -118,13 +100,17 @@ impl Git<'_> {
                 );
             }
             bail!(submodule_missing(shown, commit));
-        }
+        };
+        let contents = Contents::of(&repo, &tree)?;
 
-        self.run(dest, &["init", "--quiet", "--template="])?;
-        let info = dest.join(".git/objects/info");
-        fs_err::create_dir_all(&info)?;
+        fs_err::create_dir_all(dest)?;
+        let mut init = git2::RepositoryInitOptions::new();
+        init.no_reinit(true).external_template(false);
+        git2::Repository::init_opts(dest, &init)
+            .with_context(|| format!("could not make a repository in `{}`", dest.display()))?;
+        let common = repo.commondir();
         fs_err::write(
-            info.join("alternates"),
+            dest.join(".git/objects/info/alternates"),
             format!("{}\n", common.join("objects").display()),
         )?;
         // A shallow source has commits whose parents are absent; say so, as the source does.
@@ -132,10 +118,8 @@ impl Git<'_> {
         if shallow.is_file() {
             fs_err::copy(&shallow, dest.join(".git/shallow"))?;
         }
-        let entries = self.run(dest, &["ls-tree", "-r", "--full-tree", "-z", commit])?;
-        let entries = tree_entries(&entries);
         if shown.as_os_str().is_empty()
-            && let Some(patterns) = self.sparse_patterns(dest, commit, &entries)?
+            && let Some(patterns) = contents.sparse_patterns()
         {
             fs_err::create_dir_all(dest.join(".git/info"))?;
             fs_err::write(dest.join(".git/info/sparse-checkout"), patterns)?;
@@ -146,13 +130,17 @@ impl Git<'_> {
                 .open(dest.join(".git/config"))?
                 .write_all(b"[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = true\n")?;
         }
-        self.run(dest, &["read-tree", "--reset", "-u", commit])?;
-        self.run(dest, &["update-ref", "--no-deref", "HEAD", commit])?;
+        let commit = repo
+            .revparse_single(&format!("{commit}^{{commit}}"))?
+            .id()
+            .to_string();
+        self.run(dest, &["read-tree", "--reset", "-u", &commit])?;
+        // A detached HEAD at the commit.
+        fs_err::write(dest.join(".git/HEAD"), format!("{commit}\n"))?;
 
-        let links: Vec<&Entry> = entries.iter().filter(|e| e.mode == "160000").collect();
         // Submodules a sparse copy left out are not checked out; list the skipped entries
         // only when there are submodules to ask about.
-        let skipped: Vec<String> = if links.is_empty() {
+        let skipped: Vec<String> = if contents.links.is_empty() {
             Vec::new()
         } else {
             self.run(dest, &["ls-files", "-t"])?
@@ -160,73 +148,78 @@ impl Git<'_> {
                 .filter_map(|l| l.strip_prefix("S ").map(str::to_owned))
                 .collect()
         };
-        for link in links {
-            if skipped.iter().any(|s| s == link.path) {
+        for (path, sub_commit) in &contents.links {
+            if skipped.contains(path) {
                 continue;
             }
-            let sub_source = source.join(link.path);
-            let sub_shown = shown.join(link.path);
-            let checked_out = self
-                .run(&sub_source, &["rev-parse", "--show-toplevel"])
-                .is_ok_and(|top| {
-                    Path::new(top.trim()) == fs_err::canonicalize(&sub_source).unwrap_or_default()
-                });
+            let sub_source = source.join(path);
+            let sub_shown = shown.join(path);
+            let checked_out = git2::Repository::open(&sub_source).is_ok_and(|sub| {
+                sub.workdir().and_then(|w| fs_err::canonicalize(w).ok())
+                    == fs_err::canonicalize(&sub_source).ok()
+            });
             if !checked_out {
-                bail!(submodule_missing(&sub_shown, link.object));
+                bail!(submodule_missing(&sub_shown, sub_commit));
             }
-            let sub_dest = dest.join(link.path);
-            fs_err::create_dir_all(&sub_dest)?;
-            self.materialize(&sub_source, &sub_dest, link.object, &sub_shown)?;
+            self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown)?;
         }
         Ok(())
+    }
+}
+
+/// What a commit's tree holds that the copy cares about.
+struct Contents {
+    /// Whether the root `Cargo.toml` has a `[package]` (its files could be anywhere).
+    root_is_package: bool,
+    /// Directories (below the root) holding a `Cargo.toml`.
+    manifest_dirs: Vec<String>,
+    /// `(path, commit)` of each submodule.
+    links: Vec<(String, String)>,
+}
+
+impl Contents {
+    fn of(repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Contents> {
+        let mut contents = Contents {
+            root_is_package: false,
+            manifest_dirs: Vec::new(),
+            links: Vec::new(),
+        };
+        let mut root_manifest = None;
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            if entry.filemode() == 0o160_000 {
+                contents
+                    .links
+                    .push((format!("{dir}{name}"), entry.id().to_string()));
+            } else if name == "Cargo.toml" && entry.kind() == Some(git2::ObjectType::Blob) {
+                match dir.strip_suffix('/') {
+                    Some(dir) => contents.manifest_dirs.push(dir.to_owned()),
+                    None => root_manifest = Some(entry.id()),
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        if let Some(id) = root_manifest {
+            let blob = repo.find_blob(id)?;
+            contents.root_is_package = std::str::from_utf8(blob.content())
+                .ok()
+                .and_then(|text| toml::from_str::<toml::Table>(text).ok())
+                .is_none_or(|t| t.contains_key("package"));
+        }
+        Ok(contents)
     }
 
     /// For a workspace whose crates live in subdirectories: write only what cargo reads —
     /// the root's files, `.cargo/`, and every directory holding a `Cargo.toml` — as a git
     /// sparse checkout, so the rest of a large repository costs nothing. `None` (a full
     /// checkout) when the root manifest is itself a package, whose files could be anywhere.
-    fn sparse_patterns(
-        &self,
-        dest: &Path,
-        commit: &str,
-        entries: &[Entry<'_>],
-    ) -> Result<Option<String>> {
-        let mut dirs: Vec<&str> = Vec::new();
-        for entry in entries {
-            if entry.path == "Cargo.toml" {
-                let text =
-                    self.run(dest, &["cat-file", "blob", &format!("{commit}:Cargo.toml")])?;
-                let is_package = toml::from_str::<toml::Table>(&text)
-                    .map_or(true, |t| t.contains_key("package"));
-                if is_package {
-                    return Ok(None);
-                }
-            } else if let Some(dir) = entry.path.strip_suffix("/Cargo.toml") {
-                dirs.push(dir);
-            }
+    fn sparse_patterns(&self) -> Option<String> {
+        if self.root_is_package {
+            return None;
         }
-        Ok(cone_patterns(&dirs))
+        let dirs: Vec<&str> = self.manifest_dirs.iter().map(String::as_str).collect();
+        cone_patterns(&dirs)
     }
-}
-
-/// One entry of `git ls-tree -r -z`: `<mode> <type> <object>\t<path>`.
-struct Entry<'a> {
-    mode: &'a str,
-    object: &'a str,
-    path: &'a str,
-}
-
-fn tree_entries(listing: &str) -> Vec<Entry<'_>> {
-    listing
-        .split('\0')
-        .filter_map(|record| {
-            let (meta, path) = record.split_once('\t')?;
-            let mut fields = meta.split(' ');
-            let mode = fields.next()?;
-            let object = fields.nth(1)?;
-            Some(Entry { mode, object, path })
-        })
-        .collect()
 }
 
 /// A cone-mode sparse-checkout file: the root's files, `.cargo/`, each of `dirs` whole, and
@@ -310,19 +303,6 @@ fn submodule_missing(path: &Path, commit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn reads_tree_entries() {
-        let listing = "100644 blob aaaa\tsrc/lib.rs\x00160000 commit bbbb\tvendor/sub\0";
-        let entries = super::tree_entries(listing);
-        let links: Vec<_> = entries
-            .iter()
-            .filter(|e| e.mode == "160000")
-            .map(|e| (e.path, e.object))
-            .collect();
-        assert_eq!(entries.len(), 2);
-        assert_eq!(links, [("vendor/sub", "bbbb")]);
-    }
-
     #[test]
     fn cone_patterns_name_each_parent_once_and_nested_crates_not_at_all() {
         let patterns = super::cone_patterns(&["crates/a", "crates/a/inner", "tools/x/y", "b[1]"]);

@@ -109,6 +109,65 @@ fn a_missing_submodule_is_named_with_how_to_fetch_it() {
 }
 
 #[cargo_test]
+fn a_workspace_needs_only_the_submodules_its_crates_hold() {
+    let registry = registry();
+    let sub = Repo::new("sub")
+        .file("data.txt", "from the submodule\n")
+        .commit("data");
+    let unrelated = Repo::new("unrelated")
+        .file("huge.bin", "not needed to publish\n")
+        .commit("assets");
+    let repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/inner\"]\nresolver = \"2\"\n",
+        )
+        .file("crates/inner/Cargo.toml", &manifest("inner", "0.1.0"))
+        .file(
+            "crates/inner/src/lib.rs",
+            "pub const DATA: &str = include_str!(\"../vendor/sub/data.txt\");\n\
+             pub fn answer() -> u32 { 42 }\n",
+        );
+    for (source, path) in [
+        (&sub, "crates/inner/vendor/sub"),
+        (&unrelated, "assets/big"),
+    ] {
+        repo.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "--quiet",
+            "add",
+            source.root.to_str().unwrap(),
+            path,
+        ]);
+    }
+    let repo = repo.commit("a crate with a submodule, and assets in another");
+    // A checkout that fetched only the submodule a crate needs.
+    let url = format!("file://{}", repo.root.display());
+    git(&paths::root(), &["clone", "--quiet", &url, "partial"]);
+    let clone = Repo {
+        root: paths::root().join("partial"),
+    };
+    clone.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "--quiet",
+        "update",
+        "--init",
+        "crates/inner/vendor/sub",
+    ]);
+    clone.shipcrate().registry_target().run().success();
+    consume(&registry, "inner", "0.1.0");
+    let files = downloaded_crate(&paths::root().join("consumer-home"), "inner", "0.1.0");
+    assert_eq!(
+        files["inner-0.1.0/vendor/sub/data.txt"],
+        "from the submodule\n"
+    );
+}
+
+#[cargo_test]
 fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
     let _registry = registry();
     let repo = Repo::with_crate("interrupted", "0.1.0");
