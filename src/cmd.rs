@@ -73,7 +73,8 @@ pub fn stream(mut cmd: Command, masker: &Masker) -> Result<Finished> {
     Ok(Finished { code, output })
 }
 
-/// Run quietly and return stdout; a failure is an error carrying stderr.
+/// Run quietly and return stdout; a failure is an error carrying stderr. Like [`stream`],
+/// the child is stopped with us on a signal.
 pub fn capture(mut cmd: Command) -> Result<String> {
     let shown = format!(
         "{} {}",
@@ -83,9 +84,16 @@ pub fn capture(mut cmd: Command) -> Result<String> {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let out = cmd
-        .output()
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .with_context(|| format!("could not start `{shown}`"))?;
+    let pid = child.id();
+    signals::track_child(pid);
+    let out = child.wait_with_output();
+    signals::untrack_child(pid);
+    let out = out.with_context(|| format!("waiting for `{shown}`"))?;
     if !out.status.success() {
         anyhow::bail!(
             "`{shown}` failed ({}): {}",

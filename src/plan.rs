@@ -56,10 +56,16 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
             cfg.path.join("Cargo.toml").display()
         );
     }
-    let mut command = cargo_metadata::MetadataCommand::new();
-    command.cargo_path(cargo).manifest_path(&manifest).no_deps();
-    let mut command = command.cargo_command();
-    command.env_clear().envs(env).current_dir(&dir);
+    let mut command = cmd::command(cargo, &dir, env);
+    command
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--manifest-path",
+        ])
+        .arg(&manifest);
     let json = cmd::capture(command).context("could not read the crate's metadata")?;
     let metadata = cargo_metadata::MetadataCommand::parse(json)
         .context("cargo metadata gave unexpected output")?;

@@ -201,6 +201,67 @@ fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
 }
 
 #[cargo_test]
+fn sigterm_while_cargo_reads_the_workspace_stops_cargo_too() {
+    let _registry = registry();
+    let repo = Repo::with_crate("stuck", "0.1.0");
+    // A cargo whose `metadata` hangs, leaving its pid where the test can see it.
+    let shims = paths::root().join("hanging");
+    std::fs::create_dir_all(&shims).unwrap();
+    let pid_file = paths::root().join("metadata.pid");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = metadata ]; then echo $$ > {pid}.tmp; mv {pid}.tmp {pid}; exec sleep 60; fi\n\
+         exec {real} \"$@\"\n",
+        pid = pid_file.display(),
+        real = which("cargo").display()
+    );
+    std::fs::write(shims.join("cargo"), script).unwrap();
+    std::fs::set_permissions(
+        shims.join("cargo"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let child = repo
+        .shipcrate()
+        .registry_target()
+        .path_prefix(&shims)
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pid_file.exists() {
+        assert!(Instant::now() < deadline, "cargo metadata never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cargo_pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let kill = |signal: &str, pid: &str| {
+        std::process::Command::new("kill")
+            .args([signal, pid])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(kill("-TERM", &child.id().to_string()));
+    Outcome::from_child(child)
+        .code(143)
+        .stderr_has("stopped by signal 15");
+    // The child is stopped with shipcrate, not left running in its own process group.
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !kill("-0", &cargo_pid)
+    });
+    if !gone {
+        kill("-KILL", &cargo_pid);
+    }
+    assert!(
+        gone,
+        "`cargo metadata` (pid {cargo_pid}) outlived shipcrate"
+    );
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+}
+
+#[cargo_test]
 fn a_failed_publish_leaves_the_checkout_and_tmp_as_they_were() {
     let _registry = registry();
     let repo = Repo::with_crate("broken", "0.1.0")
