@@ -205,21 +205,14 @@ fn sigterm_while_cargo_reads_the_workspace_stops_cargo_too() {
     let _registry = registry();
     let repo = Repo::with_crate("stuck", "0.1.0");
     // A cargo whose `metadata` hangs, leaving its pid where the test can see it.
-    let shims = paths::root().join("hanging");
-    std::fs::create_dir_all(&shims).unwrap();
     let pid_file = paths::root().join("metadata.pid");
-    let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = metadata ]; then echo $$ > {pid}.tmp; mv {pid}.tmp {pid}; exec sleep 60; fi\n\
-         exec {real} \"$@\"\n",
-        pid = pid_file.display(),
-        real = which("cargo").display()
+    let shims = cargo_wrapper(
+        "hanging",
+        &format!(
+            "if [ \"$1\" = metadata ]; then echo $$ > {pid}.tmp; mv {pid}.tmp {pid}; exec sleep 60; fi",
+            pid = pid_file.display()
+        ),
     );
-    std::fs::write(shims.join("cargo"), script).unwrap();
-    std::fs::set_permissions(
-        shims.join("cargo"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let child = repo
         .shipcrate()
         .registry_target()
@@ -288,6 +281,25 @@ fn no_git_on_path_is_named_up_front() {
         .run()
         .code(1)
         .stderr_has("`cargo` was not found on PATH");
+}
+
+#[cargo_test]
+fn a_cargo_too_old_for_multi_package_publish_is_named_with_the_fix() {
+    let _registry = registry();
+    let repo = Repo::with_crate("old", "0.1.0");
+    let old = cargo_wrapper(
+        "old-cargo",
+        "if [ \"$1\" = --version ]; then echo 'cargo 1.85.1 (d73d2caf9 2024-12-31)'; exit 0; fi",
+    );
+    repo.shipcrate()
+        .registry_target()
+        .path_prefix(&old)
+        .run()
+        .code(1)
+        .stderr_has("cargo 1.85.1 (d73d2caf9 2024-12-31) is too old: shipcrate needs cargo 1.90")
+        .stderr_has("rustup update stable");
+    assert!(index_entries("old").is_empty());
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
 
 #[cargo_test]

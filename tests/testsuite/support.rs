@@ -451,6 +451,20 @@ pub fn shims() -> PathBuf {
     dir
 }
 
+/// A directory holding a `cargo` that runs the shell `prelude` first, then the real cargo;
+/// put it first on PATH with [`Run::path_prefix`].
+pub fn cargo_wrapper(name: &str, prelude: &str) -> PathBuf {
+    let dir = paths::root().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!(
+        "#!/bin/sh\n{prelude}\nexec {real} \"$@\"\n",
+        real = which("cargo").display()
+    );
+    std::fs::write(dir.join("cargo"), script).unwrap();
+    std::fs::set_permissions(dir.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
 /// The real tool the tests' PATH resolves to.
 pub fn which(tool: &str) -> PathBuf {
     let path = base_env().into_iter().find(|(k, _)| k == "PATH").unwrap().1;
