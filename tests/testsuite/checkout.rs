@@ -45,15 +45,7 @@ fn with_submodule() -> Repo {
         .file("data.txt", "from the submodule\n")
         .commit("data");
     let repo = Repo::with_crate("withsub", "0.1.0");
-    repo.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "--quiet",
-        "add",
-        sub.root.to_str().unwrap(),
-        "vendor/sub",
-    ]);
+    repo.add_submodule(&sub, "vendor/sub");
     repo.file(
         "src/lib.rs",
         "pub const DATA: &str = include_str!(\"../vendor/sub/data.txt\");\npub fn answer() -> u32 { 42 }\n",
@@ -128,20 +120,8 @@ fn a_workspace_needs_only_the_submodules_its_crates_hold() {
             "pub const DATA: &str = include_str!(\"../vendor/sub/data.txt\");\n\
              pub fn answer() -> u32 { 42 }\n",
         );
-    for (source, path) in [
-        (&sub, "crates/inner/vendor/sub"),
-        (&unrelated, "assets/big"),
-    ] {
-        repo.git(&[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "--quiet",
-            "add",
-            source.root.to_str().unwrap(),
-            path,
-        ]);
-    }
+    repo.add_submodule(&sub, "crates/inner/vendor/sub");
+    repo.add_submodule(&unrelated, "assets/big");
     let repo = repo.commit("a crate with a submodule, and assets in another");
     // A checkout that fetched only the submodule a crate needs.
     let url = format!("file://{}", repo.root.display());

@@ -113,6 +113,19 @@ impl Repo {
         git(&self.root, args)
     }
 
+    /// `git submodule add` of the local repository `source` at `path` (not committed).
+    pub fn add_submodule(&self, source: &Repo, path: &str) {
+        self.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "--quiet",
+            "add",
+            source.root.to_str().unwrap(),
+            path,
+        ]);
+    }
+
     pub fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"])
     }
