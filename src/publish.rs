@@ -210,12 +210,21 @@ impl<'a> Cargo<'a> {
         reporter.group_end("cargo_publish_dry_run");
         let finished = finished?;
         let duration_ms = started.elapsed().as_millis();
+        // cargo stops at the first crate that fails: those before it were verified, those
+        // after it never were. When its output doesn't say which, all count as failed.
+        let failed = (finished.code != 0).then(|| failing_package(packages, &finished.output));
         Ok(packages
             .iter()
-            .map(|p| {
-                let (outcome, reason) = match finished.code {
-                    0 => (Outcome::Verified, None),
-                    _ => (Outcome::Failed, Some(first_error(&finished.output))),
+            .enumerate()
+            .map(|(i, p)| {
+                let (outcome, reason) = match failed {
+                    None => (Outcome::Verified, None),
+                    Some(Some(at)) if i < at => (Outcome::Verified, None),
+                    Some(Some(at)) if i > at => (
+                        Outcome::NotStarted,
+                        Some(format!("{} failed to verify", packages[at].spec())),
+                    ),
+                    Some(_) => (Outcome::Failed, Some(first_error(&finished.output))),
                 };
                 CrateOutcome {
                     duration_ms,
@@ -225,11 +234,17 @@ impl<'a> Cargo<'a> {
             .collect())
     }
 
-    /// Upload `package`, retrying what the registry pushed back on.
-    pub fn upload(&self, package: &Package, reporter: &Reporter) -> Result<CrateOutcome> {
+    /// Upload `package`, retrying what the registry pushed back on; `verified` when a dry run
+    /// has built it already (cargo then only packages and uploads).
+    pub fn upload(
+        &self,
+        package: &Package,
+        verified: bool,
+        reporter: &Reporter,
+    ) -> Result<CrateOutcome> {
         let started = Instant::now();
         let mut retries = 0;
-        let mut verify = true;
+        let mut verify = !verified;
         loop {
             reporter.status(
                 "Publishing",
@@ -346,6 +361,23 @@ pub fn wait_for_index(
 }
 
 /// cargo's error, without the progress lines before it.
+/// Which of `packages` cargo was packaging or verifying when it first printed an error.
+fn failing_package(packages: &[&Package], output: &str) -> Option<usize> {
+    let before_error = output
+        .lines()
+        .take_while(|l| !l.starts_with("error"))
+        .collect::<Vec<_>>();
+    before_error.iter().rev().find_map(|line| {
+        let line = line.trim_start();
+        let rest = line
+            .strip_prefix("Verifying ")
+            .or_else(|| line.strip_prefix("Packaging "))?;
+        packages
+            .iter()
+            .position(|p| rest.starts_with(&format!("{} v{} ", p.name, p.version)))
+    })
+}
+
 fn first_error(output: &str) -> String {
     let mut lines = output.lines().skip_while(|l| !l.starts_with("error"));
     let mut text: Vec<&str> = lines

@@ -249,7 +249,44 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     }
     let crates: Vec<String> = upload.iter().map(Package::spec).collect();
 
-    // 10. before_deploy — only when something will really be uploaded.
+    // 10. Verify every crate, each against the others' new versions, in one dry run (as
+    //     cargo's multi-package publish does): each is built once, and a crate that doesn't
+    //     build stops the run before any hook runs or anything is uploaded.
+    let mut halted: Option<anyhow::Error> = None;
+    let verify_first = cfg.dry_run || !cfg.no_verify;
+    if verify_first {
+        let when = if cfg.dry_run {
+            "(dry run)"
+        } else {
+            "before uploading any"
+        };
+        reporter.status("Verifying", &format!("{} {when}", crates.join(", ")));
+        let checked = cargo.dry_run(&upload, reporter)?;
+        let failed = checked
+            .iter()
+            .find(|c| c.outcome == Outcome::Failed)
+            .map(|c| format!("{}@{}", c.name, c.version));
+        match failed {
+            _ if cfg.dry_run => outcomes.extend(checked),
+            Some(bad) => {
+                halted = Some(anyhow::anyhow!(
+                    "{bad} failed to verify: nothing was uploaded"
+                ));
+                outcomes.extend(checked.into_iter().map(|c| match c.outcome {
+                    Outcome::Failed => c,
+                    _ => CrateOutcome {
+                        outcome: Outcome::NotStarted,
+                        reason: Some(format!("{bad} failed to verify")),
+                        duration_ms: 0,
+                        ..c
+                    },
+                }));
+            }
+            // All verified: the uploads below report each crate.
+            None => {}
+        }
+    }
+    // 11. before_deploy — only when something will really be uploaded.
     let mut hook_env = clean_env.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
@@ -274,7 +311,9 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
             reporter,
         )
     };
-    if let Err(error) = run_hooks("before_deploy", &cfg.before_deploy) {
+    if halted.is_none()
+        && let Err(error) = run_hooks("before_deploy", &cfg.before_deploy)
+    {
         outcomes.extend(upload.iter().map(|p| {
             CrateOutcome::new(p, Outcome::NotStarted, Some("before_deploy failed".into()))
         }));
@@ -282,13 +321,8 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         return Err(error.context("nothing was published"));
     }
 
-    // 11. Publish: one dry run over the whole plan, or each crate in order, each visible in
-    //     the index before the next one is packaged.
-    let mut halted: Option<anyhow::Error> = None;
-    if cfg.dry_run {
-        reporter.status("Verifying", &format!("{} (dry run)", crates.join(", ")));
-        outcomes.extend(cargo.dry_run(&upload, reporter)?);
-    } else {
+    // 12. Upload each in order, each visible in the index before the next one is packaged.
+    if !cfg.dry_run && halted.is_none() {
         for (i, package) in upload.iter().enumerate() {
             if let Some(session) = &mut trusted
                 && let Some(fresh) = session.renew_if_due()?
@@ -297,7 +331,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
                 reporter.status("Renewed", "the trusted-publishing token before it expires");
                 cargo.set_token(&fresh);
             }
-            let result = cargo.upload(package, reporter)?;
+            let result = cargo.upload(package, verify_first, reporter)?;
             let (outcome, seen) = (result.outcome, result.seen_in_index);
             outcomes.push(result);
             let stop = match outcome {
@@ -341,7 +375,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         }
     }
 
-    // 12. after_deploy, then the report — written whatever happened above.
+    // 13. after_deploy, then the report — written whatever happened above.
     let after = if failed {
         Ok(())
     } else {

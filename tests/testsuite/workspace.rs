@@ -215,10 +215,9 @@ fn a_cycle_through_normal_dependencies_is_named() {
     assert!(index_entries("ping").is_empty() && index_entries("pong").is_empty());
 }
 
-#[cargo_test]
-fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
-    let _registry = registry();
-    let repo = Repo::new("repo")
+/// `one` <- `two` <- `three`, with `two`'s body as given.
+fn chain(two_body: &str) -> Repo {
+    Repo::new("repo")
         .file(
             "Cargo.toml",
             "[workspace]\nmembers = [\"one\", \"two\", \"three\"]\nresolver = \"2\"\n",
@@ -232,7 +231,7 @@ fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
         )
         .file(
             "two/src/lib.rs",
-            "pub fn two() -> u32 { one::one() + oops }\n",
+            &format!("pub fn two() -> u32 {{ {two_body} }}\n"),
         )
         .file(
             "three/Cargo.toml",
@@ -240,19 +239,16 @@ fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
         )
         .file(
             "three/src/lib.rs",
-            "pub fn three() -> u32 { two::two() + 1 }\n",
+            "pub fn three() -> u32 { two::two() + 1 }\npub fn answer() -> u32 { three() + 39 }\n",
         )
-        .commit("two is broken");
-    let report = paths::root().join("report.json");
-    repo.shipcrate()
-        .registry_target()
-        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
-        .run()
-        .code(1)
-        .stderr_has("published: one v0.1.0; failed: two v0.1.0; not started: three v0.1.0");
+        .commit("one, two, three")
+}
+
+/// `(name, outcome)` of each crate in a JSON report.
+fn reported(report: &std::path::Path) -> Vec<(String, String)> {
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let outcomes: Vec<(String, String)> = json["crates"]
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    json["crates"]
         .as_array()
         .unwrap()
         .iter()
@@ -262,11 +258,55 @@ fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
                 c["outcome"].as_str().unwrap().to_owned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[cargo_test]
+fn a_crate_that_does_not_build_stops_the_run_before_any_hook_or_upload() {
+    let registry = registry();
+    let repo = chain("one::one() + oops");
+    let report = paths::root().join("report.json");
+    // A dry run says which crate broke: those before it verified, those after it unchecked.
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1);
     assert_eq!(
-        outcomes,
+        reported(&report),
         [
-            ("one".into(), "published".into()),
+            ("one".into(), "verified".into()),
+            ("two".into(), "failed".into()),
+            ("three".into(), "not-started".into())
+        ]
+    );
+    let hooked = paths::root().join("before-deploy-ran");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .env(
+            "SHIPCRATE_BEFORE_DEPLOY",
+            &format!("touch {}", hooked.display()),
+        )
+        .run()
+        .code(1)
+        .stderr_has("two@0.1.0 failed to verify: nothing was uploaded")
+        .stderr_has(
+            "published: nothing; failed: two v0.1.0; not started: one v0.1.0, three v0.1.0",
+        );
+    // `one` builds, but publishing it alone would leave a release half done.
+    for name in ["one", "two", "three"] {
+        assert!(index_entries(name).is_empty(), "{name} was uploaded");
+    }
+    assert!(
+        !hooked.exists(),
+        "before_deploy ran for a run that uploads nothing"
+    );
+    assert_eq!(
+        reported(&report),
+        [
+            ("one".into(), "not-started".into()),
             ("two".into(), "failed".into()),
             ("three".into(), "not-started".into())
         ]
@@ -275,6 +315,61 @@ fn a_failure_midway_lists_what_was_done_and_a_rerun_publishes_only_the_rest() {
     let repo = repo
         .file("two/src/lib.rs", "pub fn two() -> u32 { one::one() + 1 }\n")
         .commit("fix two");
+    let out = repo.shipcrate().registry_target().run().success();
+    assert_eq!(
+        uploads(&out.stderr),
+        ["one", "two", "three"],
+        "{}",
+        out.both()
+    );
+    consume(&registry, "three", "0.1.0");
+}
+
+#[cargo_test]
+fn an_upload_refused_midway_is_listed_and_a_rerun_publishes_only_the_rest() {
+    // The registry refuses `two` (as a registry refuses a name it reserves) until told not to.
+    let refuse = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let refusing = Arc::clone(&refuse);
+    let _registry = RegistryBuilder::new()
+        .http_index()
+        .http_api()
+        .alternative()
+        .no_configure_token()
+        .token(Token::Plaintext(TOKEN.into()))
+        .add_responder("/api/v1/crates/new", move |req, server| {
+            let body = String::from_utf8_lossy(req.body.as_deref().unwrap_or_default());
+            if refusing.load(std::sync::atomic::Ordering::SeqCst)
+                && body.contains(r#""name":"two""#)
+            {
+                Response {
+                    code: 400,
+                    headers: vec![],
+                    body: br#"{"errors":[{"detail":"the name `two` is reserved"}]}"#.to_vec(),
+                }
+            } else {
+                server.check_authorized_publish(req)
+            }
+        })
+        .build();
+    let repo = chain("one::one() + 1");
+    let report = paths::root().join("report.json");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("the name `two` is reserved")
+        .stderr_has("published: one v0.1.0; failed: two v0.1.0; not started: three v0.1.0");
+    assert_eq!(
+        reported(&report),
+        [
+            ("one".into(), "published".into()),
+            ("two".into(), "failed".into()),
+            ("three".into(), "not-started".into())
+        ]
+    );
+
+    refuse.store(false, std::sync::atomic::Ordering::SeqCst);
     let out = repo.shipcrate().registry_target().run().success();
     assert_eq!(uploads(&out.stderr), ["two", "three"], "{}", out.both());
     assert_eq!(index_entries("one").len(), 1);
