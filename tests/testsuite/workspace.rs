@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
-use cargo_test_support::registry::{RegistryBuilder, Response, Token};
+use cargo_test_support::registry::{HttpServer, RegistryBuilder, Request, Response, Token};
 
 use crate::support::*;
 
@@ -330,27 +330,18 @@ fn an_upload_refused_midway_is_listed_and_a_rerun_publishes_only_the_rest() {
     // The registry refuses `two` (as a registry refuses a name it reserves) until told not to.
     let refuse = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let refusing = Arc::clone(&refuse);
-    let _registry = RegistryBuilder::new()
-        .http_index()
-        .http_api()
-        .alternative()
-        .no_configure_token()
-        .token(Token::Plaintext(TOKEN.into()))
-        .add_responder("/api/v1/crates/new", move |req, server| {
-            let body = String::from_utf8_lossy(req.body.as_deref().unwrap_or_default());
-            if refusing.load(std::sync::atomic::Ordering::SeqCst)
-                && body.contains(r#""name":"two""#)
-            {
-                Response {
-                    code: 400,
-                    headers: vec![],
-                    body: br#"{"errors":[{"detail":"the name `two` is reserved"}]}"#.to_vec(),
-                }
-            } else {
-                server.check_authorized_publish(req)
+    let _registry = answering_uploads(move |req, server| {
+        let body = String::from_utf8_lossy(req.body.as_deref().unwrap_or_default());
+        if refusing.load(std::sync::atomic::Ordering::SeqCst) && body.contains(r#""name":"two""#) {
+            Response {
+                code: 400,
+                headers: vec![],
+                body: br#"{"errors":[{"detail":"the name `two` is reserved"}]}"#.to_vec(),
             }
-        })
-        .build();
+        } else {
+            server.check_authorized_publish(req)
+        }
+    });
     let repo = chain("one::one() + 1");
     let report = paths::root().join("report.json");
     repo.shipcrate()
@@ -460,6 +451,20 @@ fn too_many(after: Duration) -> Response {
     }
 }
 
+/// The test registry, with `respond` answering every upload.
+fn answering_uploads(
+    respond: impl Fn(&Request, &HttpServer) -> Response + Send + 'static,
+) -> cargo_test_support::registry::TestRegistry {
+    RegistryBuilder::new()
+        .http_index()
+        .http_api()
+        .alternative()
+        .no_configure_token()
+        .token(Token::Plaintext(TOKEN.into()))
+        .add_responder("/api/v1/crates/new", respond)
+        .build()
+}
+
 fn pushing_back(
     first: usize,
     answer: fn() -> Response,
@@ -469,22 +474,15 @@ fn pushing_back(
 ) {
     let times = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&times);
-    let registry = RegistryBuilder::new()
-        .http_index()
-        .http_api()
-        .alternative()
-        .no_configure_token()
-        .token(Token::Plaintext(TOKEN.into()))
-        .add_responder("/api/v1/crates/new", move |req, server| {
-            let mut times = seen.lock().unwrap();
-            times.push(Instant::now());
-            if times.len() <= first {
-                answer()
-            } else {
-                server.check_authorized_publish(req)
-            }
-        })
-        .build();
+    let registry = answering_uploads(move |req, server| {
+        let mut times = seen.lock().unwrap();
+        times.push(Instant::now());
+        if times.len() <= first {
+            answer()
+        } else {
+            server.check_authorized_publish(req)
+        }
+    });
     (registry, times)
 }
 
