@@ -337,13 +337,17 @@ impl Outcome {
 
 /// The cargo team's test registry on 127.0.0.1: sparse index, API, token-checked uploads.
 pub fn registry() -> TestRegistry {
+    registry_builder().build()
+}
+
+/// [`registry`], before it is built (to add responders).
+pub fn registry_builder() -> RegistryBuilder {
     RegistryBuilder::new()
         .http_index()
         .http_api()
         .alternative()
         .no_configure_token()
         .token(Token::Plaintext(TOKEN.into()))
-        .build()
 }
 
 /// The index entries the registry holds for `name` (one JSON object per version).

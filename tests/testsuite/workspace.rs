@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
-use cargo_test_support::registry::{HttpServer, RegistryBuilder, Request, Response, Token};
+use cargo_test_support::registry::{HttpServer, Request, Response};
 
 use crate::support::*;
 
@@ -455,12 +455,7 @@ fn too_many(after: Duration) -> Response {
 fn answering_uploads(
     respond: impl Fn(&Request, &HttpServer) -> Response + Send + 'static,
 ) -> cargo_test_support::registry::TestRegistry {
-    RegistryBuilder::new()
-        .http_index()
-        .http_api()
-        .alternative()
-        .no_configure_token()
-        .token(Token::Plaintext(TOKEN.into()))
+    registry_builder()
         .add_responder("/api/v1/crates/new", respond)
         .build()
 }
