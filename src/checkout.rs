@@ -224,7 +224,7 @@ impl Contents {
 
 /// A cone-mode sparse-checkout file: the root's files, `.cargo/`, each of `dirs` whole, and
 /// for every parent of those only its own files — the form `git sparse-checkout set --cone`
-/// writes. `None` when there is nothing to leave out, or a path git's patterns can't spell.
+/// writes, escaping git's glob characters (`*?[\`) as it does. `None` when there is nothing to leave out, or a path git's patterns can't spell.
 fn cone_patterns(dirs: &[&str]) -> Option<String> {
     if dirs.is_empty() || dirs.iter().any(|d| d.contains('\n') || d.ends_with(' ')) {
         return None;
@@ -252,7 +252,7 @@ fn cone_patterns(dirs: &[&str]) -> Option<String> {
     let escape = |dir: &str| -> String {
         dir.chars()
             .flat_map(|c| match c {
-                '*' | '?' | '[' | ']' | '\\' => vec!['\\', c],
+                '*' | '?' | '[' | '\\' => vec!['\\', c],
                 c => vec![c],
             })
             .collect()
@@ -310,7 +310,7 @@ mod tests {
             patterns.as_deref(),
             Some(
                 "/*\n!/*/\n/crates/\n!/crates/*/\n/tools/\n!/tools/*/\n/tools/x/\n!/tools/x/*/\n\
-                 /.cargo/\n/b\\[1\\]/\n/crates/a/\n/tools/x/y/\n"
+                 /.cargo/\n/b\\[1]/\n/crates/a/\n/tools/x/y/\n"
             )
         );
         assert_eq!(super::cone_patterns(&[]), None);

@@ -101,6 +101,38 @@ fn a_missing_submodule_is_named_with_how_to_fetch_it() {
 }
 
 #[cargo_test]
+fn crate_directories_with_glob_characters_and_spaces_are_copied() {
+    let repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+        )
+        .file("crates/we ird[1]*?/Cargo.toml", &manifest("weird", "0.1.0"))
+        .file(
+            "crates/we ird[1]*?/src/lib.rs",
+            "pub fn answer() -> u32 { 42 }\n",
+        )
+        .file("crates/we ird1/left-out.txt", "no manifest here\n")
+        .file("elsewhere/left-out.txt", "no manifest here\n")
+        .commit("odd names");
+    let dest = paths::root().join("copy");
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .success();
+    assert!(dest.join("crates/we ird[1]*?/src/lib.rs").is_file());
+    assert!(!dest.join("crates/we ird1").exists() && !dest.join("elsewhere").exists());
+    let list = std::process::Command::new("git")
+        .args(["sparse-checkout", "list"])
+        .current_dir(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stderr), "");
+    assert_eq!(git(&dest, &["status", "--porcelain"]), "");
+}
+
+#[cargo_test]
 fn a_workspace_needs_only_the_submodules_its_crates_hold() {
     let registry = registry();
     let sub = Repo::new("sub")
