@@ -113,11 +113,6 @@ impl<'a> Cargo<'a> {
             .insert(self.cfg.target.token_var(), token.to_owned());
     }
 
-    /// The environment cargo runs with (for reading the index the same way).
-    pub fn env(&self) -> &Env {
-        &self.env
-    }
-
     fn command(&self, subcommand: &str, packages: &[&Package], verify: bool) -> Command {
         let mut command = cmd::command(self.exe, &self.plan.dir, &self.env);
         command.arg(subcommand);
