@@ -88,9 +88,9 @@ impl Git<'_> {
     fn materialize(&self, source: &Path, dest: &Path, commit: &str, shown: &Path) -> Result<()> {
         let repo = git2::Repository::open(source)
             .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
-        let Ok(tree) = repo
+        let Ok(found) = repo
             .revparse_single(&format!("{commit}^{{commit}}"))
-            .and_then(|c| c.peel_to_tree())
+            .and_then(|c| c.peel_to_commit())
         else {
             if shown.as_os_str().is_empty() {
                 bail!(
@@ -101,7 +101,7 @@ impl Git<'_> {
             }
             bail!(submodule_missing(shown, commit));
         };
-        let contents = Contents::of(&repo, &tree)?;
+        let contents = Contents::of(&repo, &found.tree()?)?;
 
         fs_err::create_dir_all(dest)?;
         let mut init = git2::RepositoryInitOptions::new();
@@ -130,10 +130,7 @@ impl Git<'_> {
                 .open(dest.join(".git/config"))?
                 .write_all(b"[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = true\n")?;
         }
-        let commit = repo
-            .revparse_single(&format!("{commit}^{{commit}}"))?
-            .id()
-            .to_string();
+        let commit = found.id().to_string();
         self.run(dest, &["read-tree", "--reset", "-u", &commit])?;
         // A detached HEAD at the commit.
         fs_err::write(dest.join(".git/HEAD"), format!("{commit}\n"))?;
