@@ -205,21 +205,21 @@ impl<'a> Cargo<'a> {
         reporter.group_end("cargo_publish_dry_run");
         let finished = finished?;
         let duration_ms = started.elapsed().as_millis();
-        // cargo stops at the first crate that fails: those before it were verified, those
-        // after it never were. When its output doesn't say which, all count as failed.
-        let failed = (finished.code != 0).then(|| failing_package(packages, &finished.output));
+        // cargo stops at the first crate that fails: the ones it verified before are
+        // verified, the rest never were. When its output doesn't say which, all failed.
+        let (verified, failing) = progress(packages, &finished.output);
         Ok(packages
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let (outcome, reason) = match failed {
-                    None => (Outcome::Verified, None),
-                    Some(Some(at)) if i < at => (Outcome::Verified, None),
-                    Some(Some(at)) if i > at => (
+                let (outcome, reason) = match failing {
+                    _ if finished.code == 0 => (Outcome::Verified, None),
+                    Some(_) if verified.contains(&i) => (Outcome::Verified, None),
+                    Some(at) if at != i => (
                         Outcome::NotStarted,
                         Some(format!("{} failed to verify", packages[at].spec())),
                     ),
-                    Some(_) => (Outcome::Failed, Some(first_error(&finished.output))),
+                    _ => (Outcome::Failed, Some(first_error(&finished.output))),
                 };
                 CrateOutcome {
                     duration_ms,
@@ -355,24 +355,37 @@ pub fn wait_for_index(
     }
 }
 
-/// cargo's error, without the progress lines before it.
-/// Which of `packages` cargo was packaging or verifying when it first printed an error.
-fn failing_package(packages: &[&Package], output: &str) -> Option<usize> {
-    let before_error = output
-        .lines()
-        .take_while(|l| !l.starts_with("error"))
-        .collect::<Vec<_>>();
-    before_error.iter().rev().find_map(|line| {
+/// How far cargo got with `packages` before its first error: the ones it verified, and the
+/// one it was packaging or verifying when it failed (`None` when its output doesn't say).
+fn progress(packages: &[&Package], output: &str) -> (Vec<usize>, Option<usize>) {
+    let mut verified = Vec::new();
+    let mut current = None;
+    for line in output.lines().take_while(|l| !l.starts_with("error")) {
         let line = line.trim_start();
-        let rest = line
-            .strip_prefix("Verifying ")
-            .or_else(|| line.strip_prefix("Packaging "))?;
-        packages
+        let (verifying, rest) = match (
+            line.strip_prefix("Verifying "),
+            line.strip_prefix("Packaging "),
+        ) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => continue,
+        };
+        let Some(at) = packages
             .iter()
             .position(|p| rest.starts_with(&format!("{} v{} ", p.name, p.version)))
-    })
+        else {
+            continue;
+        };
+        if verifying {
+            verified.push(at);
+        }
+        current = Some(at);
+    }
+    verified.retain(|&i| Some(i) != current);
+    (verified, current)
 }
 
+/// cargo's error, without the progress lines before it.
 fn first_error(output: &str) -> String {
     let mut lines = output.lines().skip_while(|l| !l.starts_with("error"));
     let mut text: Vec<&str> = lines
@@ -385,4 +398,32 @@ fn first_error(output: &str) -> String {
         text.push("cargo failed");
     }
     text.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Package;
+
+    #[test]
+    fn a_failed_dry_run_is_read_in_cargos_order_not_ours() {
+        let packages: Vec<Package> = ["a", "b", "c"]
+            .map(|name| Package {
+                name: name.to_owned(),
+                version: "0.1.0".to_owned(),
+                dir: std::path::PathBuf::new(),
+            })
+            .into();
+        let refs: Vec<&Package> = packages.iter().collect();
+        // cargo packages all, then verifies in an order of its own; `b` breaks.
+        let output = "   Packaging a v0.1.0 (/t/a)\n    Packaged 4 files\n   Packaging c v0.1.0 (/t/c)\n\
+                      \x20  Packaging b v0.1.0 (/t/b)\n   Verifying c v0.1.0 (/t/c)\n\
+                      \x20  Compiling c v0.1.0\n   Verifying b v0.1.0 (/t/b)\n\
+                      error[E0425]: cannot find value `oops`\n";
+        assert_eq!(super::progress(&refs, output), (vec![2], Some(1)));
+        // Nothing recognisable: no crate to blame.
+        assert_eq!(
+            super::progress(&refs, "error: no such registry\n"),
+            (vec![], None)
+        );
+    }
 }
