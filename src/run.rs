@@ -262,30 +262,35 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         };
         reporter.status("Verifying", &format!("{} {when}", crates.join(", ")));
         let checked = cargo.dry_run(&upload, reporter)?;
-        let failed = checked
+        let failed: Vec<String> = checked
             .iter()
-            .find(|c| c.outcome == Outcome::Failed)
-            .map(|c| format!("{}@{}", c.name, c.version));
-        match failed {
+            .filter(|c| c.outcome == Outcome::Failed)
+            .map(|c| format!("{}@{}", c.name, c.version))
+            .collect();
+        match failed.as_slice() {
             _ if cfg.dry_run => outcomes.extend(checked),
-            Some(bad) => {
-                halted = Some(anyhow::anyhow!(
-                    "{bad} failed to verify: nothing was uploaded"
-                ));
+            // All verified: the uploads below report each crate.
+            [] => {}
+            failed => {
+                // One crate when cargo's output named it; else the dry run as a whole.
+                let why = match failed {
+                    [bad] => format!("{bad} failed to verify"),
+                    _ => "the dry run before the first upload failed".to_owned(),
+                };
+                halted = Some(anyhow::anyhow!("{why}: nothing was uploaded"));
                 outcomes.extend(checked.into_iter().map(|c| match c.outcome {
                     Outcome::Failed => c,
                     _ => CrateOutcome {
                         outcome: Outcome::NotStarted,
-                        reason: Some(format!("{bad} failed to verify")),
+                        reason: Some(why.clone()),
                         duration_ms: 0,
                         ..c
                     },
                 }));
             }
-            // All verified: the uploads below report each crate.
-            None => {}
         }
     }
+
     // 11. before_deploy — only when something will really be uploaded.
     let mut hook_env = clean_env.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
