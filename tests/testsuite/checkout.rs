@@ -100,13 +100,32 @@ fn a_missing_submodule_is_named_with_how_to_fetch_it() {
     assert!(index_entries("withsub").is_empty());
 }
 
+/// `shipcrate copy` of `repo`'s commit into a fresh directory, which is returned.
+fn copied(repo: &Repo) -> std::path::PathBuf {
+    let dest = paths::root().join("copy");
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .success();
+    dest
+}
+
+/// The directories of a copy's sparse checkout, read by git as a cone (hash lookups), not as
+/// patterns matched one by one against every path: git warns and falls back otherwise.
+fn cone(dest: &std::path::Path) -> String {
+    let list = std::process::Command::new("git")
+        .args(["sparse-checkout", "list"])
+        .current_dir(dest)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stderr), "");
+    String::from_utf8_lossy(&list.stdout).into_owned()
+}
+
 #[cargo_test]
 fn crate_directories_with_glob_characters_and_spaces_are_copied() {
-    let repo = Repo::new("repo")
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
-        )
+    let repo = Repo::workspace(&["crates/*"])
         .file("crates/we ird[1]*?/Cargo.toml", &manifest("weird", "0.1.0"))
         .file(
             "crates/we ird[1]*?/src/lib.rs",
@@ -115,20 +134,10 @@ fn crate_directories_with_glob_characters_and_spaces_are_copied() {
         .file("crates/we ird1/left-out.txt", "no manifest here\n")
         .file("elsewhere/left-out.txt", "no manifest here\n")
         .commit("odd names");
-    let dest = paths::root().join("copy");
-    repo.shipcrate()
-        .arg("copy")
-        .arg(dest.to_str().unwrap())
-        .run()
-        .success();
+    let dest = copied(&repo);
     assert!(dest.join("crates/we ird[1]*?/src/lib.rs").is_file());
     assert!(!dest.join("crates/we ird1").exists() && !dest.join("elsewhere").exists());
-    let list = std::process::Command::new("git")
-        .args(["sparse-checkout", "list"])
-        .current_dir(&dest)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&list.stderr), "");
+    cone(&dest);
     assert_eq!(git(&dest, &["status", "--porcelain"]), "");
 }
 
@@ -141,11 +150,7 @@ fn a_workspace_needs_only_the_submodules_its_crates_hold() {
     let unrelated = Repo::new("unrelated")
         .file("huge.bin", "not needed to publish\n")
         .commit("assets");
-    let repo = Repo::new("repo")
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/inner\"]\nresolver = \"2\"\n",
-        )
+    let repo = Repo::workspace(&["crates/inner"])
         .file("crates/inner/Cargo.toml", &manifest("inner", "0.1.0"))
         .file(
             "crates/inner/src/lib.rs",
@@ -349,11 +354,7 @@ fn copy_makes_a_clean_checkout_of_the_commit_and_stops() {
 #[cargo_test]
 fn a_workspace_copy_writes_only_what_cargo_reads() {
     let registry = registry();
-    let mut repo = Repo::new("repo")
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/lean\", \"tools/deep/gen\"]\nresolver = \"2\"\n",
-        )
+    let mut repo = Repo::workspace(&["crates/lean", "tools/deep/gen"])
         .file("tools/deep/gen/Cargo.toml", &manifest("gen", "0.1.0"))
         .file("tools/deep/gen/src/lib.rs", "pub fn gen() {}\n")
         .file(
@@ -377,12 +378,7 @@ fn a_workspace_copy_writes_only_what_cargo_reads() {
     }
     let repo = repo.commit("workspace with data");
 
-    let dest = paths::root().join("copy");
-    repo.shipcrate()
-        .arg("copy")
-        .arg(dest.to_str().unwrap())
-        .run()
-        .success();
+    let dest = copied(&repo);
     assert!(!dest.join("data").exists(), "non-crate files were written");
     assert!(!dest.join("tools/deep/fixtures").exists());
     for file in [
@@ -392,18 +388,7 @@ fn a_workspace_copy_writes_only_what_cargo_reads() {
     ] {
         assert!(dest.join(file).is_file(), "{file} is missing from the copy");
     }
-    // git reads the sparse-checkout file as a cone (hash lookups), not as patterns matched
-    // one by one against every path: it would warn and fall back otherwise.
-    let list = std::process::Command::new("git")
-        .args(["sparse-checkout", "list"])
-        .current_dir(&dest)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&list.stderr), "");
-    assert_eq!(
-        String::from_utf8_lossy(&list.stdout),
-        ".cargo\ncrates/lean\ntools/deep/gen\n"
-    );
+    assert_eq!(cone(&dest), ".cargo\ncrates/lean\ntools/deep/gen\n");
     assert_eq!(
         git(&dest, &["status", "--porcelain"]),
         "",

@@ -79,6 +79,14 @@ impl Repo {
         Repo { root }
     }
 
+    /// A repository whose root manifest is a virtual workspace of `members` (not committed).
+    pub fn workspace(members: &[&str]) -> Self {
+        Repo::new("repo").file(
+            "Cargo.toml",
+            &format!("[workspace]\nmembers = {members:?}\nresolver = \"2\"\n"),
+        )
+    }
+
     /// A repository with one library crate `name` v`version`, committed.
     pub fn with_crate(name: &str, version: &str) -> Self {
         Repo::new("repo")

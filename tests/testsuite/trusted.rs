@@ -162,8 +162,7 @@ fn the_token_is_revoked_on_sigterm() {
 fn a_token_about_to_expire_is_renewed_and_the_old_one_revoked() {
     let _registry = registry();
     let server = endpoints();
-    let repo = Repo::new("repo")
-        .file("Cargo.toml", "[workspace]\nmembers = [\"one\", \"two\"]\nresolver = \"2\"\n")
+    let repo = Repo::workspace(&["one", "two"])
         .file("one/Cargo.toml", &manifest("tp-one", "0.1.0"))
         .file("one/src/lib.rs", "")
         .file("two/Cargo.toml", &format!("{}\n[dependencies]\ntp-one = {{ path = \"../one\", version = \"0.1.0\", registry = \"alternative\" }}\n", manifest("tp-two", "0.1.0")))

@@ -22,8 +22,7 @@ fn path_dep(name: &str) -> String {
 /// serde, an earlier release of top satisfies it, see `seed_earlier_top`); internal is
 /// `publish = false`.
 fn diamond() -> Repo {
-    Repo::new("repo")
-        .file("Cargo.toml", "[workspace]\nmembers = [\"base\", \"left\", \"right\", \"top\", \"internal\"]\nresolver = \"2\"\n")
+    Repo::workspace(&["base", "left", "right", "top", "internal"])
         .file(".gitignore", "/target\n")
         .file(
             "base/Cargo.toml",
@@ -184,11 +183,7 @@ fn path_to_a_member_publishes_that_member_only() {
 #[cargo_test]
 fn a_cycle_through_normal_dependencies_is_named() {
     let _registry = registry();
-    let repo = Repo::new("repo")
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"ping\", \"pong\"]\nresolver = \"2\"\n",
-        )
+    let repo = Repo::workspace(&["ping", "pong"])
         .file(
             "ping/Cargo.toml",
             &member("ping", &format!("[dependencies]\n{}", path_dep("pong"))),
@@ -217,11 +212,7 @@ fn a_cycle_through_normal_dependencies_is_named() {
 
 /// `one` <- `two` <- `three`, with `two`'s body as given.
 fn chain(two_body: &str) -> Repo {
-    Repo::new("repo")
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"one\", \"two\", \"three\"]\nresolver = \"2\"\n",
-        )
+    Repo::workspace(&["one", "two", "three"])
         .file(".gitignore", "/target\n")
         .file("one/Cargo.toml", &member("one", ""))
         .file("one/src/lib.rs", "pub fn one() -> u32 { 1 }\n")
