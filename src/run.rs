@@ -1,7 +1,7 @@
 //! The pipeline, as numbered steps. Checks that can fail for bad config all run before anything
 //! irreversible; the report is written whatever happens after the decision.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
@@ -168,9 +168,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         };
         Ok((tree, plan, index))
     })?;
-    let tree_root: PathBuf = tree
-        .as_ref()
-        .map_or_else(|| root.clone(), |t| t.root().to_path_buf());
+    let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
         root: &root,
