@@ -70,16 +70,21 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
     let metadata = cargo_metadata::MetadataCommand::parse(json)
         .context("cargo metadata gave unexpected output")?;
 
-    // `path` naming a package publishes that package; a virtual manifest (or `packages` /
-    // `exclude`) means the workspace's members. (`root_package()` needs the resolve graph,
-    // which `--no-deps` leaves out, so match the manifest path.)
+    // `path` naming the workspace root (virtual or itself a package) means every member;
+    // `path` naming a member's directory means that member (`packages` / `exclude` widen it
+    // to the workspace again). (`root_package()` needs the resolve graph, which `--no-deps`
+    // leaves out, so match the manifest path.)
     let manifest = fs_err::canonicalize(&manifest)?;
+    let at_root = fs_err::canonicalize(&metadata.workspace_root)
+        .is_ok_and(|root| manifest.parent() == Some(root.as_path()));
     let own = metadata
         .packages
         .iter()
         .find(|p| fs_err::canonicalize(&p.manifest_path).is_ok_and(|m| m == manifest));
     let members: Vec<&cargo_metadata::Package> = match own {
-        Some(package) if cfg.packages.is_empty() && cfg.exclude.is_empty() => vec![package],
+        Some(package) if !at_root && cfg.packages.is_empty() && cfg.exclude.is_empty() => {
+            vec![package]
+        }
         _ => metadata.workspace_packages(),
     };
     let names: BTreeSet<&str> = members.iter().map(|p| p.name.as_str()).collect();

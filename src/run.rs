@@ -72,14 +72,37 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     })?;
 
     if invocation.action == Action::Explain {
+        let token = token.as_ref().ok().and_then(Option::as_ref);
         explain(
             &cfg,
             &ctx,
-            &decision,
             &tools::cargo_version(&tools.cargo, &root, &clean_env)?,
-            token.as_ref().ok().and_then(Option::as_ref),
+            token,
         );
-        return Ok(());
+        // The plan as a run would make it, from a pristine copy that is gone again after.
+        let planned = ctx
+            .commit
+            .as_deref()
+            .context("no commit to plan: HEAD is unborn")
+            .and_then(|commit| {
+                let (_tree, mut plan, index) =
+                    copy_and_plan(&tools, &root, &cfg, commit, token, &clean_env, reporter)?;
+                if cfg.check_tag && ctx.is_tag_build() {
+                    plan::check_tags(&mut plan, &ctx.tags)?;
+                }
+                let listed = plan
+                    .publish
+                    .iter()
+                    .map(|p| {
+                        Ok(index
+                            .versions(&p.name)?
+                            .iter()
+                            .any(|v| v.version == p.version))
+                    })
+                    .collect::<Result<Vec<bool>>>()?;
+                Ok((plan, listed))
+            });
+        return explain_plan(&decision, &cfg.target, planned);
     }
     let files = ReportFiles {
         json: cfg.report.clone(),
@@ -131,43 +154,16 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         .clone()
         .context("no commit to publish: HEAD is unborn")?;
 
-    // 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile,
-    //    on threads of their own, cargo's version is checked and the registry's index read.
-    let (tree, mut plan, mut index) = std::thread::scope(|threads| -> Result<_> {
-        let version = threads.spawn(|| tools::cargo_version(&tools.cargo, &root, &clean_env));
-        let early_url = index::url_for(&cfg.target, &root.join(&cfg.path), &clean_env).ok();
-        let prefetch = early_url
-            .clone()
-            .map(|url| threads.spawn(|| Index::open(url, &clean_env, &tools.git, token.as_ref())));
-        let tree: Option<PristineTree> = if cfg.allow_dirty {
-            reporter
-                .warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
-            None
-        } else {
-            reporter.status(
-                "Copying",
-                &format!("commit {} to a pristine tree", short(&commit)),
-            );
-            Some(checkout::create(&tools.git, &root, &commit, &clean_env)?)
-        };
-        reporter.status("Using", &joined(version)?);
-        let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
-
-        // 7. The plan: which crates, in which order.
-        let plan = plan::plan(&tools.cargo, tree_root, &root, &cfg, &clean_env)?;
-        if tree.is_some() {
-            checkout::ensure(&tools.git, tree_root, &plan.referenced, &clean_env)?;
-        }
-
-        // 8. The index as cargo in the tree finds it: the one read early, unless the commit's
-        //    cargo config names another than the checkout's.
-        let url = index::url_for(&cfg.target, &plan.dir, &clean_env)?;
-        let index = match prefetch {
-            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
-            _ => Index::open(url, &clean_env, &tools.git, token.as_ref())?,
-        };
-        Ok((tree, plan, index))
-    })?;
+    // 6.–8. The pristine copy, the plan, the registry's index.
+    let (tree, mut plan, mut index) = copy_and_plan(
+        &tools,
+        &root,
+        &cfg,
+        &commit,
+        token.as_ref(),
+        &clean_env,
+        reporter,
+    )?;
     let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
@@ -412,6 +408,56 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     after
 }
 
+/// 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile, on
+///    threads of their own, cargo's version is checked and the registry's index read.
+/// 7. The plan: which crates, in which order.
+/// 8. The index as cargo in the tree finds it.
+fn copy_and_plan(
+    tools: &tools::Tools,
+    root: &Path,
+    cfg: &Config,
+    commit: &str,
+    token: Option<&secret::Token>,
+    clean_env: &Env,
+    reporter: &Reporter,
+) -> Result<(Option<PristineTree>, Plan, Index)> {
+    std::thread::scope(|threads| -> Result<_> {
+        let version = threads.spawn(|| tools::cargo_version(&tools.cargo, root, clean_env));
+        let early_url = index::url_for(&cfg.target, &root.join(&cfg.path), clean_env).ok();
+        let prefetch = early_url
+            .clone()
+            .map(|url| threads.spawn(|| Index::open(url, clean_env, &tools.git, token)));
+        let tree: Option<PristineTree> = if cfg.allow_dirty {
+            reporter
+                .warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
+            None
+        } else {
+            reporter.status(
+                "Copying",
+                &format!("commit {} to a pristine tree", short(commit)),
+            );
+            Some(checkout::create(&tools.git, root, commit, clean_env)?)
+        };
+        reporter.status("Using", &joined(version)?);
+        let tree_root = tree.as_ref().map_or(root, PristineTree::root);
+
+        // 7. The plan: which crates, in which order.
+        let plan = plan::plan(&tools.cargo, tree_root, root, cfg, clean_env)?;
+        if tree.is_some() {
+            checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)?;
+        }
+
+        // 8. The index as cargo in the tree finds it: the one read early, unless the commit's
+        //    cargo config names another than the checkout's.
+        let url = index::url_for(&cfg.target, &plan.dir, clean_env)?;
+        let index = match prefetch {
+            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
+            _ => Index::open(url, clean_env, &tools.git, token)?,
+        };
+        Ok((tree, plan, index))
+    })
+}
+
 /// The plan, before anything is uploaded.
 fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
     reporter.status(
@@ -488,14 +534,9 @@ fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
-/// `shipcrate explain`: settings with sources, the build, the decision. Changes nothing.
-fn explain(
-    cfg: &Config,
-    ctx: &BuildContext,
-    decision: &Decision,
-    cargo: &str,
-    token: Option<&secret::Token>,
-) {
+/// `shipcrate explain`: settings with sources and the build; [`explain_plan`] adds the plan
+/// and the decision. Changes nothing.
+fn explain(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret::Token>) {
     let file = cfg
         .file
         .as_ref()
@@ -545,11 +586,79 @@ fn explain(
         ctx.default_branch.clone().unwrap_or_else(none)
     );
     println!("  cargo:           {cargo}");
-    println!(
-        "\nDecision: {}",
-        match decision {
-            Decision::Publish => "publish".to_owned(),
-            Decision::Skip(why) => format!("skip: {why}"),
+}
+
+/// The plan of `shipcrate explain` (`listed[i]`: the index has `plan.publish[i]` already) and
+/// the decision, which says whether a publishing build would upload anything. A plan that
+/// can't be made fails a publishing build, as a run would; a skipping build only shows why.
+fn explain_plan(
+    decision: &Decision,
+    target: &Target,
+    planned: Result<(Plan, Vec<bool>)>,
+) -> Result<()> {
+    let (plan, listed) = match (planned, decision) {
+        (Ok(planned), _) => planned,
+        (Err(error), Decision::Skip(why)) => {
+            println!("\nPlan: cannot be made: {error:#}");
+            println!("\nDecision: skip: {why}");
+            return Ok(());
         }
-    );
+        (Err(error), Decision::Publish) => {
+            println!("\nPlan: cannot be made (below)");
+            println!("\nDecision: publish, but the run would fail");
+            return Err(error);
+        }
+    };
+    let upload: Vec<&Package> = plan
+        .publish
+        .iter()
+        .zip(&listed)
+        .filter(|(_, listed)| !**listed)
+        .map(|(p, _)| p)
+        .collect();
+    println!("\nPlan ({target}, in this order):");
+    let mut step = 0;
+    for (package, listed) in plan.publish.iter().zip(&listed) {
+        if *listed {
+            println!(
+                "      {} v{}: skip: already in the index",
+                package.name, package.version
+            );
+        } else {
+            step += 1;
+            println!(
+                "  {step:>3}. {} v{}: publish",
+                package.name, package.version
+            );
+        }
+    }
+    for (package, why) in &plan.skipped {
+        println!("      {} v{}: skip: {why}", package.name, package.version);
+    }
+    let decision = match decision {
+        Decision::Skip(why) => format!("skip: {why}"),
+        Decision::Publish if plan.publish.is_empty() => format!(
+            "publish — nothing to upload: no crate of the workspace may go to {target} \
+             (each is skipped above)"
+        ),
+        Decision::Publish if upload.is_empty() => format!(
+            "publish — nothing to upload: every crate in the plan is already in the index ({})",
+            plan.publish
+                .iter()
+                .map(Package::spec)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Decision::Publish => format!(
+            "publish {} crate(s): {}",
+            upload.len(),
+            upload
+                .iter()
+                .map(|p| p.spec())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    println!("\nDecision: {decision}");
+    Ok(())
 }

@@ -559,3 +559,90 @@ fn losing_an_upload_race_counts_as_already_published() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["crates"][0]["outcome"], "already-published");
 }
+
+/// A root manifest that is also a package (as rayon, regex, clap are): `rootpkg` depends on
+/// the member `memb`, whose license is a symlink into the root; `internal` is
+/// `publish = false`.
+fn root_package_workspace() -> Repo {
+    let repo = Repo::new("repo")
+        .file(
+            "Cargo.toml",
+            &format!(
+                "{}\n[dependencies]\nmemb = {{ path = \"memb\", version = \"0.1.0\", registry = \"alternative\" }}\n\n\
+                 [workspace]\nmembers = [\"memb\", \"internal\"]\n",
+                manifest("rootpkg", "0.1.0")
+            ),
+        )
+        .file("src/lib.rs", "pub fn answer() -> u32 { memb::forty() + 2 }\n")
+        .file(".gitignore", "/target\n")
+        .file("LICENSE-MIT", "MIT License, the root's copy\n")
+        .file("memb/Cargo.toml", &manifest("memb", "0.1.0"))
+        .file("memb/src/lib.rs", "pub fn forty() -> u32 { 40 }\n")
+        .file(
+            "internal/Cargo.toml",
+            &format!("{}publish = false\n", manifest("internal", "0.1.0")),
+        )
+        .file("internal/src/lib.rs", "");
+    std::os::unix::fs::symlink("../LICENSE-MIT", repo.root.join("memb/LICENSE-MIT")).unwrap();
+    repo.commit("root package with members")
+}
+
+#[cargo_test]
+fn a_root_package_workspace_publishes_every_member_and_explain_shows_the_plan() {
+    let registry = registry();
+    let repo = root_package_workspace();
+    repo.shipcrate()
+        .arg("explain")
+        .registry_target()
+        .run()
+        .success()
+        .stdout_has("    1. memb v0.1.0: publish\n    2. rootpkg v0.1.0: publish\n")
+        .stdout_has("internal v0.1.0: skip: publish = false")
+        .stdout_has("Decision: publish 2 crate(s): memb@0.1.0, rootpkg@0.1.0");
+    // `path` naming a member's directory: that member alone.
+    repo.shipcrate()
+        .arg("explain")
+        .registry_target()
+        .env("SHIPCRATE_PATH", "memb")
+        .run()
+        .success()
+        .stdout_has("    1. memb v0.1.0: publish\n")
+        .lacks("rootpkg v0.1.0");
+
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("internal v0.1.0: skip: publish = false");
+    assert_eq!(uploads(&out.stderr), ["memb", "rootpkg"], "{}", out.both());
+    let consumer = consume(&registry, "rootpkg", "0.1.0");
+    drop(consumer);
+    let files = downloaded_crate(&paths::root().join("consumer-home"), "memb", "0.1.0");
+    assert_eq!(
+        files.get("memb-0.1.0/LICENSE-MIT").map(String::as_str),
+        Some("MIT License, the root's copy\n"),
+        "{:?}",
+        files.keys()
+    );
+
+    // Everything is out: the decision says so, and why, instead of a bare "publish".
+    repo.shipcrate()
+        .arg("explain")
+        .registry_target()
+        .run()
+        .success()
+        .stdout_has("memb v0.1.0: skip: already in the index")
+        .stdout_has(
+            "Decision: publish — nothing to upload: every crate in the plan is already in the \
+             index (memb@0.1.0, rootpkg@0.1.0)",
+        );
+    repo.shipcrate()
+        .arg("explain")
+        .registry_target()
+        .env("SHIPCRATE_EXCLUDE", "memb\nrootpkg")
+        .run()
+        .success()
+        .stdout_has("rootpkg v0.1.0: skip: not selected")
+        .stdout_has("Decision: publish — nothing to upload: no crate of the workspace may go to");
+}
