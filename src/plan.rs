@@ -44,6 +44,9 @@ pub struct Plan {
     /// Files the manifests point at (readme, license file), which may lie outside the crates'
     /// directories.
     pub referenced: Vec<PathBuf>,
+    /// The crates the build's tags name (`1.2.3` → the crates at 1.2.3, `foo-v1.2.3` → foo):
+    /// these must never be published already with other content. Set by [`check_tags`].
+    pub tagged: Vec<String>,
 }
 
 /// Read the packages under `cfg.path` in `tree` and order them.
@@ -152,6 +155,7 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
         dir,
         target_dir,
         referenced,
+        tagged: Vec::new(),
     })
 }
 
@@ -295,6 +299,7 @@ pub fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
                     .map(|p| (p, format!("tag `{tag}` names another crate"))),
             );
             plan.publish.retain(|p| p.name == package.name);
+            plan.tagged = vec![package.name];
             return Ok(());
         }
     }
@@ -302,6 +307,12 @@ pub fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
         let Some(version) = version_tag(tag) else {
             continue;
         };
+        plan.tagged.extend(
+            plan.publish
+                .iter()
+                .filter(|p| p.version == version)
+                .map(|p| p.name.clone()),
+        );
         if !plan.publish.iter().any(|p| p.version == version) {
             let found: Vec<String> = plan.publish.iter().map(Package::spec).collect();
             bail!(
@@ -348,6 +359,7 @@ mod tests {
             skipped: vec![],
             dev_cycles: vec![],
             referenced: vec![],
+            tagged: vec![],
             dir: PathBuf::new(),
             target_dir: PathBuf::new(),
         }
@@ -366,6 +378,7 @@ mod tests {
         let mut plan = plan_of(&[("serde", "1.0.228"), ("serde_derive_internals", "0.29.1")]);
         check_tags(&mut plan, &["v1.0.228".into()]).unwrap();
         assert_eq!(plan.publish.len(), 2);
+        assert_eq!(plan.tagged, ["serde"]);
         let err = check_tags(&mut plan, &["v1.0.229".into()])
             .unwrap_err()
             .to_string();
@@ -381,6 +394,7 @@ mod tests {
         let mut plan = plan_of(&[("core-x", "0.2.0"), ("cli", "1.0.0")]);
         check_tags(&mut plan, &["core-x-v0.2.0".into()]).unwrap();
         assert_eq!(plan.publish, [package("core-x", "0.2.0")]);
+        assert_eq!(plan.tagged, ["core-x"]);
         let mut plan = plan_of(&[("cli", "1.0.0")]);
         let err = check_tags(&mut plan, &["cli-v1.0.1".into()])
             .unwrap_err()

@@ -207,22 +207,39 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
             &cargo.package(package)?,
             &index.download(&package.name, &package.version)?,
         )?;
+        let mut reason = "already published".to_owned();
         if !changed.is_empty() {
-            let message = format!(
-                "{} is already published, but the commit's content differs: {}. The code changed \
-                 without a version bump; bump the version in Cargo.toml",
+            let differs = format!(
+                "{} is already published, but the commit's content differs: {}",
                 package.spec(),
                 changed.join(", ")
             );
+            if plan.tagged.contains(&package.name) {
+                // The tag names this very release: it was moved after the release, or the
+                // release was made from another commit. Never a warning.
+                bail!(
+                    "{differs}. The tag names this version, so the commit is not what was \
+                     released: was the tag moved after the release? Bump the version for the \
+                     new content (`check_tag: false` turns this check off)"
+                );
+            }
+            let message = format!(
+                "{differs}. The code changed without a version bump; bump the version in \
+                 Cargo.toml to release it"
+            );
             match cfg.checksum_mismatch {
-                Mismatch::Fail => bail!("{message} (or set `checksum_mismatch: warn`)"),
+                Mismatch::Fail => bail!("{message} (`checksum_mismatch: fail` is set)"),
                 Mismatch::Warn => reporter.warn(&message),
             }
+            reason = format!(
+                "already published; the commit differs in {}",
+                changed.join(", ")
+            );
         }
         outcomes.push(CrateOutcome::new(
             package,
             Outcome::AlreadyPublished,
-            Some("already published".to_owned()),
+            Some(reason),
         ));
     }
     print_plan(reporter, &plan, &upload);

@@ -94,7 +94,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     (
         "checksum_mismatch",
         Kind::Text,
-        "a published version whose content differs from the commit: `fail` (default) or `warn`",
+        "a published version whose content differs from the commit: `warn` (default) or `fail`; the crate a version tag names must never differ",
     ),
     (
         "index_timeout",
@@ -691,11 +691,12 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         exclude: raw.exclude,
         check_tag: raw.check_tag.unwrap_or(true),
         checksum_mismatch: match raw.checksum_mismatch.as_deref() {
-            None | Some("fail") => Mismatch::Fail,
-            Some("warn") => Mismatch::Warn,
+            // Real releases publish one crate while the others carry unreleased edits.
+            None | Some("warn") => Mismatch::Warn,
+            Some("fail") => Mismatch::Fail,
             Some(other) => {
                 return Err(UsageError(format!(
-                    "`checksum_mismatch` ({}) is `{other}`; it takes `fail` or `warn`",
+                    "`checksum_mismatch` ({}) is `{other}`; it takes `warn` or `fail`",
                     origin("checksum_mismatch")
                 ))
                 .into());
@@ -1018,8 +1019,10 @@ mod tests {
         assert_eq!(cfg.max_retries, 2);
         assert_eq!(cfg.index_timeout, Duration::from_secs(90));
         assert_eq!(cfg.max_wait, Duration::from_secs(120));
-        assert_eq!(cfg.checksum_mismatch, Mismatch::Fail);
+        assert_eq!(cfg.checksum_mismatch, Mismatch::Warn);
         assert!(cfg.check_tag);
+        let cfg = load_with(Some("checksum_mismatch: fail\n"), &[], Flags::default()).unwrap();
+        assert_eq!(cfg.checksum_mismatch, Mismatch::Fail);
         let e = err(load_with(
             None,
             &[("SHIPCRATE_INDEX_TIMEOUT", "soon")],
@@ -1034,7 +1037,7 @@ mod tests {
             &[("SHIPCRATE_CHECKSUM_MISMATCH", "ignore")],
             Flags::default(),
         ));
-        assert!(e.contains("`fail` or `warn`"), "{e}");
+        assert!(e.contains("`warn` or `fail`"), "{e}");
     }
 
     #[test]

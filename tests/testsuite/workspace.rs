@@ -401,31 +401,58 @@ fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
 }
 
 #[cargo_test]
-fn changed_content_without_a_version_bump_fails_or_warns() {
+fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagged_crate() {
     let _registry = registry();
     let repo = Repo::with_crate("samever", "1.0.0");
     repo.shipcrate().registry_target().run().success();
     let repo = repo
         .file("src/lib.rs", "pub fn answer() -> u32 { 43 }\n")
         .commit("changed, not bumped");
+    let report = paths::root().join("report.json");
     repo.shipcrate()
         .registry_target()
-        .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran")
-        .run()
-        .code(1)
-        .stderr_has(
-            "samever@1.0.0 is already published, but the commit's content differs: src/lib.rs",
-        )
-        .stderr_has("bump the version");
-    assert!(!repo.root.join("hook-ran").exists());
-    repo.shipcrate()
-        .registry_target()
-        .env("SHIPCRATE_CHECKSUM_MISMATCH", "warn")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .env("GITHUB_ACTIONS", "true")
         .run()
         .success()
         .stderr_has(
-            "warning: samever@1.0.0 is already published, but the commit's content differs",
-        );
+            "warning: samever@1.0.0 is already published, but the commit's content differs: \
+             src/lib.rs",
+        )
+        .stdout_has("::warning::samever@1.0.0 is already published")
+        .stderr_has("bump the version");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["crates"][0]["outcome"], "already-published");
+    assert_eq!(
+        json["crates"][0]["reason"],
+        "already published; the commit differs in src/lib.rs"
+    );
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_CHECKSUM_MISMATCH", "fail")
+        .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran")
+        .run()
+        .code(1)
+        .stderr_has("samever@1.0.0 is already published, but the commit's content differs")
+        .stderr_has("`checksum_mismatch: fail` is set");
+    assert!(!repo.root.join("hook-ran").exists());
+
+    // The tag names this version: the released commit was another one (the tag was moved).
+    let repo = repo.tag("v1.0.0");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .code(1)
+        .stderr_has("The tag names this version, so the commit is not what was released");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .env("SHIPCRATE_CHECK_TAG", "false")
+        .run()
+        .success()
+        .stderr_has("warning: samever@1.0.0 is already published");
     assert_eq!(index_entries("samever").len(), 1);
 }
 
