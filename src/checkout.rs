@@ -4,6 +4,7 @@
 //! Objects are read from the user's repository through git's alternates, never copied, and
 //! nothing is written to the user's checkout. The temp dir goes away on drop and on signals.
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::Env;
 use crate::cmd;
+use crate::error::UsageError;
 use crate::signals;
 
 /// A temp dir holding the commit's tree as a clean git checkout. Dropped = removed.
@@ -42,19 +44,34 @@ const GIT_LOCATION_VARS: &[&str] = &[
 ];
 
 /// Copy `commit` of the repository at `repo_root` (with its submodules) into a fresh temp dir.
-pub fn create(git: &Path, repo_root: &Path, commit: &str, env: &Env) -> Result<PristineTree> {
+/// `path` (the crate dir, relative to the root) must lie inside the commit's tree, its
+/// symlinks followed.
+pub fn create(
+    git: &Path,
+    repo_root: &Path,
+    commit: &str,
+    path: &Path,
+    env: &Env,
+) -> Result<PristineTree> {
     let dir = tempfile::Builder::new()
         .prefix("shipcrate-")
         .tempdir()
         .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
     let tree = PristineTree { dir };
-    create_in(git, repo_root, commit, env, tree.root())?;
+    create_in(git, repo_root, commit, path, env, tree.root())?;
     Ok(tree)
 }
 
 /// The same copy into `dest`, an empty directory the caller owns (`shipcrate copy`).
-pub fn create_in(git: &Path, repo_root: &Path, commit: &str, env: &Env, dest: &Path) -> Result<()> {
+pub fn create_in(
+    git: &Path,
+    repo_root: &Path,
+    commit: &str,
+    path: &Path,
+    env: &Env,
+    dest: &Path,
+) -> Result<()> {
     let env: Env = env
         .iter()
         .filter(|(k, _)| !GIT_LOCATION_VARS.contains(&k.as_str()))
@@ -64,7 +81,8 @@ pub fn create_in(git: &Path, repo_root: &Path, commit: &str, env: &Env, dest: &P
         exe: git,
         env: &env,
     };
-    git.materialize(repo_root, dest, commit, Path::new(""))
+    let crate_dir = path.to_string_lossy();
+    git.materialize(repo_root, dest, commit, Path::new(""), Some(&crate_dir))
 }
 
 struct Git<'a> {
@@ -80,12 +98,20 @@ impl Git<'_> {
     }
 
     /// Check out `commit` of the repository at `source` into the empty dir `dest`.
-    /// `shown` is the path inside the top repository, for messages.
+    /// `shown` is the path inside the top repository, for messages; `crate_dir` (top
+    /// repository only) is `path`, which must resolve inside the tree.
     ///
     /// The reading (where the objects live, the commit's tree) is done in-process with
     /// libgit2; git itself writes the files and the index (`read-tree`), which it does faster
     /// and with sparse-checkout support.
-    fn materialize(&self, source: &Path, dest: &Path, commit: &str, shown: &Path) -> Result<()> {
+    fn materialize(
+        &self,
+        source: &Path,
+        dest: &Path,
+        commit: &str,
+        shown: &Path,
+        crate_dir: Option<&str>,
+    ) -> Result<()> {
         let repo = git2::Repository::open(source)
             .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
         let Ok(found) = repo
@@ -101,7 +127,21 @@ impl Git<'_> {
             }
             bail!(submodule_missing(shown, commit));
         };
-        let contents = Contents::of(&repo, &found.tree()?)?;
+        let tree = found.tree()?;
+        let contents = Contents::of(&repo, &tree)?;
+        if let Some(dir) = crate_dir
+            && resolve(&contents.symlinks, "", dir).is_none()
+        {
+            return Err(UsageError(format!(
+                "`path` (`{dir}`) leads outside the repository through a symlink in the commit; \
+                 set `path` to the crate's real directory inside the repository"
+            ))
+            .into());
+        }
+        // What the copy holds (`None`: everything), every symlink in it checked, and the
+        // in-repository targets of those links brought along.
+        let top = shown.as_os_str().is_empty();
+        let (whole, extra) = contents.copied(&tree, top)?;
 
         fs_err::create_dir_all(dest)?;
         let mut init = git2::RepositoryInitOptions::new();
@@ -118,9 +158,11 @@ impl Git<'_> {
         if shallow.is_file() {
             fs_err::copy(&shallow, dest.join(".git/shallow"))?;
         }
-        if shown.as_os_str().is_empty()
-            && let Some(patterns) = contents.sparse_patterns()
-        {
+        let patterns = whole.as_deref().and_then(|dirs| {
+            let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+            cone_patterns(&dirs)
+        });
+        if let Some(patterns) = &patterns {
             fs_err::create_dir_all(dest.join(".git/info"))?;
             fs_err::write(dest.join(".git/info/sparse-checkout"), patterns)?;
             // Cone mode: git matches directories by hash lookup, where plain patterns are
@@ -132,6 +174,17 @@ impl Git<'_> {
         }
         let commit = found.id().to_string();
         self.run(dest, &["read-tree", "--reset", "-u", &commit])?;
+        if patterns.is_some() && !extra.is_empty() {
+            let mut args = vec![
+                "checkout-index",
+                "--force",
+                "--ignore-skip-worktree-bits",
+                "--",
+            ];
+            args.extend(extra.iter().map(String::as_str));
+            self.run(dest, &args)
+                .context("could not check out the targets of the copy's symlinks")?;
+        }
         // A detached HEAD at the commit.
         fs_err::write(dest.join(".git/HEAD"), format!("{commit}\n"))?;
 
@@ -158,7 +211,7 @@ impl Git<'_> {
             if !checked_out {
                 bail!(submodule_missing(&sub_shown, sub_commit));
             }
-            self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown)?;
+            self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown, None)?;
         }
         Ok(())
     }
@@ -172,6 +225,8 @@ struct Contents {
     manifest_dirs: Vec<String>,
     /// `(path, commit)` of each submodule.
     links: Vec<(String, String)>,
+    /// Each committed symlink's path and target.
+    symlinks: BTreeMap<String, String>,
 }
 
 impl Contents {
@@ -180,14 +235,18 @@ impl Contents {
             root_is_package: false,
             manifest_dirs: Vec::new(),
             links: Vec::new(),
+            symlinks: BTreeMap::new(),
         };
         let mut root_manifest = None;
+        let mut symlinks = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             let name = String::from_utf8_lossy(entry.name_bytes());
             if entry.filemode() == 0o160_000 {
                 contents
                     .links
                     .push((format!("{dir}{name}"), entry.id().to_string()));
+            } else if entry.filemode() == 0o120_000 {
+                symlinks.push((format!("{dir}{name}"), entry.id()));
             } else if name == "Cargo.toml" && entry.kind() == Some(git2::ObjectType::Blob) {
                 match dir.strip_suffix('/') {
                     Some(dir) => contents.manifest_dirs.push(dir.to_owned()),
@@ -196,6 +255,10 @@ impl Contents {
             }
             git2::TreeWalkResult::Ok
         })?;
+        for (path, id) in symlinks {
+            let target = String::from_utf8_lossy(repo.find_blob(id)?.content()).into_owned();
+            contents.symlinks.insert(path, target);
+        }
         if let Some(id) = root_manifest {
             let blob = repo.find_blob(id)?;
             contents.root_is_package = std::str::from_utf8(blob.content())
@@ -206,17 +269,127 @@ impl Contents {
         Ok(contents)
     }
 
-    /// For a workspace whose crates live in subdirectories: write only what cargo reads —
-    /// the root's files, `.cargo/`, and every directory holding a `Cargo.toml` — as a git
-    /// sparse checkout, so the rest of a large repository costs nothing. `None` (a full
-    /// checkout) when the root manifest is itself a package, whose files could be anywhere.
-    fn sparse_patterns(&self) -> Option<String> {
-        if self.root_is_package {
+    /// What the copy holds: for the top repository of a workspace whose crates live in
+    /// subdirectories, only what cargo reads — the root's files, `.cargo/`, every directory
+    /// holding a `Cargo.toml` (`whole`, for a cone-mode sparse checkout, so the rest of a
+    /// large repository costs nothing) — else everything (`None`: a root manifest that is
+    /// itself a package could take files from anywhere). Every symlink in the copy must
+    /// resolve inside the repository, or this fails naming it: the package is the commit.
+    /// Their targets come along (`extra` files, or directories added to `whole`), so an
+    /// in-repository link out of the copied directories still resolves in the copy.
+    fn copied(
+        &self,
+        tree: &git2::Tree<'_>,
+        top: bool,
+    ) -> Result<(Option<Vec<String>>, Vec<String>)> {
+        let mut whole: Option<Vec<String>> = (top && !self.root_is_package).then(|| {
+            let mut dirs = self.manifest_dirs.clone();
+            dirs.push(".cargo".to_owned());
+            dirs
+        });
+        let mut extra: BTreeSet<String> = BTreeSet::new();
+        let mut checked: BTreeSet<&str> = BTreeSet::new();
+        loop {
+            let mut grown = false;
+            for (link, target) in &self.symlinks {
+                if checked.contains(link.as_str())
+                    || whole.as_ref().is_some_and(|dirs| !in_cone(link, dirs))
+                {
+                    continue;
+                }
+                checked.insert(link);
+                let parent = link.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let Some((end, via)) = resolve(&self.symlinks, parent, target) else {
+                    bail!(
+                        "`{link}` is a symlink to `{target}`, outside the repository: cargo would \
+                         package whatever that is on this machine, not what the commit holds. \
+                         Commit the file itself (or a link to a file inside the repository)"
+                    );
+                };
+                extra.extend(via);
+                let Some(dirs) = whole.as_mut() else { continue };
+                extra.insert(link.clone());
+                match tree.get_path(Path::new(&end)).ok().and_then(|e| e.kind()) {
+                    Some(git2::ObjectType::Tree) if !in_cone(&format!("{end}/x"), dirs) => {
+                        dirs.push(end);
+                        grown = true;
+                    }
+                    Some(git2::ObjectType::Blob) => {
+                        extra.insert(end);
+                    }
+                    // A dangling link, or one into a submodule: cargo says what it says.
+                    _ => {}
+                }
+            }
+            if !grown {
+                break;
+            }
+        }
+        Ok((whole, extra.into_iter().collect()))
+    }
+}
+
+/// Whether the file `path` is in a cone of `whole` directories: at the root, inside one of
+/// them, or directly in one of their parents.
+fn in_cone(path: &str, whole: &[String]) -> bool {
+    let parent = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    parent.is_empty()
+        || whole.iter().any(|dir| {
+            parent == dir
+                || parent
+                    .strip_prefix(dir.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+                || dir.strip_prefix(parent).is_some_and(|r| r.starts_with('/'))
+        })
+}
+
+/// Where `target`, read from the directory `from` (both inside the tree), ends up with the
+/// tree's `symlinks` followed as the filesystem would, and the links passed on the way.
+/// `None` when it leaves the tree: an absolute target, `..` past the root, or a loop.
+fn resolve(
+    symlinks: &BTreeMap<String, String>,
+    from: &str,
+    target: &str,
+) -> Option<(String, Vec<String>)> {
+    let mut at: Vec<String> = from
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut pending: VecDeque<String> = VecDeque::new();
+    fn push_target(pending: &mut VecDeque<String>, target: &str) -> Option<()> {
+        if target.starts_with('/') {
             return None;
         }
-        let dirs: Vec<&str> = self.manifest_dirs.iter().map(String::as_str).collect();
-        cone_patterns(&dirs)
+        for part in target.split('/').rev() {
+            pending.push_front(part.to_owned());
+        }
+        Some(())
     }
+    push_target(&mut pending, target)?;
+    let mut via = Vec::new();
+    while let Some(part) = pending.pop_front() {
+        match part.as_str() {
+            "" | "." => {}
+            ".." => {
+                at.pop()?;
+            }
+            name => {
+                at.push(name.to_owned());
+                let here = at.join("/");
+                if let Some(next) = symlinks.get(&here) {
+                    // As the kernel does (ELOOP), give up on a chain this long.
+                    if via.len() >= 40 {
+                        return None;
+                    }
+                    via.push(here);
+                    at.pop();
+                    push_target(&mut pending, next)?;
+                }
+            }
+        }
+    }
+    Some((at.join("/"), via))
 }
 
 /// A cone-mode sparse-checkout file: the root's files, `.cargo/`, each of `dirs` whole, and
@@ -300,6 +473,51 @@ fn submodule_missing(path: &Path, commit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn links_resolve_as_the_filesystem_would_and_never_past_the_root() {
+        let links: BTreeMap<String, String> = [
+            ("docs/current", "v1"),
+            ("up", "sub/.."),
+            ("loop", "loop"),
+            ("abs", "/etc"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+        let resolve = |from, target| super::resolve(&links, from, target);
+        assert_eq!(
+            resolve("crates/a", "../../docs/current/GUIDE.md"),
+            Some((
+                "docs/v1/GUIDE.md".to_owned(),
+                vec!["docs/current".to_owned()]
+            ))
+        );
+        assert_eq!(resolve("", "up/x").map(|r| r.0), Some("x".to_owned()));
+        assert_eq!(resolve("crates", "../.."), None);
+        assert_eq!(resolve("", "up/.."), None);
+        assert_eq!(resolve("", "abs/passwd"), None);
+        assert_eq!(resolve("", "/proc/self/environ"), None);
+        assert_eq!(resolve("", "loop/x"), None);
+    }
+
+    #[test]
+    fn the_cone_holds_root_files_whole_dirs_and_their_parents_files() {
+        let whole = ["crates/a".to_owned(), ".cargo".to_owned()];
+        for inside in [
+            "LICENSE",
+            "crates/a/LICENSE",
+            "crates/a/src/x",
+            "crates/README",
+        ] {
+            assert!(super::in_cone(inside, &whole), "{inside}");
+        }
+        for outside in ["crates/b/LICENSE", "docs/x", "crates/ab/x"] {
+            assert!(!super::in_cone(outside, &whole), "{outside}");
+        }
+    }
+
     #[test]
     fn cone_patterns_name_each_parent_once_and_nested_crates_not_at_all() {
         let patterns = super::cone_patterns(&["crates/a", "crates/a/inner", "tools/x/y", "b[1]"]);

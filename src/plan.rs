@@ -59,6 +59,16 @@ pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env
             cfg.path.join("Cargo.toml").display()
         );
     }
+    // The config refuses `..` and absolute paths; a symlink in the working tree (with
+    // `allow_dirty`) could still lead out.
+    if !fs_err::canonicalize(&dir)?.starts_with(fs_err::canonicalize(tree)?) {
+        return Err(UsageError(format!(
+            "`path` (`{}`) leads outside the repository through a symlink; set `path` to the \
+             crate's real directory inside the repository",
+            cfg.path.display()
+        ))
+        .into());
+    }
     let mut command = cmd::command(cargo, &dir, env);
     command
         .args([

@@ -453,7 +453,9 @@ fn copy_and_plan(
                 "Copying",
                 &format!("commit {} to a pristine tree", short(commit)),
             );
-            Some(checkout::create(&tools.git, root, commit, clean_env)?)
+            Some(checkout::create(
+                &tools.git, root, commit, &cfg.path, clean_env,
+            )?)
         };
         reporter.status("Using", &joined(version)?);
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
@@ -516,7 +518,14 @@ fn copy_only(
         return Err(crate::error::UsageError(format!("`{}` is not empty", dest.display())).into());
     }
     fs_err::create_dir_all(dest)?;
-    checkout::create_in(&tools.git, root, &commit, &secret::scrub(env, None), dest)?;
+    checkout::create_in(
+        &tools.git,
+        root,
+        &commit,
+        Path::new(""),
+        &secret::scrub(env, None),
+        dest,
+    )?;
     reporter.status(
         "Copied",
         &format!("commit {} to {}", short(&commit), dest.display()),

@@ -10,6 +10,7 @@ mod publish;
 mod rules;
 mod secrets;
 mod support;
+mod symlinks;
 mod travis;
 mod trusted;
 mod workspace;
