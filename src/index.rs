@@ -121,7 +121,8 @@ impl Index {
         &self.url
     }
 
-    fn auth_required(&self) -> bool {
+    /// The registry wants a token even to read its index (`auth-required` in `config.json`).
+    pub fn auth_required(&self) -> bool {
         self.config.as_ref().is_some_and(|c| c.auth_required)
     }
 

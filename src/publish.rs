@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::Env;
@@ -18,6 +19,7 @@ use crate::plan::{Package, Plan};
 use crate::report::Reporter;
 use crate::retry::{self, Failure};
 use crate::secret::{Masker, Token};
+use crate::signals;
 
 /// How one crate ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,6 +45,10 @@ pub struct CrateOutcome {
     /// cargo itself saw the new version in the index ("Published … at registry").
     #[serde(skip)]
     pub seen_in_index: bool,
+    /// The registry refused the upload saying the version exists: a failure until the index
+    /// shows that version (a refusal's text alone proves nothing).
+    #[serde(skip)]
+    pub said_exists: bool,
 }
 
 impl CrateOutcome {
@@ -55,27 +61,45 @@ impl CrateOutcome {
             retries: 0,
             reason,
             seen_in_index: false,
+            said_exists: false,
         }
     }
 }
 
-/// cargo, set up for one plan: its environment holds the token for the target registry only.
+/// cargo, set up for one plan. Only the upload (`--no-verify`, which builds nothing) has the
+/// token in its environment; every command that may build — and so run build scripts and
+/// proc-macros from any dependency — gets none.
 pub struct Cargo<'a> {
     exe: &'a Path,
     plan: &'a Plan,
     cfg: &'a Config,
+    /// Scrubbed of every token and CI credential (see `secret::Child::Build`).
     env: Env,
+    token: Option<SecretString>,
+    /// The registry's index wants the token even to be read: builds get it through a cargo
+    /// credential provider instead of their environment.
+    auth_required: bool,
     masker: &'a Masker,
 }
 
+/// Whether a cargo command may hold the token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Packaging and verifying: may build, so no token in its environment.
+    Build,
+    /// The upload: `--no-verify`, builds nothing, the token in its environment.
+    Upload,
+}
+
 impl<'a> Cargo<'a> {
-    /// `env` must already be scrubbed of tokens.
+    /// `env` must be the build environment (`secret::scrub` for `Child::Build`).
     pub fn new(
         exe: &'a Path,
         plan: &'a Plan,
         cfg: &'a Config,
         token: Option<&Token>,
         env: &Env,
+        auth_required: bool,
         masker: &'a Masker,
     ) -> Self {
         let mut env = env.clone();
@@ -95,25 +119,32 @@ impl<'a> Cargo<'a> {
                 url.clone(),
             );
         }
-        if let Some(token) = token {
-            env.insert(cfg.target.token_var(), token.expose().to_owned());
-        }
         Cargo {
             exe,
             plan,
             cfg,
             env,
+            token: token.map(|t| SecretString::from(t.expose().to_owned())),
+            auth_required,
             masker,
         }
     }
 
     /// Hand cargo a renewed token.
     pub fn set_token(&mut self, token: &str) {
-        self.env
-            .insert(self.cfg.target.token_var(), token.to_owned());
+        self.token = Some(SecretString::from(token.to_owned()));
     }
 
-    fn command(&self, subcommand: &str, packages: &[&Package], verify: bool) -> Command {
+    /// The command, and for a build against an `auth-required` registry the file its
+    /// credential provider reads the token from (removed when dropped: keep it until cargo
+    /// has finished).
+    fn command(
+        &self,
+        subcommand: &str,
+        packages: &[&Package],
+        verify: bool,
+        role: Role,
+    ) -> Result<(Command, Option<TokenFile>)> {
         let mut command = cmd::command(self.exe, &self.plan.dir, &self.env);
         command.arg(subcommand);
         for package in packages {
@@ -124,7 +155,11 @@ impl<'a> Cargo<'a> {
         }
         let flags = [
             (self.cfg.allow_dirty, "--allow-dirty"),
-            (self.cfg.no_verify || !verify, "--no-verify"),
+            // A command holding the token must build nothing.
+            (
+                self.cfg.no_verify || !verify || role == Role::Upload,
+                "--no-verify",
+            ),
             (self.cfg.locked, "--locked"),
             (self.cfg.all_features, "--all-features"),
         ];
@@ -132,12 +167,25 @@ impl<'a> Cargo<'a> {
         if !self.cfg.features.is_empty() {
             command.args(["--features", &self.cfg.features.join(",")]);
         }
-        command
+        let mut file = None;
+        match (role, &self.token) {
+            // cargo wants an explicit credential provider for such a registry, uploads too.
+            (_, Some(token)) if self.auth_required => {
+                let held = TokenFile::new(token.expose_secret())?;
+                command.args(["--config", &held.provider_config(&self.cfg.target)]);
+                file = Some(held);
+            }
+            (Role::Upload, Some(token)) => {
+                command.env(self.cfg.target.token_var(), token.expose_secret());
+            }
+            _ => {}
+        }
+        Ok((command, file))
     }
 
     /// The `.crate` cargo would upload for `package`, without verifying it.
     pub fn package(&self, package: &Package) -> Result<Vec<u8>> {
-        let mut command = self.command("package", &[package], false);
+        let (mut command, _token_file) = self.command("package", &[package], false, Role::Build)?;
         command.arg("--quiet");
         cmd::capture(command)
             .with_context(|| format!("could not package {} to compare it", package.spec()))?;
@@ -194,7 +242,7 @@ impl<'a> Cargo<'a> {
         config: &[String],
         reporter: &Reporter,
     ) -> Result<Vec<CrateOutcome>> {
-        let mut command = self.command("publish", packages, true);
+        let (mut command, token_file) = self.command("publish", packages, true, Role::Build)?;
         command.arg("--dry-run");
         for value in config {
             command.args(["--config", value]);
@@ -202,6 +250,7 @@ impl<'a> Cargo<'a> {
         let started = Instant::now();
         reporter.group_start("cargo_publish_dry_run", "cargo publish --dry-run");
         let finished = cmd::stream(command, self.masker);
+        drop(token_file);
         reporter.group_end("cargo_publish_dry_run");
         let finished = finished?;
         let duration_ms = started.elapsed().as_millis();
@@ -250,7 +299,10 @@ impl<'a> Cargo<'a> {
             );
             let id = format!("publish_{}", package.name.replace('-', "_"));
             reporter.group_start(&id, &format!("cargo publish {}", package.spec()));
-            let finished = cmd::stream(self.command("publish", &[package], verify), self.masker);
+            let (command, token_file) =
+                self.command("publish", &[package], verify, Role::Upload)?;
+            let finished = cmd::stream(command, self.masker);
+            drop(token_file);
             reporter.group_end(&id);
             let finished = finished?;
             let tries = retries;
@@ -268,10 +320,10 @@ impl<'a> Cargo<'a> {
             }
             let (until, why) = match retry::classify(&finished.output) {
                 Failure::AlreadyExists => {
-                    return Ok(done(
-                        Outcome::AlreadyPublished,
-                        Some("another publisher uploaded it first".to_owned()),
-                    ));
+                    return Ok(CrateOutcome {
+                        said_exists: true,
+                        ..done(Outcome::Failed, Some(first_error(&finished.output)))
+                    });
                 }
                 Failure::RateLimited { until } => (
                     until,
@@ -313,6 +365,60 @@ impl<'a> Cargo<'a> {
             // The package was verified before the upload was refused; don't build it again.
             verify = false;
         }
+    }
+}
+
+/// The token in a file only its owner can read, in a temp dir of its own, for cargo's
+/// `cargo:token-from-stdout` credential provider: how a build against an `auth-required`
+/// registry reads the index without the token in the environment its build scripts inherit.
+struct TokenFile {
+    dir: tempfile::TempDir,
+}
+
+impl TokenFile {
+    fn new(token: &str) -> Result<Self> {
+        use fs_err::os::unix::fs::OpenOptionsExt;
+        use std::io::Write;
+        let dir = tempfile::Builder::new()
+            .prefix("shipcrate-token-")
+            .tempdir()
+            .context("could not create a temporary directory for the token")?;
+        signals::track_dir(dir.path());
+        let held = TokenFile { dir };
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(held.path())?;
+        file.write_all(token.as_bytes())?;
+        Ok(held)
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("token")
+    }
+
+    /// `--config` value pointing `target`'s credential provider at this file.
+    fn provider_config(&self, target: &Target) -> String {
+        let key = match target.cargo_name() {
+            None => "registry.credential-provider".to_owned(),
+            Some(name) => format!("registries.{name}.credential-provider"),
+        };
+        let provider = [
+            "cargo:token-from-stdout",
+            "cat",
+            &self.path().display().to_string(),
+        ];
+        format!(
+            "{key}={}",
+            serde_json::to_string(&provider).unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        signals::untrack_dir(self.dir.path());
     }
 }
 
@@ -385,14 +491,26 @@ fn progress(packages: &[&Package], output: &str) -> (Vec<usize>, Option<usize>) 
     (verified, current)
 }
 
-/// cargo's error, without the progress lines before it.
+/// cargo's error, without the progress lines before it, nor the response headers cargo
+/// prints for a registry's non-JSON answer (its body — the registry's own words — stays).
 fn first_error(output: &str) -> String {
-    let mut lines = output.lines().skip_while(|l| !l.starts_with("error"));
-    let mut text: Vec<&str> = lines
-        .by_ref()
-        .take(6)
+    let mut in_headers = false;
+    let mut text: Vec<&str> = output
+        .lines()
+        .skip_while(|l| !l.starts_with("error"))
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| {
+            match *l {
+                "headers:" => in_headers = true,
+                "body:" => {
+                    in_headers = false;
+                    return false;
+                }
+                _ => {}
+            }
+            !in_headers && !l.is_empty()
+        })
+        .take(6)
         .collect();
     if text.is_empty() {
         text.push("cargo failed");
@@ -420,6 +538,15 @@ mod tests {
                       \x20  Compiling c v0.1.0\n   Verifying b v0.1.0 (/t/b)\n\
                       error[E0425]: cannot find value `oops`\n";
         assert_eq!(super::progress(&refs, output), (vec![2], Some(1)));
+        // A registry's plain-text refusal: its words, not cargo's dump of the headers.
+        let refused = "   Uploading a v0.1.0 (/t/a)\nerror: failed to publish a v0.1.0 to registry at http://r/\n\n\
+                       Caused by:\n  failed to get a 200 OK response, got 401\n  headers:\n  \tHTTP/1.1 401\n\
+                       \x20 \tContent-Length: 33\n  \t\n  body:\n  Unauthorized message from server.\n";
+        assert_eq!(
+            super::first_error(refused),
+            "error: failed to publish a v0.1.0 to registry at http://r/ Caused by: failed to get a \
+             200 OK response, got 401 Unauthorized message from server."
+        );
         // Nothing recognisable: no crate to blame.
         assert_eq!(
             super::progress(&refs, "error: no such registry\n"),

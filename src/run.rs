@@ -57,7 +57,11 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     if let Ok(Some(token)) = &token {
         reporter.add_secret(token.expose());
     }
-    let clean_env = secret::scrub(env, token.as_ref().ok().and_then(Option::as_ref));
+    // Builds (cargo, git) get no credential at all; hooks and conditions keep the CI's own.
+    let resolved = token.as_ref().ok().and_then(Option::as_ref);
+    let id_token_var = cfg.trusted.token_env.as_str();
+    let clean_env = secret::scrub(env, resolved, id_token_var, secret::Child::Build);
+    let hook_base = secret::scrub(env, resolved, id_token_var, secret::Child::Hook);
 
     // 3. Tools, then where we run.
     let tools = tools::find(env, &root)?;
@@ -68,7 +72,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
 
     // 4. May this build publish?
     let decision = conditions::decide(&cfg.on, &ctx, |command| {
-        hooks::condition(command, &tools, &root, &clean_env, reporter.masker())
+        hooks::condition(command, &tools, &root, &hook_base, reporter.masker())
     })?;
 
     if invocation.action == Action::Explain {
@@ -185,6 +189,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         &cfg,
         token.as_ref(),
         &clean_env,
+        index.auth_required(),
         reporter.masker(),
     );
 
@@ -303,7 +308,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
     }
 
     // 11. before_deploy — only when something will really be uploaded.
-    let mut hook_env = clean_env.clone();
+    let mut hook_env = hook_base.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
     hook_env.insert(
@@ -347,7 +352,10 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
                 reporter.status("Renewed", "the trusted-publishing token before it expires");
                 cargo.set_token(&fresh);
             }
-            let result = cargo.upload(package, verify_first, reporter)?;
+            let mut result = cargo.upload(package, verify_first, reporter)?;
+            if result.said_exists {
+                confirm_exists(&mut result, &mut index, package, &cfg, reporter);
+            }
             let (outcome, seen) = (result.outcome, result.seen_in_index);
             outcomes.push(result);
             let stop = match outcome {
@@ -477,6 +485,36 @@ fn copy_and_plan(
     })
 }
 
+/// The registry refused an upload saying the version exists (another publisher won a race):
+/// only the index can say so. Listed there, the crate counts as already published; else the
+/// refusal stands as a failure with the registry's own words.
+fn confirm_exists(
+    result: &mut CrateOutcome,
+    index: &mut Index,
+    package: &Package,
+    cfg: &Config,
+    reporter: &Reporter,
+) {
+    // crates.io lists a new version within seconds; a registry that says "exists" and then
+    // shows nothing in a minute is refusing for another reason.
+    let timeout = cfg.index_timeout.min(std::time::Duration::from_secs(60));
+    match publish::wait_for_index(index, package, timeout, reporter) {
+        Ok(()) => {
+            result.outcome = Outcome::AlreadyPublished;
+            result.reason =
+                Some("another publisher uploaded it first (the index lists it)".to_owned());
+        }
+        Err(_) => {
+            let said = result.reason.take().unwrap_or_default();
+            result.reason = Some(format!(
+                "{said} — the registry says this version exists, but its index does not list \
+                 it within {}s",
+                timeout.as_secs()
+            ));
+        }
+    }
+}
+
 /// The plan, before anything is uploaded.
 fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
     reporter.status(
@@ -523,7 +561,7 @@ fn copy_only(
         root,
         &commit,
         Path::new(""),
-        &secret::scrub(env, None),
+        &secret::scrub(env, None, "", secret::Child::Build),
         dest,
     )?;
     reporter.status(

@@ -107,19 +107,100 @@ fn reference(raw: &str) -> Option<&str> {
         .then_some(name)
 }
 
-/// The environment for a child that must not see any registry token: the `token` key's sources,
-/// cargo's token variables, and anything holding the token's value are removed.
-pub fn scrub(env: &Env, token: Option<&Token>) -> Env {
-    let is_token_var = |k: &str| {
-        k == "CARGO_REGISTRY_TOKEN"
-            || k == "SHIPCRATE_TOKEN"
-            || k == "INPUT_TOKEN"
-            || (k.starts_with("CARGO_REGISTRIES_") && k.ends_with("_TOKEN"))
+/// Who a scrubbed environment is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Child {
+    /// cargo's builds (the verify build, packaging, metadata) and git: their build scripts and
+    /// proc-macros run code from every dependency, so they get no credential at all.
+    Build,
+    /// `before_deploy` / `after_deploy` and `on.condition`: the user's own commands. No registry
+    /// token and no OIDC request credential, but the CI's own credentials (`GITHUB_TOKEN`,
+    /// `CI_JOB_TOKEN`) stay, for release steps.
+    Hook,
+}
+
+/// Variables that hold a registry token, whatever the registry.
+fn is_registry_token(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN" | "SHIPCRATE_TOKEN" | "INPUT_TOKEN"
+    ) || (name.starts_with("CARGO_REGISTRIES_") && name.ends_with("_TOKEN"))
+}
+
+/// What lets a job ask its CI for an OIDC identity (GitHub's request pair; the GitLab
+/// `id_tokens:` variable is named by the config and checked separately).
+const OIDC_REQUEST: &[&str] = &[
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "CIRCLE_OIDC_TOKEN",
+    "CIRCLE_OIDC_TOKEN_V2",
+];
+
+/// Credentials CI services hand every job (or that jobs commonly map in): kept for hooks,
+/// removed from builds.
+const CI_CREDENTIALS: &[&str] = &[
+    "ACTIONS_RUNTIME_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "CI_JOB_TOKEN",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V1",
+    "CI_JOB_JWT_V2",
+    "CI_REGISTRY_PASSWORD",
+    "CI_DEPLOY_PASSWORD",
+    "CI_DEPENDENCY_PROXY_PASSWORD",
+    "CI_REPOSITORY_URL",
+    "BUILDKITE_AGENT_ACCESS_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "CI_NETRC_PASSWORD",
+    "DRONE_NETRC_PASSWORD",
+];
+
+/// The environment for `child`: every registry token and OIDC request credential removed
+/// (and for builds every CI credential too), plus any variable holding one of their values —
+/// the `$VAR` the `token` key names, a URL with a job token inside (`CI_REPOSITORY_URL`).
+/// `id_token_var` is the GitLab `id_tokens:` variable trusted publishing reads.
+pub fn scrub(env: &Env, token: Option<&Token>, id_token_var: &str, child: Child) -> Env {
+    let removed = |name: &str| {
+        is_registry_token(name)
+            || OIDC_REQUEST.contains(&name)
+            || name == id_token_var
+            || (child == Child::Build && CI_CREDENTIALS.contains(&name))
+    };
+    let secrets: Vec<&str> = env
+        .iter()
+        .filter(|(k, _)| removed(k))
+        .map(|(_, v)| v.trim())
+        .chain(token.map(Token::expose))
+        .filter(|v| !v.is_empty())
+        .collect();
+    // A copy of a secret goes, and so does a value with one inside — unless the secret is too
+    // short to tell ("1", "true" would take innocent variables along).
+    let holds = |value: &str| {
+        secrets
+            .iter()
+            .any(|s| value.trim() == *s || (s.len() >= 8 && value.contains(s)))
     };
     env.iter()
-        .filter(|(k, v)| !is_token_var(k) && token.is_none_or(|t| v.trim() != t.expose()))
+        .filter(|(k, v)| {
+            let jwt = child == Child::Build && looks_like_jwt(v);
+            !(removed(k) || holds(v) || jwt)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect::<BTreeMap<_, _>>()
+}
+
+/// A JSON Web Token (an OIDC identity: GitLab's `id_tokens:` variables can have any name).
+fn looks_like_jwt(value: &str) -> bool {
+    let parts: Vec<&str> = value.trim().split('.').collect();
+    parts.len() == 3
+        && value.trim_start().starts_with("eyJ")
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
+        })
 }
 
 /// Replaces every secret in text with `***`. Clones share one list, so a secret added later
@@ -218,17 +299,47 @@ mod tests {
 
     #[test]
     fn scrub_removes_every_token_source() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0In0.c2lnbmF0dXJl";
         let e = env(&[
-            ("CARGO_REGISTRY_TOKEN", "a"),
-            ("CARGO_REGISTRIES_X_TOKEN", "b"),
-            ("SHIPCRATE_TOKEN", "c"),
-            ("INPUT_TOKEN", "d"),
-            ("MY_SECRET", "tok"),
+            ("CARGO_REGISTRY_TOKEN", "a-registry-token"),
+            ("CARGO_REGISTRIES_X_TOKEN", "b-registry-token"),
+            ("SHIPCRATE_TOKEN", "$MY_SECRET"),
+            ("INPUT_TOKEN", "d-input-token"),
+            ("CARGO_TOKEN", "e-travis-token"),
+            ("MY_SECRET", "tok-from-my-secret"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-bearer"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://oidc.example/x"),
+            ("CRATES_IO_ID_TOKEN", jwt),
+            (
+                "VAULT_ID_TOKEN",
+                "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ2YXVsdCJ9.b3RoZXItc2lnbmF0dXJl",
+            ),
+            ("CI_JOB_TOKEN", "glcbt-job-token-123"),
+            (
+                "CI_REPOSITORY_URL",
+                "https://gitlab-ci-token:glcbt-job-token-123@gitlab.example/g/p.git",
+            ),
+            ("GITHUB_TOKEN", "ghs_0123456789abcdef"),
+            ("ACTIONS_RUNTIME_TOKEN", "runtime-token-xyz"),
             ("PATH", "/bin"),
+            ("CI", "true"),
         ]);
         let t = resolve(Some(&setting("$MY_SECRET")), &Target::CratesIo, &e).unwrap();
-        let clean = scrub(&e, t.as_ref());
-        assert_eq!(clean.keys().collect::<Vec<_>>(), ["PATH"]);
+        let build = scrub(&e, t.as_ref(), "CRATES_IO_ID_TOKEN", Child::Build);
+        assert_eq!(build.keys().collect::<Vec<_>>(), ["CI", "PATH"]);
+        let hook = scrub(&e, t.as_ref(), "CRATES_IO_ID_TOKEN", Child::Hook);
+        assert_eq!(
+            hook.keys().collect::<Vec<_>>(),
+            [
+                "ACTIONS_RUNTIME_TOKEN",
+                "CI",
+                "CI_JOB_TOKEN",
+                "CI_REPOSITORY_URL",
+                "GITHUB_TOKEN",
+                "PATH",
+                "VAULT_ID_TOKEN"
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod checkout;
 mod config;
 mod docs;
 mod git_index;
+mod hostile;
 mod image;
 mod index;
 mod publish;

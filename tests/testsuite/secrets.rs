@@ -52,21 +52,28 @@ fn the_token_reaches_cargo_only_through_its_environment() {
             );
         }
     }
-    let publish_env = logs
-        .iter()
-        .filter(|(t, k, _)| t == "cargo" && k == "env")
-        .find(|(_, _, env)| env.contains(TOKEN))
-        .map(|(_, _, env)| env.clone())
-        .expect("cargo publish got the token");
-    let token_vars: Vec<&str> = publish_env.lines().filter(|l| l.contains(TOKEN)).collect();
-    assert_eq!(
-        token_vars,
-        [format!("CARGO_REGISTRIES_ALTERNATIVE_TOKEN={TOKEN}")]
-    );
-    assert!(
-        !publish_env.contains("crates-io-only-token"),
-        "a crates.io token reached another registry"
-    );
+    // Every cargo call: only the upload holds the token, in the registry's own variable.
+    let mut uploads = 0;
+    for (tool, argv, env) in shim_records(&shims) {
+        let holding: Vec<&str> = env.lines().filter(|l| l.contains(TOKEN)).collect();
+        let upload = tool == "cargo"
+            && argv.first().is_some_and(|a| a == "publish")
+            && !argv.iter().any(|a| a == "--dry-run");
+        if upload {
+            uploads += 1;
+            assert_eq!(
+                holding,
+                [format!("CARGO_REGISTRIES_ALTERNATIVE_TOKEN={TOKEN}")]
+            );
+        } else {
+            assert!(holding.is_empty(), "{tool} {argv:?} holds the token");
+        }
+        assert!(
+            !env.contains("crates-io-only-token"),
+            "a crates.io token reached {tool} {argv:?}"
+        );
+    }
+    assert_eq!(uploads, 1);
 }
 
 #[cargo_test]
@@ -79,7 +86,11 @@ fn a_wrong_token_shows_the_registrys_401_and_nothing_secret() {
         .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", wrong)
         .run()
         .code(1)
-        .stderr_has("401")
+        .stderr_has(
+            "Summary wrongtoken v0.1.0: failed (error: failed to publish wrongtoken v0.1.0 to \
+             registry at",
+        )
+        .stderr_has("got 401 Unauthorized message from server.)")
         .stderr_has("failed: wrongtoken v0.1.0")
         .lacks(wrong);
     assert!(index_entries("wrongtoken").is_empty());

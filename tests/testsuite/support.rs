@@ -515,6 +515,28 @@ pub fn shim_logs(dir: &Path) -> Vec<(String, String, String)> {
     logs
 }
 
+/// `(tool, argv, env)` of every shimmed call, argv and env matched by pid.
+pub fn shim_records(shims: &Path) -> Vec<(String, Vec<String>, String)> {
+    let log = shims.join("log");
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(&log).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".argv") else {
+            continue;
+        };
+        let tool = stem.split('.').next().unwrap().to_owned();
+        let argv = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let env = std::fs::read_to_string(log.join(format!("{stem}.env"))).unwrap_or_default();
+        records.push((tool, argv, env));
+    }
+    records
+}
+
 /// Entries left in shipcrate's temp dir.
 pub fn leftovers() -> Vec<PathBuf> {
     std::fs::read_dir(tmp_dir())

@@ -567,11 +567,20 @@ fn a_503_is_retried_with_backoff_and_other_errors_are_not() {
 
 #[cargo_test]
 fn losing_an_upload_race_counts_as_already_published() {
-    // Another job uploaded the same version between our index check and our upload.
-    let (_registry, attempts) = pushing_back(1, || Response {
-        code: 200,
-        headers: vec![],
-        body: br#"{"errors":[{"detail":"crate version `0.1.0` is already uploaded"}]}"#.to_vec(),
+    // Another job uploads the same version between our index check and our upload: the
+    // registry takes that job's upload (it is in the index) and refuses ours.
+    let attempts = Arc::new(Mutex::new(0));
+    let seen = Arc::clone(&attempts);
+    let _registry = answering_uploads(move |req, server| {
+        *seen.lock().unwrap() += 1;
+        let other_job = server.check_authorized_publish(req);
+        assert_eq!(other_job.code, 200, "the other job's upload went in");
+        Response {
+            code: 200,
+            headers: vec![],
+            body: br#"{"errors":[{"detail":"crate version `0.1.0` is already uploaded"}]}"#
+                .to_vec(),
+        }
     });
     let repo = Repo::with_crate("raced", "0.1.0");
     let report = paths::root().join("report.json");
@@ -581,10 +590,15 @@ fn losing_an_upload_race_counts_as_already_published() {
         .run()
         .success()
         .lacks("retry 1");
-    assert_eq!(attempts.lock().unwrap().len(), 1);
+    assert_eq!(*attempts.lock().unwrap(), 1);
+    assert_eq!(index_entries("raced").len(), 1);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["crates"][0]["outcome"], "already-published");
+    assert_eq!(
+        json["crates"][0]["reason"],
+        "another publisher uploaded it first (the index lists it)"
+    );
 }
 
 /// A root manifest that is also a package (as rayon, regex, clap are): `rootpkg` depends on

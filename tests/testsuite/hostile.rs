@@ -1,0 +1,268 @@
+//! Hostile and careless input, each a real run: a real registry, real git, real signals.
+//! Each test asserts what a user sees, and that nothing was published or leaked.
+
+use std::path::PathBuf;
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+use cargo_test_support::registry::Response;
+
+use crate::support::*;
+
+/// Credentials a CI job may carry besides the registry token: none may reach a build script.
+const CI_CREDENTIALS: &[(&str, &str)] = &[
+    ("CARGO_REGISTRY_TOKEN", "crates-io-token-9d2e"),
+    ("CARGO_TOKEN", "travis-cargo-token-41ac"),
+    ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-bearer-77f0"),
+    (
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "http://127.0.0.1:9/oidc?request-id-5c1b",
+    ),
+    ("ACTIONS_RUNTIME_TOKEN", "actions-runtime-token-3e8d"),
+    ("CI_JOB_TOKEN", "glcbt-job-token-0b6f"),
+    (
+        "CRATES_IO_ID_TOKEN",
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Zy9wIn0.c2lnbmF0dXJl",
+    ),
+    ("GITHUB_TOKEN", "ghs-github-token-2a9c"),
+];
+
+/// What hooks keep for release steps in `after_deploy`.
+const KEPT_FOR_HOOKS: &[&str] = &["ACTIONS_RUNTIME_TOKEN", "CI_JOB_TOKEN", "GITHUB_TOKEN"];
+
+/// A crate whose build script writes its environment and argv to `probe/<pid>`, as a hostile
+/// dependency would send them home.
+fn probe_crate(name: &str, version: &str) -> Repo {
+    let probe = probe_dir();
+    Repo::new("repo")
+        .file("Cargo.toml", &manifest(name, version))
+        .file("src/lib.rs", "pub fn answer() -> u32 { 42 }\n")
+        .file(".gitignore", "/target\n")
+        .file(
+            "build.rs",
+            &format!(
+                "fn main() {{\n    let mut seen = String::new();\n    \
+                 for (k, v) in std::env::vars_os() {{\n        \
+                 seen.push_str(&format!(\"{{}}={{}}\\n\", k.to_string_lossy(), v.to_string_lossy()));\n    }}\n    \
+                 for a in std::env::args_os() {{ seen.push_str(&format!(\"ARG {{}}\\n\", a.to_string_lossy())); }}\n    \
+                 std::fs::write(format!(\"{}/{{}}\", std::process::id()), seen).unwrap();\n}}\n",
+                probe.display()
+            ),
+        )
+        .commit("initial")
+}
+
+fn probe_dir() -> PathBuf {
+    let dir = paths::root().join("probe");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every build script run so far, as the text it wrote.
+fn probes() -> Vec<String> {
+    std::fs::read_dir(probe_dir())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect()
+}
+
+fn bump(repo: Repo, name: &str, version: &str) -> Repo {
+    repo.file("Cargo.toml", &manifest(name, version))
+        .commit(version)
+}
+
+/// Assert no secret (by value) and no credential variable (by name) is in `text`.
+#[track_caller]
+fn assert_clean(what: &str, text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "{what} holds {secret:?}:\n{text}");
+    }
+    for line in text.lines() {
+        let name = line.split('=').next().unwrap_or_default();
+        assert!(
+            !(name.ends_with("_TOKEN") || name.starts_with("ACTIONS_ID_TOKEN")),
+            "{what} has the variable {name}:\n{text}"
+        );
+    }
+}
+
+#[cargo_test]
+fn no_token_reaches_a_build_script_or_a_hook_from_any_source() {
+    let _registry = registry();
+    let mut repo = probe_crate("probed", "0.0.1");
+    let hook_log = paths::root().join("hooks");
+    std::fs::create_dir_all(&hook_log).unwrap();
+    // Each way a token can be given: cargo's variable for the registry, the `token` key naming
+    // a variable (from env and from a GitHub input), with every CI credential beside it.
+    let sources: &[&[(&str, &str)]] = &[
+        &[("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN)],
+        &[
+            ("SHIPCRATE_TOKEN", "${PUBLISH_SECRET}"),
+            ("PUBLISH_SECRET", TOKEN),
+        ],
+        &[
+            ("INPUT_TOKEN", "$PUBLISH_SECRET"),
+            ("PUBLISH_SECRET", TOKEN),
+        ],
+    ];
+    let mut secrets: Vec<&str> = CI_CREDENTIALS.iter().map(|(_, v)| *v).collect();
+    secrets.push(TOKEN);
+    let shims = shims();
+    for (i, source) in sources.iter().enumerate() {
+        let version = format!("0.{}.0", i + 1);
+        repo = bump(repo, "probed", &version);
+        for dry_run in [true, false] {
+            let hook = format!("env > {}/{i}-$SHIPCRATE_STAGE", hook_log.display());
+            let mut run = repo
+                .shipcrate()
+                .path_prefix(&shims)
+                .env("SHIPCRATE_REGISTRY", "alternative")
+                .env("SHIPCRATE_BEFORE_DEPLOY", &hook)
+                .env("SHIPCRATE_AFTER_DEPLOY", &hook)
+                .env("SHIPCRATE_DRY_RUN", if dry_run { "true" } else { "false" });
+            for (k, v) in CI_CREDENTIALS.iter().chain(source.iter()) {
+                run = run.env(k, v);
+            }
+            let out = run.run().success();
+            for secret in &secrets {
+                assert!(!out.both().contains(secret), "{secret}: {}", out.both());
+            }
+        }
+        let listed: Vec<String> = index_entries("probed")
+            .iter()
+            .map(|e| e["vers"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(listed.contains(&version), "{source:?}: {listed:?}");
+    }
+
+    // Every build script ran (a dry run and an upload's verify for each source), none saw
+    // any credential.
+    let seen = probes();
+    assert!(
+        seen.len() >= sources.len(),
+        "{} build script runs",
+        seen.len()
+    );
+    for text in &seen {
+        assert_clean("a build script's environment or argv", text, &secrets);
+    }
+
+    // Hooks ran on the real publishes only: no registry token, no OIDC request credential,
+    // but the CI's own credentials for release steps.
+    let hooks: Vec<PathBuf> = std::fs::read_dir(&hook_log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(hooks.len(), sources.len() * 2, "{hooks:?}");
+    for hook in &hooks {
+        let text = std::fs::read_to_string(hook).unwrap();
+        for (name, value) in CI_CREDENTIALS {
+            let kept = KEPT_FOR_HOOKS.contains(name);
+            assert_eq!(
+                text.contains(value),
+                kept,
+                "{name} in {}: {text}",
+                hook.display()
+            );
+        }
+        assert!(
+            !text.contains(TOKEN),
+            "the registry token in a hook: {text}"
+        );
+    }
+
+    // Every child shipcrate started: only the upload — `cargo publish --no-verify`, which
+    // builds nothing — holds the token, and only in the registry's own variable.
+    let uploads = shim_records(&shims)
+        .into_iter()
+        .filter(|(tool, argv, env)| {
+            let upload = tool == "cargo"
+                && argv.first().is_some_and(|a| a == "publish")
+                && !argv.iter().any(|a| a == "--dry-run");
+            if upload {
+                assert!(argv.iter().any(|a| a == "--no-verify"), "{argv:?}");
+                let holding: Vec<&str> = env.lines().filter(|l| l.contains(TOKEN)).collect();
+                assert_eq!(
+                    holding,
+                    [format!("CARGO_REGISTRIES_ALTERNATIVE_TOKEN={TOKEN}")]
+                );
+                let others: Vec<&str> = secrets.iter().copied().filter(|s| *s != TOKEN).collect();
+                let rest: String = env
+                    .lines()
+                    .filter(|l| !l.contains(TOKEN))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                assert_clean("the upload's environment", &rest, &others);
+            } else if tool == "sh" {
+                // Hooks: the CI's own credentials stay.
+                let kept: Vec<&str> = CI_CREDENTIALS
+                    .iter()
+                    .filter(|(k, _)| KEPT_FOR_HOOKS.contains(k))
+                    .map(|(_, v)| *v)
+                    .collect();
+                let others: Vec<&str> = secrets
+                    .iter()
+                    .copied()
+                    .filter(|s| !kept.contains(s))
+                    .collect();
+                for secret in others {
+                    assert!(!env.contains(secret), "sh {argv:?} holds {secret}");
+                }
+            } else {
+                assert_clean(&format!("{tool} {argv:?}"), env, &secrets);
+            }
+            assert!(!argv.join(" ").contains(TOKEN), "token in argv: {argv:?}");
+            upload
+        })
+        .count();
+    assert_eq!(uploads, sources.len());
+}
+
+#[cargo_test]
+fn an_auth_required_registry_is_read_without_the_token_in_any_build() {
+    let _registry = registry_builder().auth_required().build();
+    let repo = probe_crate("guarded", "0.1.0");
+    for dry_run in ["true", "false"] {
+        repo.shipcrate()
+            .registry_target()
+            .env("SHIPCRATE_DRY_RUN", dry_run)
+            .run()
+            .success()
+            .lacks(TOKEN);
+    }
+    assert_eq!(index_entries("guarded").len(), 1);
+    let seen = probes();
+    assert!(!seen.is_empty());
+    for text in &seen {
+        assert_clean("a build script's environment or argv", text, &[TOKEN]);
+    }
+    // The credential provider's file went with the verify build.
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+}
+
+#[cargo_test]
+fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
+    let _registry = registry_builder()
+        .add_responder("/api/v1/crates/new", |_, _| Response {
+            code: 403,
+            headers: vec![],
+            body: br#"{"errors":[{"detail":"crate `liar@0.1.0` already exists, and you are not an owner"}]}"#
+                .to_vec(),
+        })
+        .build();
+    let repo = Repo::with_crate("liar", "0.1.0");
+    let report = paths::root().join("report.json");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_INDEX_TIMEOUT", "3")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("crate `liar@0.1.0` already exists, and you are not an owner")
+        .stderr_has("the registry says this version exists, but its index does not list it")
+        .stderr_has("failed: liar v0.1.0");
+    assert!(index_entries("liar").is_empty());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["crates"][0]["outcome"], "failed");
+}
