@@ -83,8 +83,10 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.commit = var("GITHUB_SHA");
         ctx.slug = var("GITHUB_REPOSITORY");
         let event = var("GITHUB_EVENT_NAME").unwrap_or_default();
-        ctx.pull_request = event == "pull_request" || event == "pull_request_target";
         let reference = var("GITHUB_REF").unwrap_or_default();
+        // `pull_request`, `pull_request_target`, `pull_request_review`,
+        // `pull_request_review_comment`: all run a PR's code or on its behalf.
+        ctx.pull_request = event.starts_with("pull_request") || is_pr_ref(&reference);
         if let Some(tag) = reference.strip_prefix("refs/tags/") {
             ctx.tags.push(tag.to_owned());
         } else if let Some(branch) = reference.strip_prefix("refs/heads/") {
@@ -99,7 +101,8 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.branch = var("CI_COMMIT_BRANCH");
         ctx.tags.extend(var("CI_COMMIT_TAG"));
         let source = var("CI_PIPELINE_SOURCE").unwrap_or_default();
-        ctx.pull_request = var("CI_MERGE_REQUEST_IID").is_some()
+        ctx.pull_request = pr_number(var("CI_MERGE_REQUEST_IID"))
+            || pr_number(var("CI_EXTERNAL_PULL_REQUEST_IID"))
             || source == "merge_request_event"
             || source == "external_pull_request_event";
         ctx.slug = var("CI_PROJECT_PATH");
@@ -112,7 +115,8 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         if ctx.tags.is_empty() {
             ctx.branch = var("TRAVIS_BRANCH");
         }
-        ctx.pull_request = var("TRAVIS_PULL_REQUEST").is_some_and(|v| v != "false");
+        ctx.pull_request = pr_number(var("TRAVIS_PULL_REQUEST"))
+            || var("TRAVIS_EVENT_TYPE").is_some_and(|e| e == "pull_request");
         ctx.slug = var("TRAVIS_REPO_SLUG");
         // Travis's deploy rule: with no branch given, only `master` deploys.
         ctx.default_branch = Some("master".to_owned());
@@ -121,9 +125,11 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
     }) {
         ctx.provider = other.provider;
         ctx.commit = other.commit.and_then(var);
+        let pr_ref = other.branch.and_then(var).is_some_and(|b| is_pr_ref(&b));
         ctx.branch = other
             .branch
             .and_then(var)
+            .filter(|b| !is_pr_ref(b))
             .map(|b| strip_ref(&b, "refs/heads/"));
         ctx.tags
             .extend(other.tag.and_then(var).map(|t| strip_ref(&t, "refs/tags/")));
@@ -140,7 +146,7 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         if !ctx.tags.is_empty() {
             ctx.branch = None;
         }
-        ctx.pull_request = (other.pull_request)(&var);
+        ctx.pull_request = pr_ref || (other.pull_request)(&var);
         ctx.slug = other.slug.and_then(var);
     } else if env.get("CI").is_some_and(|v| v == "true" || v == "1") {
         ctx.warnings.push(
@@ -164,6 +170,22 @@ pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.default_branch = git.default_branch.clone();
     }
     ctx
+}
+
+/// A ref only pull/merge requests have: GitHub's, Azure's and Gitea's `refs/pull/…`,
+/// GitLab's `refs/merge-requests/…`, Bitbucket's `refs/pull-requests/…`.
+fn is_pr_ref(reference: &str) -> bool {
+    ["refs/pull/", "refs/merge-requests/", "refs/pull-requests/"]
+        .iter()
+        .any(|p| reference.starts_with(p))
+}
+
+/// A pull-request number as CI services give it: set, non-empty and not `false`.
+fn pr_number(value: Option<String>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && !v.eq_ignore_ascii_case("false")
+    })
 }
 
 fn strip_ref(value: &str, prefix: &str) -> String {
@@ -201,7 +223,7 @@ const OTHERS: &[Other] = &[
         branch: Some("CIRCLE_BRANCH"),
         tag: Some("CIRCLE_TAG"),
         slug: None,
-        pull_request: |v| v("CIRCLE_PULL_REQUEST").is_some() || v("CIRCLE_PR_NUMBER").is_some(),
+        pull_request: |v| pr_number(v("CIRCLE_PULL_REQUEST")) || pr_number(v("CIRCLE_PR_NUMBER")),
     },
     Other {
         provider: Provider::Buildkite,
@@ -210,7 +232,7 @@ const OTHERS: &[Other] = &[
         branch: Some("BUILDKITE_BRANCH"),
         tag: Some("BUILDKITE_TAG"),
         slug: None,
-        pull_request: |v| v("BUILDKITE_PULL_REQUEST").is_some_and(|p| p != "false"),
+        pull_request: |v| pr_number(v("BUILDKITE_PULL_REQUEST")),
     },
     Other {
         provider: Provider::Jenkins,
@@ -219,7 +241,7 @@ const OTHERS: &[Other] = &[
         branch: Some("BRANCH_NAME"),
         tag: Some("TAG_NAME"),
         slug: None,
-        pull_request: |v| v("CHANGE_ID").is_some(),
+        pull_request: |v| pr_number(v("CHANGE_ID")),
     },
     Other {
         provider: Provider::AzurePipelines,
@@ -230,7 +252,8 @@ const OTHERS: &[Other] = &[
         slug: Some("BUILD_REPOSITORY_NAME"),
         pull_request: |v| {
             v("BUILD_REASON").is_some_and(|r| r == "PullRequest")
-                || v("SYSTEM_PULLREQUEST_PULLREQUESTID").is_some()
+                || pr_number(v("SYSTEM_PULLREQUEST_PULLREQUESTID"))
+                || pr_number(v("SYSTEM_PULLREQUEST_PULLREQUESTNUMBER"))
         },
     },
     Other {
@@ -240,7 +263,7 @@ const OTHERS: &[Other] = &[
         branch: Some("BITBUCKET_BRANCH"),
         tag: Some("BITBUCKET_TAG"),
         slug: Some("BITBUCKET_REPO_FULL_NAME"),
-        pull_request: |v| v("BITBUCKET_PR_ID").is_some(),
+        pull_request: |v| pr_number(v("BITBUCKET_PR_ID")),
     },
     Other {
         provider: Provider::Woodpecker,
@@ -251,7 +274,8 @@ const OTHERS: &[Other] = &[
         slug: Some("CI_REPO"),
         pull_request: |v| {
             v("CI_PIPELINE_EVENT").is_some_and(|e| e.starts_with("pull_request"))
-                || v("CI_COMMIT_PULL_REQUEST").is_some()
+                || pr_number(v("CI_COMMIT_PULL_REQUEST"))
+                || v("CI_COMMIT_REF").is_some_and(|r| is_pr_ref(&r))
         },
     },
     Other {
@@ -262,8 +286,9 @@ const OTHERS: &[Other] = &[
         tag: Some("DRONE_TAG"),
         slug: Some("DRONE_REPO"),
         pull_request: |v| {
-            v("DRONE_PULL_REQUEST").is_some()
-                || v("DRONE_BUILD_EVENT").is_some_and(|e| e == "pull_request")
+            pr_number(v("DRONE_PULL_REQUEST"))
+                || v("DRONE_BUILD_EVENT").is_some_and(|e| e.starts_with("pull_request"))
+                || v("DRONE_COMMIT_REF").is_some_and(|r| is_pr_ref(&r))
         },
     },
 ];
@@ -319,6 +344,45 @@ mod tests {
             assert!(ctx.pull_request, "{event}");
             assert_eq!(ctx.branch.as_deref(), Some("topic"));
         }
+    }
+
+    #[test]
+    fn every_pull_request_event_and_ref_is_a_pr() {
+        for (event, reference) in [
+            ("pull_request_review", "refs/pull/1/merge"),
+            ("pull_request_review_comment", "refs/pull/1/merge"),
+            ("pull_request_target", "refs/heads/main"),
+            ("workflow_dispatch", "refs/pull/3/head"),
+        ] {
+            let ctx = detect(
+                &env(&[
+                    ("GITHUB_ACTIONS", "true"),
+                    ("GITHUB_REF", reference),
+                    ("GITHUB_EVENT_NAME", event),
+                ]),
+                &git(),
+            );
+            assert!(ctx.pull_request, "{event} {reference}");
+        }
+        let pr = |pairs: &[(&str, &str)]| detect(&env(pairs), &git()).pull_request;
+        assert!(pr(&[
+            ("GITLAB_CI", "true"),
+            ("CI_PIPELINE_SOURCE", "external_pull_request_event"),
+        ]));
+        assert!(pr(&[
+            ("TRAVIS", "true"),
+            ("TRAVIS_EVENT_TYPE", "pull_request")
+        ]));
+        assert!(pr(&[
+            ("TF_BUILD", "True"),
+            ("BUILD_SOURCEBRANCH", "refs/pull/4/merge"),
+        ]));
+        assert!(pr(&[
+            ("DRONE", "true"),
+            ("DRONE_COMMIT_REF", "refs/pull/5/head")
+        ]));
+        assert!(!pr(&[("CIRCLECI", "true"), ("CIRCLE_PR_NUMBER", "false")]));
+        assert!(!pr(&[("JENKINS_URL", "http://j/"), ("CHANGE_ID", "")]));
     }
 
     #[test]

@@ -33,7 +33,12 @@ impl Reporter {
     /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
     pub fn add_secret(&self, secret: &str) {
         if self.github {
-            println!("::add-mask::{secret}");
+            // One line per command: a secret's later lines would otherwise print raw.
+            for form in crate::secret::forms(secret) {
+                if !form.contains('\n') {
+                    println!("::add-mask::{form}");
+                }
+            }
         }
         self.masker.add(secret);
     }

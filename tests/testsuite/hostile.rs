@@ -86,6 +86,24 @@ fn assert_clean(what: &str, text: &str, secrets: &[&str]) {
     }
 }
 
+/// `secret` appears nowhere in what the run printed but GitHub's `::add-mask::` commands,
+/// which the runner itself hides.
+#[track_caller]
+fn assert_unleaked(out: &Outcome, secret: &str) {
+    let printed = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .chain(out.stderr.lines());
+    for line in printed {
+        assert!(
+            !line.contains(secret),
+            "{secret:?} printed: {line}\n{}",
+            out.both()
+        );
+    }
+}
+
 #[cargo_test]
 fn no_token_reaches_a_build_script_or_a_hook_from_any_source() {
     let _registry = registry();
@@ -265,4 +283,140 @@ fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["crates"][0]["outcome"], "failed");
+}
+
+#[cargo_test]
+fn no_pull_request_build_publishes_whatever_the_config() {
+    let _registry = registry();
+    let repo = Repo::with_crate("prbuild", "0.1.0");
+    let github = |event: &str, reference: &str| {
+        vec![
+            ("GITHUB_ACTIONS", event.to_owned()),
+            ("GITHUB_EVENT_NAME", event.to_owned()),
+            ("GITHUB_REF", reference.to_owned()),
+        ]
+    };
+    let mut cases: Vec<Vec<(&str, String)>> = [
+        "pull_request",
+        "pull_request_target",
+        "pull_request_review",
+        "pull_request_review_comment",
+    ]
+    .iter()
+    .map(|event| github(event, "refs/pull/1/merge"))
+    .collect();
+    // A PR ref is a PR build whatever the event says.
+    cases.push(github("workflow_run", "refs/pull/2/head"));
+    cases.push(vec![
+        ("GITLAB_CI", "true".into()),
+        ("CI_PIPELINE_SOURCE", "external_pull_request_event".into()),
+        ("CI_COMMIT_BRANCH", "topic".into()),
+    ]);
+    cases.push(vec![
+        ("GITLAB_CI", "true".into()),
+        ("CI_PIPELINE_SOURCE", "merge_request_event".into()),
+    ]);
+    cases.push(vec![
+        ("TRAVIS", "true".into()),
+        ("TRAVIS_BRANCH", "main".into()),
+        ("TRAVIS_PULL_REQUEST", "7".into()),
+    ]);
+    cases.push(vec![
+        ("DRONE", "true".into()),
+        ("DRONE_COMMIT_REF", "refs/pull/5/head".into()),
+    ]);
+    for case in &cases {
+        let mut run = repo
+            .shipcrate()
+            .registry_target()
+            .arg("--on-all-branches")
+            .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran");
+        for (k, v) in case {
+            // GITHUB_ACTIONS is "true" for every GitHub case.
+            let v = if *k == "GITHUB_ACTIONS" { "true" } else { v };
+            run = run.env(k, v);
+        }
+        let out = run
+            .run()
+            .success()
+            .stderr_has("not publishing: this is a pull-request build");
+        assert_unleaked(&out, TOKEN);
+        assert!(index_entries("prbuild").is_empty(), "{case:?} published");
+        assert!(!repo.root.join("hook-ran").exists(), "{case:?} ran a hook");
+    }
+    // `explain` says the same.
+    repo.shipcrate()
+        .arg("explain")
+        .arg("--on-all-branches")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request_review")
+        .env("GITHUB_REF", "refs/pull/1/merge")
+        .run()
+        .success()
+        .stdout_has("pull request:    true")
+        .stdout_has("Decision: skip");
+}
+
+#[cargo_test]
+fn a_two_line_token_is_masked_line_by_line_on_github() {
+    // A registry that echoes the Authorization header back, as a broken or hostile one may.
+    let server = FakeHttp::start(|request, port| {
+        let auth = request.header("authorization").unwrap_or_default();
+        match (request.method.as_str(), request.target.as_str()) {
+            ("GET", "/index/config.json") => (
+                200,
+                format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
+            ),
+            ("PUT", "/api/v1/crates/new") => (
+                403,
+                format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
+            ),
+            _ => (404, "not found".to_owned()),
+        }
+    });
+    let (first, second) = ("first-line-7c2e1a", "second-line-b94f03");
+    let repo = Repo::with_crate("twoline", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("SHIPCRATE_REGISTRY", "echo")
+        .env(
+            "CARGO_REGISTRIES_ECHO_INDEX",
+            &format!("sparse+{}/index/", server.url()),
+        )
+        .env("SHIPCRATE_TOKEN", "${TWO_LINES}")
+        .env("TWO_LINES", &format!("{first}\n{second}"))
+        .env("SHIPCRATE_BEFORE_DEPLOY", "true")
+        .run();
+    // Each line registered with GitHub on its own, before anything else is printed.
+    let masks: Vec<&str> = out
+        .stdout
+        .lines()
+        .take_while(|l| l.starts_with("::add-mask::"))
+        .collect();
+    assert!(
+        masks.contains(&format!("::add-mask::{first}").as_str()),
+        "{masks:?}"
+    );
+    assert!(
+        masks.contains(&format!("::add-mask::{second}").as_str()),
+        "{masks:?}"
+    );
+    let rest: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip(masks.len())
+        .chain(out.stderr.lines())
+        .collect();
+    for line in &rest {
+        assert!(
+            !line.contains(first) && !line.contains(second),
+            "a line of the token printed raw: {line}\n{}",
+            out.both()
+        );
+    }
+    // cargo refuses such a token before sending it: nothing uploaded, the reason shown.
+    out.code(1).stderr_has("token contains invalid characters");
 }
