@@ -1,10 +1,11 @@
 //! The command line, built from the same key table as the config, and turned into plain
-//! [`Flags`] before the library sees it.
+//! [`Flags`] before the library sees it. Each subcommand takes only the options it uses.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Arg, ArgAction, Command};
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::config::{Flags, KEYS, Kind, input_name};
 
@@ -15,10 +16,18 @@ pub enum Action {
     Publish,
     /// Print the resolved config, the CI context and the decision; change nothing.
     Explain,
-    /// Make the pristine copy of the built commit in this (new or empty) directory, and stop.
-    Copy(PathBuf),
-    /// Print the `.travis.yml` deploy block as shipcrate config, or a GitHub/GitLab job.
-    Migrate(crate::travis::Target),
+    /// Make the pristine copy of a commit (the built one unless named) in this (new or empty)
+    /// directory, and stop.
+    Copy {
+        dir: PathBuf,
+        commit: Option<String>,
+    },
+    /// Print a `.travis.yml`'s deploy block as shipcrate config, or a GitHub/GitLab job.
+    /// Without a file, the `.travis.yml` at the repository root.
+    Migrate {
+        to: crate::travis::Target,
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug)]
@@ -27,59 +36,247 @@ pub struct Invocation {
     pub flags: Flags,
 }
 
+/// Where each key goes in `--help`: its heading, and what its value is. Every key in
+/// [`KEYS`] but `token` (never a flag) has a row; a test checks it.
+const FLAGS: &[(&str, &str, &str)] = &[
+    ("path", SELECTION, "DIR"),
+    ("packages", SELECTION, "CRATE"),
+    ("exclude", SELECTION, "CRATE"),
+    ("on.tags", CONDITIONS, ""),
+    ("on.branch", CONDITIONS, "BRANCH"),
+    ("on.all_branches", CONDITIONS, ""),
+    ("on.repo", CONDITIONS, "OWNER/NAME"),
+    ("on.condition", CONDITIONS, "COMMAND"),
+    ("check_tag", CONDITIONS, ""),
+    ("registry", PUBLISHING, "NAME"),
+    ("index", PUBLISHING, "URL"),
+    ("dry_run", PUBLISHING, ""),
+    ("allow_dirty", PUBLISHING, ""),
+    ("no_verify", PUBLISHING, ""),
+    ("locked", PUBLISHING, ""),
+    ("features", PUBLISHING, "FEATURE"),
+    ("all_features", PUBLISHING, ""),
+    ("checksum_mismatch", PUBLISHING, "fail|warn"),
+    ("before_deploy", PUBLISHING, "COMMAND"),
+    ("after_deploy", PUBLISHING, "COMMAND"),
+    ("max_retries", RETRIES, "N"),
+    ("max_wait", RETRIES, "DURATION"),
+    ("index_timeout", RETRIES, "DURATION"),
+    ("trusted_publishing", TRUSTED, "auto|always|never"),
+    ("trusted_publishing_url", TRUSTED, "URL"),
+    ("oidc_audience", TRUSTED, "AUDIENCE"),
+    ("oidc_token_env", TRUSTED, "VAR"),
+    ("trusted_publishing_ttl", TRUSTED, "DURATION"),
+    ("report", OUTPUT, "PATH"),
+    ("dotenv", OUTPUT, "PATH"),
+    ("travis", CONFIGURATION, ""),
+];
+
+const SELECTION: &str = "Selection";
+const CONDITIONS: &str = "Conditions";
+const PUBLISHING: &str = "Publishing";
+const RETRIES: &str = "Retries";
+const TRUSTED: &str = "Trusted publishing";
+const OUTPUT: &str = "Output";
+const CONFIGURATION: &str = "Configuration";
+
+const TOP_EXAMPLES: &[(&str, &str)] = &[
+    ("shipcrate explain", "what a run would do here, and why"),
+    (
+        "shipcrate --dry-run --on-all-branches",
+        "package and verify every crate, upload nothing",
+    ),
+    (
+        "CARGO_REGISTRY_TOKEN=... shipcrate --on-tags",
+        "publish when this is a tag build",
+    ),
+];
+
+const PUBLISH_EXAMPLES: &[(&str, &str)] = &[
+    ("shipcrate publish --on-tags", "publish tag builds only"),
+    (
+        "shipcrate publish --registry my-registry --packages foo --packages bar",
+        "two crates of a workspace, to a registry cargo knows",
+    ),
+];
+
+const EXPLAIN_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "shipcrate explain",
+        "this checkout, as a run here would see it",
+    ),
+    (
+        "SHIPCRATE_ON__TAGS=true shipcrate explain --config ci/shipcrate.yml",
+        "with another config file and an env override",
+    ),
+];
+
+const SUBCOMMANDS: &[&str] = &["publish", "explain", "copy", "migrate", "help"];
+
+const RUN_FOOTER: &str = "\
+Every option can also come from .shipcrate.yml, SHIPCRATE_<KEY> (nested keys joined by __) or
+GitHub's INPUT_<KEY>. The token is never an option: give it through the environment
+(CARGO_REGISTRY_TOKEN, or CARGO_REGISTRIES_<NAME>_TOKEN for a named registry).
+DURATION is seconds or a number with s, m or h (90, 5m, 1h). A bool option alone means true;
+--dry-run=false sets it false.
+
+Exit codes: 0 published, or skipped by a rule; 1 a failure; 2 bad configuration or usage;
+128+N stopped by signal N.";
+
 fn command() -> Command {
-    let mut cmd = Command::new("shipcrate")
+    Command::new("shipcrate")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Publish Rust crates from CI, from a pristine copy of the built commit")
-        .after_help(
-            "Every option can also come from .shipcrate.yml, SHIPCRATE_<KEY> or GitHub's INPUT_<KEY>.\n\
-             The token is never a flag: give it through the environment.\n\
-             Exit codes: 0 published or skipped by a rule, 1 failure, 2 bad config or usage.",
+        .long_about(
+            "Publish Rust crates from CI, from a pristine copy of the built commit.\n\n\
+             Without a command, shipcrate publishes: it decides whether this build may publish \
+             (the `on` rules; pull-request builds never do), copies the built commit into a \
+             temp dir, verifies every crate, runs the hooks and uploads what the registry lacks.",
         )
-        .subcommand(Command::new("publish").about("Publish when the rules allow (the default)"))
+        .args_conflicts_with_subcommands(true)
+        .disable_help_subcommand(true)
+        .args(run_args())
+        .after_help(examples(TOP_EXAMPLES))
+        .after_long_help(format!("{}\n\n{RUN_FOOTER}", examples(TOP_EXAMPLES)))
+        .subcommand(
+            Command::new("publish")
+                .about("Publish when the rules allow (what shipcrate does without a command)")
+                .args(run_args())
+                .after_help(examples(PUBLISH_EXAMPLES))
+                .after_long_help(format!("{}\n\n{RUN_FOOTER}", examples(PUBLISH_EXAMPLES))),
+        )
+        .subcommand(
+            Command::new("explain")
+                .about("Show each setting's value and source, the build and the decision; change nothing")
+                .long_about(
+                    "Show the value in force of every setting and where it came from, what \
+                     shipcrate sees of the build (CI, commit, branch, tags), the crates it would \
+                     publish and the decision with its reason. Runs the `on.condition` commands, \
+                     since they are part of the decision, and changes nothing. Takes every \
+                     option a run takes.",
+                )
+                .args(run_args())
+                .after_help(examples(EXPLAIN_EXAMPLES))
+                .after_long_help(format!("{}\n\n{RUN_FOOTER}", examples(EXPLAIN_EXAMPLES))),
+        )
         .subcommand(
             Command::new("copy")
-                .about("Make the pristine copy of the built commit in DIR and stop (no publishing)")
-                .arg(Arg::new("dir").value_name("DIR").required(true)),
+                .about("Make the pristine copy of a commit in DIR and stop (no publishing)")
+                .long_about(
+                    "Make the pristine copy a run would publish from, in DIR, and stop: the \
+                     commit's tree as a git repository at that commit, submodules included, \
+                     for a workspace only what cargo reads. Nothing is published, no hook runs.",
+                )
+                .arg(
+                    Arg::new("dir")
+                        .value_name("DIR")
+                        .required(true)
+                        .help("A new or empty directory to copy into"),
+                )
+                .arg(
+                    Arg::new("commit")
+                        .value_name("COMMIT")
+                        .help("The commit, tag or branch to copy (default: the one being built)"),
+                )
+                .after_help(examples(&[
+                    ("shipcrate copy /tmp/pristine", "the built commit"),
+                    ("shipcrate copy /tmp/v1 v1.0.0", "the commit a tag points at"),
+                ])),
         )
         .subcommand(
             Command::new("migrate")
-                .about("Print .travis.yml's cargo deploy as .shipcrate.yml, or as a GitHub workflow / GitLab job")
+                .about("Print a .travis.yml's cargo deploy as .shipcrate.yml, or as a GitHub workflow or GitLab job")
                 .arg(
                     Arg::new("to")
                         .long("to")
-                        .value_name("CI")
+                        .value_name("FORMAT")
                         .value_parser(["shipcrate", "github", "gitlab"])
-                        .default_value("shipcrate"),
-                ),
+                        .default_value("shipcrate")
+                        .help("What to print: shipcrate config, a GitHub Actions workflow, or a GitLab CI job"),
+                )
+                .arg(
+                    Arg::new("file")
+                        .value_name("TRAVIS_FILE")
+                        .help("The Travis file to read (default: .travis.yml at the repository root)"),
+                )
+                .after_help(examples(&[
+                    ("shipcrate migrate > .shipcrate.yml", "keep the settings, drop Travis"),
+                    (
+                        "shipcrate migrate --to github > .github/workflows/publish.yml",
+                        "a workflow using the action",
+                    ),
+                    ("shipcrate migrate --to gitlab old/.travis.yml", "a GitLab job, from another file"),
+                ])),
         )
-        .subcommand(Command::new("explain").about("Show config with sources, CI context and decision; change nothing"))
-        .arg(
-            Arg::new("config")
-                .long("config")
-                .value_name("PATH")
-                .global(true)
-                .help("Config file (default: .shipcrate.yml, .shipcrate.yaml or shipcrate.yml)"),
-        );
-    for (key, kind, help) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
+        .subcommand(
+            Command::new("help")
+                .about("Print this message or the help of the given command")
+                .arg(
+                    Arg::new("command")
+                        .value_name("COMMAND")
+                        .value_parser(SUBCOMMANDS.to_vec())
+                        .help("The command to explain"),
+                )
+                .after_help(examples(&[("shipcrate help explain", "the same as `shipcrate explain --help`")])),
+        )
+}
+
+/// The options of a run (and of `explain`, which explains one).
+fn run_args() -> Vec<Arg> {
+    let mut args = vec![
+        Arg::new("config")
+            .long("config")
+            .value_name("PATH")
+            .help_heading(CONFIGURATION)
+            .help("Config file (default: .shipcrate.yml, .shipcrate.yaml or shipcrate.yml at the repository root)"),
+    ];
+    for (key, heading, value) in FLAGS {
+        let (kind, help) = KEYS
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, kind, help)| (*kind, *help))
+            .unwrap_or_else(|| panic!("cli::FLAGS names `{key}`, which is no key"));
         let arg = Arg::new(*key)
             .long(input_name(key))
-            .help(*help)
-            .global(true);
-        cmd = cmd.arg(match kind {
+            .help(sentence(help))
+            .help_heading(*heading);
+        args.push(match kind {
             Kind::Bool => arg
                 .value_name("BOOL")
                 .num_args(0..=1)
                 .require_equals(true)
                 .default_missing_value("true"),
-            Kind::Text => arg.value_name("VALUE"),
-            Kind::List => arg.value_name("VALUE").action(ArgAction::Append),
+            Kind::Text if value.contains('|') => {
+                let choices: Vec<&'static str> = value.split('|').collect();
+                arg.value_name("MODE")
+                    .value_parser(PossibleValuesParser::new(choices))
+            }
+            Kind::Text => arg.value_name(*value),
+            Kind::List => arg.value_name(*value).action(ArgAction::Append),
         });
     }
-    cmd
+    args
 }
 
-/// Parse `args`; on bad usage clap prints the error and exits with code 2.
+/// The table's help text as clap's own read: with a capital letter.
+fn sentence(help: &str) -> String {
+    let mut chars = help.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// An "Examples:" section: each command line, then what it does.
+fn examples(items: &[(&str, &str)]) -> String {
+    let mut text = String::from("Examples:");
+    for (line, what) in items {
+        text.push_str(&format!("\n  {line}\n      {what}"));
+    }
+    text
+}
+
+/// Parse `args`; on bad usage clap prints the error and exits with code 2; `--help`, `help`
+/// and `--version` print and exit 0.
 pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Invocation {
     let matches = command().get_matches_from(args);
     let (action, sub) = match matches.subcommand() {
@@ -90,28 +287,54 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
                 Some("gitlab") => crate::travis::Target::Gitlab,
                 _ => crate::travis::Target::Shipcrate,
             };
-            (Action::Migrate(to), sub)
+            let file = sub.get_one::<String>("file").map(PathBuf::from);
+            (Action::Migrate { to, file }, sub)
         }
         Some(("copy", sub)) => (
-            Action::Copy(PathBuf::from(
-                sub.get_one::<String>("dir").expect("required"),
-            )),
+            Action::Copy {
+                dir: PathBuf::from(sub.get_one::<String>("dir").expect("required")),
+                commit: sub.get_one::<String>("commit").cloned(),
+            },
             sub,
         ),
+        Some(("help", sub)) => print_help(sub.get_one::<String>("command")),
         Some((_, sub)) => (Action::Publish, sub),
         None => (Action::Publish, &matches),
     };
+    Invocation {
+        action,
+        flags: flags(sub),
+    }
+}
+
+/// The run options given, as plain values; none for commands that take none.
+fn flags(matches: &ArgMatches) -> Flags {
+    let given = |id: &str| matches.try_get_raw(id).ok().flatten().is_some();
     let mut flags = Flags {
-        config: sub.get_one::<String>("config").map(PathBuf::from),
+        config: given("config")
+            .then(|| matches.get_one::<String>("config").map(PathBuf::from))
+            .flatten(),
         values: Vec::new(),
     };
-    for (key, _, _) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
-        if let Some(values) = sub.get_many::<String>(key) {
+    for (key, _, _) in FLAGS {
+        if given(key)
+            && let Some(values) = matches.get_many::<String>(key)
+        {
             let joined: Vec<&str> = values.map(String::as_str).collect();
             flags.values.push((key, joined.join("\n")));
         }
     }
-    Invocation { action, flags }
+    flags
+}
+
+/// `shipcrate help [COMMAND]`: exactly what `shipcrate [COMMAND] --help` prints (clap prints
+/// it and exits 0).
+fn print_help(name: Option<&String>) -> ! {
+    let mut args = vec!["shipcrate"];
+    args.extend(name.map(String::as_str));
+    args.push("--help");
+    command().get_matches_from(args);
+    unreachable!("clap exits after printing the help")
 }
 
 #[cfg(test)]
@@ -121,6 +344,17 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn every_key_but_the_token_is_an_option_with_a_heading() {
+        for (key, _, _) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
+            assert!(
+                FLAGS.iter().any(|(k, _, _)| k == key),
+                "`{key}` has no row in cli::FLAGS (its heading and value name)"
+            );
+        }
+        assert!(!FLAGS.iter().any(|(k, _, _)| *k == "token"));
     }
 
     #[test]
@@ -147,5 +381,33 @@ mod tests {
         assert_eq!(get("locked"), Some("false"));
         assert_eq!(get("on.branch"), Some("a\nb"));
         assert_eq!(get("registry"), None);
+    }
+
+    #[test]
+    fn copy_and_migrate_take_their_own_arguments_only() {
+        let inv = parse(["shipcrate", "copy", "out", "v1.0.0"]);
+        assert_eq!(
+            inv.action,
+            Action::Copy {
+                dir: "out".into(),
+                commit: Some("v1.0.0".into())
+            }
+        );
+        assert!(inv.flags.values.is_empty() && inv.flags.config.is_none());
+        let inv = parse(["shipcrate", "migrate", "--to", "gitlab", "ci/.travis.yml"]);
+        assert_eq!(
+            inv.action,
+            Action::Migrate {
+                to: crate::travis::Target::Gitlab,
+                file: Some("ci/.travis.yml".into())
+            }
+        );
+        for wrong in [
+            &["shipcrate", "copy", "out", "--dry-run"][..],
+            &["shipcrate", "migrate", "--registry", "x"],
+            &["shipcrate", "--dry-run", "explain"],
+        ] {
+            assert!(command().try_get_matches_from(wrong).is_err(), "{wrong:?}");
+        }
     }
 }

@@ -35,11 +35,26 @@ pub fn run(invocation: Invocation) -> Result<()> {
 
 fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Reporter) -> Result<()> {
     // 1. Settings, and the repository they belong to.
-    let (root, facts) = git::open(cwd)?;
-    if let Action::Copy(dest) = &invocation.action {
-        return copy_only(&root, &facts, env, &cwd.join(dest), reporter);
+    if let Action::Migrate {
+        to,
+        file: Some(file),
+    } = &invocation.action
+    {
+        print!("{}", travis::migrate(&travis::read(&cwd.join(file))?, *to));
+        return Ok(());
     }
-    if let Action::Migrate(to) = invocation.action {
+    let (root, facts) = git::open(cwd)?;
+    if let Action::Copy { dir, commit } = &invocation.action {
+        return copy_only(
+            &root,
+            &facts,
+            env,
+            &cwd.join(dir),
+            commit.as_deref(),
+            reporter,
+        );
+    }
+    if let Action::Migrate { to, file: None } = invocation.action {
         print!(
             "{}",
             travis::migrate(&travis::read(&root.join(".travis.yml"))?, to)
@@ -540,18 +555,23 @@ fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
     }
 }
 
-/// `shipcrate copy DIR`: the pristine copy of the built commit, kept, and nothing else.
+/// `shipcrate copy DIR [COMMIT]`: the pristine copy of the commit (the built one unless
+/// named), kept, and nothing else.
 fn copy_only(
     root: &Path,
     facts: &git::GitFacts,
     env: &Env,
     dest: &Path,
+    commit: Option<&str>,
     reporter: &Reporter,
 ) -> Result<()> {
     let tools = tools::find(env, root)?;
-    let commit = ci::detect(env, facts)
-        .commit
-        .context("no commit to copy: HEAD is unborn")?;
+    let commit = match commit {
+        Some(commit) => commit.to_owned(),
+        None => ci::detect(env, facts)
+            .commit
+            .context("no commit to copy: HEAD is unborn")?,
+    };
     if dest.exists() && fs_err::read_dir(dest)?.next().is_some() {
         return Err(crate::error::UsageError(format!("`{}` is not empty", dest.display())).into());
     }

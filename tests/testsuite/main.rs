@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against real git repos and a real loopback registry.
 
 mod checkout;
+mod cli;
 mod config;
 mod docs;
 mod git_index;
