@@ -661,21 +661,8 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         .into());
     }
 
-    let mut sources = Vec::new();
-    for (key, _, _) in KEYS {
-        let shown = if *key == "token" {
-            if token.is_some() {
-                "***".to_owned()
-            } else {
-                "(unset)".to_owned()
-            }
-        } else {
-            show(figment.find_value(key).ok())
-        };
-        sources.push(((*key).to_owned(), shown, origin(key)));
-    }
-
-    Ok(Config {
+    let travis = raw.travis;
+    let mut cfg = Config {
         token,
         target,
         path,
@@ -732,7 +719,7 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         },
         before_deploy: raw.before_deploy,
         after_deploy: raw.after_deploy,
-        sources,
+        sources: Vec::new(),
         file,
         notes: Vec::new(),
         trusted: Trusted {
@@ -760,7 +747,116 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
                 &origin,
             )?,
         },
+    };
+    cfg.sources = KEYS
+        .iter()
+        .map(|(key, _, _)| {
+            let shown =
+                in_force(&cfg, key, travis).unwrap_or_else(|| show(figment.find_value(key).ok()));
+            ((*key).to_owned(), shown, origin(key))
+        })
+        .collect();
+    Ok(cfg)
+}
+
+/// The value of `key` that is in force, as `explain` shows it: the built-in default when
+/// nothing set it, and for an unset key what that means. `None` for a key not listed here.
+fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> {
+    let text = |v: &Option<String>, none: &str| v.clone().unwrap_or_else(|| none.to_owned());
+    let path = |v: &Option<PathBuf>| {
+        v.as_ref()
+            .map_or("(none)".to_owned(), |p| p.display().to_string())
+    };
+    let list = |items: &[String], empty: &str| {
+        if items.is_empty() {
+            empty.to_owned()
+        } else {
+            format!("[{}]", items.join(", "))
+        }
+    };
+    let crates_io = cfg.target == Target::CratesIo;
+    Some(match key {
+        "token" => if cfg.token.is_some() {
+            "***"
+        } else {
+            "(cargo's env var)"
+        }
+        .to_owned(),
+        "registry" => match &cfg.target {
+            Target::CratesIo => "crates.io".to_owned(),
+            Target::Named(name) => name.clone(),
+            Target::Index(_) => "(none: `index` is set)".to_owned(),
+        },
+        "index" => match &cfg.target {
+            Target::Index(url) => url.clone(),
+            _ => "(the registry's)".to_owned(),
+        },
+        "path" => cfg.path.display().to_string(),
+        "allow_dirty" => cfg.allow_dirty.to_string(),
+        "dry_run" => cfg.dry_run.to_string(),
+        "no_verify" => cfg.no_verify.to_string(),
+        "locked" => cfg.locked.to_string(),
+        "features" => list(&cfg.features, "[]"),
+        "all_features" => cfg.all_features.to_string(),
+        "report" => path(&cfg.report),
+        "dotenv" => path(&cfg.dotenv),
+        "packages" => list(&cfg.packages, "(every member that may)"),
+        "exclude" => list(&cfg.exclude, "[]"),
+        "check_tag" => cfg.check_tag.to_string(),
+        "checksum_mismatch" => match cfg.checksum_mismatch {
+            Mismatch::Warn => "warn",
+            Mismatch::Fail => "fail",
+        }
+        .to_owned(),
+        "index_timeout" => human(cfg.index_timeout),
+        "max_retries" => cfg.max_retries.to_string(),
+        "max_wait" => human(cfg.max_wait),
+        "travis" => travis.to_string(),
+        "trusted_publishing" => match cfg.trusted.mode {
+            TrustedMode::Auto => "auto",
+            TrustedMode::Always => "always",
+            TrustedMode::Never => "never",
+        }
+        .to_owned(),
+        "trusted_publishing_url" => text(
+            &cfg.trusted.url,
+            if crates_io {
+                "(crates.io's API)"
+            } else {
+                "(none)"
+            },
+        ),
+        "oidc_audience" => text(
+            &cfg.trusted.audience,
+            if crates_io && cfg.trusted.url.is_none() {
+                "crates.io"
+            } else {
+                "(the API's host)"
+            },
+        ),
+        "oidc_token_env" => cfg.trusted.token_env.clone(),
+        "trusted_publishing_ttl" => human(cfg.trusted.ttl),
+        "on.tags" => cfg
+            .on
+            .tags
+            .map_or("(no tag rule)".to_owned(), |t| t.to_string()),
+        "on.branch" => list(&cfg.on.branch, "(the default branch)"),
+        "on.all_branches" => cfg.on.all_branches.to_string(),
+        "on.repo" => text(&cfg.on.repo, "(any)"),
+        "on.condition" => list(&cfg.on.condition, "[]"),
+        "before_deploy" => list(&cfg.before_deploy, "[]"),
+        "after_deploy" => list(&cfg.after_deploy, "[]"),
+        _ => return None,
     })
+}
+
+/// A duration the way the settings take it: `5m`, `1h`, `90s`.
+fn human(duration: Duration) -> String {
+    match duration.as_secs() {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 /// `300`, `300s`, `5m`, `1h` → a duration.
@@ -827,6 +923,33 @@ mod tests {
             std::fs::write(dir.path().join(".shipcrate.yml"), yaml).unwrap();
         }
         load(dir.path(), &env(env_pairs), &flags)
+    }
+
+    #[test]
+    fn every_key_shows_the_value_in_force() {
+        let cfg = load_with(None, &[], Flags::default()).unwrap();
+        for (key, _, _) in KEYS {
+            assert!(
+                in_force(&cfg, key, false).is_some(),
+                "`{key}` has no line in config::in_force"
+            );
+        }
+        let shown = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().1.clone();
+        assert_eq!(shown("index_timeout"), "5m");
+        assert_eq!(shown("max_wait"), "15m");
+        assert_eq!(shown("trusted_publishing_ttl"), "30m");
+        assert_eq!(shown("max_retries"), "5");
+        assert_eq!(shown("check_tag"), "true");
+        let cfg = load_with(
+            Some("max_wait: 90\non:\n  branch: [main, next]\n"),
+            &[("SHIPCRATE_INDEX_TIMEOUT", "2h")],
+            Flags::default(),
+        )
+        .unwrap();
+        let shown = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().1.clone();
+        assert_eq!(shown("max_wait"), "90s");
+        assert_eq!(shown("index_timeout"), "2h");
+        assert_eq!(shown("on.branch"), "[main, next]");
     }
 
     fn err(result: Result<Config>) -> String {

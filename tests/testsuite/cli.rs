@@ -717,3 +717,52 @@ fn migrate_reads_the_travis_file_it_is_given() {
         .stdout_has("tags: true")
         .lacks("release");
 }
+
+#[cargo_test]
+fn explain_shows_the_value_in_force_of_every_key() {
+    let repo = Repo::with_crate("explained", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .arg("explain")
+        .arg("--index-timeout")
+        .arg("2m")
+        .run()
+        .success();
+    let row = |key: &str| -> Vec<String> {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no row for `{key}`\n{}", out.both()))
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (key, _, _) in shipcrate::config::KEYS {
+        let cells = row(key);
+        assert!(
+            !cells[1].contains("unset"),
+            "`{key}` shows no value: {cells:?}"
+        );
+        if *key != "index_timeout" {
+            assert_eq!(cells[2], "(default)", "{cells:?}");
+        }
+    }
+    for (key, value) in [
+        ("check_tag", "true"),
+        ("max_retries", "5"),
+        ("max_wait", "15m"),
+        ("trusted_publishing_ttl", "30m"),
+        ("trusted_publishing", "auto"),
+        ("oidc_token_env", "CRATES_IO_ID_TOKEN"),
+        ("registry", "crates.io"),
+        ("path", "."),
+    ] {
+        assert_eq!(row(key)[1], value, "`{key}`");
+    }
+    assert_eq!(
+        row("index_timeout")[1..],
+        ["2m", "(flag `--index-timeout`)"]
+    );
+}
