@@ -96,12 +96,19 @@ fn default_branch(repo: &git2::Repository) -> Option<String> {
     })
 }
 
-/// Whether git tracks `file` (a path inside the work tree at `root`).
-pub fn is_tracked(root: &Path, file: &Path) -> bool {
-    let Ok(repo) = git2::Repository::open(root) else {
+/// Whether git tracks `file` (a real path, symlinks resolved) in the repository holding it —
+/// the checkout's, or a submodule's.
+pub fn is_tracked(file: &Path) -> bool {
+    let Some(dir) = file.parent() else {
         return false;
     };
-    let Ok(rel) = file.strip_prefix(root) else {
+    let Ok(repo) = git2::Repository::discover(dir) else {
+        return false;
+    };
+    let Some(workdir) = repo.workdir().and_then(|w| fs_err::canonicalize(w).ok()) else {
+        return false;
+    };
+    let Ok(rel) = file.strip_prefix(&workdir) else {
         return false;
     };
     repo.index()

@@ -19,21 +19,55 @@ use crate::{Env, compare, git, hooks, ownership, retry, signals, tools, travis, 
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
-    let env: Env = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
+    let mut env = Env::new();
+    let mut unreadable = Vec::new();
+    for (key, value) in std::env::vars_os() {
+        match (key.into_string(), value.into_string()) {
+            (Ok(key), Ok(value)) => {
+                env.insert(key, value);
+            }
+            (key, _) => unreadable.push(key.unwrap_or_else(|k| k.to_string_lossy().into_owned())),
+        }
+    }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let mut reporter = Reporter::new(&env);
-    let result = signals::install()
-        .context("could not install signal handlers")
-        .and_then(|()| pipeline(&invocation, &env, &cwd, &mut reporter));
+    let result = refuse_unreadable(&unreadable, None)
+        .and_then(|()| signals::install().context("could not install signal handlers"))
+        .and_then(|()| pipeline(&invocation, &env, &unreadable, &cwd, &mut reporter));
     if let Err(error) = &result {
         reporter.error(&format!("{error:#}"));
     }
     result
 }
 
-fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Reporter) -> Result<()> {
+/// A variable shipcrate reads that isn't UTF-8 would otherwise read as "not set": settings
+/// (`SHIPCRATE_*`, `INPUT_*`), cargo's token variables, and the one `token` names.
+fn refuse_unreadable(names: &[String], token: Option<&config::TokenSetting>) -> Result<()> {
+    let named = token.and_then(secret::reference_name);
+    let read = |name: &str| {
+        ["SHIPCRATE_", "INPUT_", "CARGO_REGISTRIES_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || matches!(name, "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN")
+            || Some(name) == named
+    };
+    match names.iter().find(|name| read(name)) {
+        Some(name) => Err(crate::error::UsageError(format!(
+            "`{name}` is not valid UTF-8: shipcrate reads its settings and tokens as text. \
+             Check how the variable is set (an encoding mix-up, or binary data)"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn pipeline(
+    invocation: &Invocation,
+    env: &Env,
+    unreadable: &[String],
+    cwd: &Path,
+    reporter: &mut Reporter,
+) -> Result<()> {
     // 1. Settings, and the repository they belong to.
     if let Action::Migrate {
         to,
@@ -62,6 +96,7 @@ fn pipeline(invocation: &Invocation, env: &Env, cwd: &Path, reporter: &mut Repor
         return Ok(());
     }
     let cfg = config::load(&root, env, &invocation.flags)?;
+    refuse_unreadable(unreadable, cfg.token.as_ref())?;
     for note in &cfg.notes {
         reporter.status("Note", note);
     }

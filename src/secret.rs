@@ -60,6 +60,15 @@ pub fn resolve(
                 ))
                 .into()),
             },
+            // `$ghp-…`: no variable by that name can exist. Read as a literal it would be
+            // used as the token (and dodge the literal-token check); never echo it.
+            None if setting.raw.trim().starts_with('$') => Err(UsageError(format!(
+                "`token` ({}) starts with `$` but is not a variable reference: write `$NAME` \
+                 or `${{NAME}}`, where NAME (letters, digits, `_`) is the variable holding the \
+                 token. If what you wrote is the token itself, treat it as leaked and revoke it",
+                setting.origin
+            ))
+            .into()),
             None => Ok(Some(Token {
                 value: SecretString::from(setting.raw.trim().to_owned()),
                 from: format!("`token` ({})", setting.origin),
@@ -96,6 +105,11 @@ pub fn missing(target: &Target, env: &Env) -> anyhow::Error {
     .into()
 }
 
+/// The variable the `token` key names, if it names one.
+pub fn reference_name(setting: &TokenSetting) -> Option<&str> {
+    reference(&setting.raw)
+}
+
 /// `$VAR` or `${VAR}` → `VAR`.
 fn reference(raw: &str) -> Option<&str> {
     let name = raw.trim();
@@ -103,8 +117,9 @@ fn reference(raw: &str) -> Option<&str> {
         .strip_prefix("${")
         .and_then(|n| n.strip_suffix('}'))
         .or_else(|| name.strip_prefix('$'))?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then_some(name)
+    let valid = name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
 }
 
 /// Who a scrubbed environment is for.
@@ -328,6 +343,14 @@ mod tests {
             err.to_string().contains("`$NOPE`, which is not set"),
             "{err}"
         );
+        for raw in ["$ghp-literal-123", "${A-B}", "$1abc", "${}", "$"] {
+            let err = resolve(Some(&setting(raw)), &Target::CratesIo, &e)
+                .err()
+                .unwrap();
+            let msg = err.to_string();
+            assert!(msg.contains("is not a variable reference"), "{raw}: {msg}");
+            assert!(raw.len() < 3 || !msg.contains(raw), "{raw} echoed: {msg}");
+        }
     }
 
     #[test]

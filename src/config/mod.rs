@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
-use figment::providers::{Format, Serialized, Yaml};
+use figment::providers::Serialized;
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::Env;
 use crate::error::UsageError;
 
 mod de;
+mod file;
 mod layers;
 
 use de::{de_bool, de_list, de_opt_bool, de_opt_text};
@@ -417,7 +418,7 @@ pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
         figment = figment.merge(layer);
         file = Some(travis_yml);
     } else if let Some(file) = &file {
-        let yaml = Yaml::file(file);
+        let yaml = file::YamlFile::read(file)?;
         check_layer(&yaml)?;
         figment = figment.merge(yaml);
     }
@@ -472,19 +473,34 @@ fn config_file(root: &Path, env: &Env, flags: &Flags) -> Result<Option<PathBuf>>
         } else {
             root.join(path)
         };
-        if !path.is_file() {
+        if let Some(what) = file::not_a_file(&path) {
+            let what = match what {
+                "missing" => "does not exist".to_owned(),
+                other => format!("is {other}, not a file"),
+            };
             return Err(UsageError(format!(
-                "config file `{}` (from {from}) does not exist",
+                "config file `{}` (from {from}) {what}",
                 path.display()
             ))
             .into());
         }
         return Ok(Some(path));
     }
-    Ok(CONFIG_FILES
-        .iter()
-        .map(|name| root.join(name))
-        .find(|p| p.is_file()))
+    for path in CONFIG_FILES.iter().map(|name| root.join(name)) {
+        match file::not_a_file(&path) {
+            None => return Ok(Some(path)),
+            Some("missing") => {}
+            Some(what) => {
+                return Err(UsageError(format!(
+                    "`{}` is {what}, not a config file: remove it, or name the config file with \
+                     `--config`",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn non_empty<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
@@ -637,7 +653,10 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
         let from_file = figment
             .find_metadata("token")
             .is_some_and(|m| m.source == Some(Source::File(file.clone())));
-        if from_file && !token.raw.starts_with('$') && crate::git::is_tracked(root, file) {
+        // The file itself, however it was named (`sub/../x.yml`, a symlink): git tracks
+        // files, not the names that lead to them.
+        let real = fs_err::canonicalize(file)?;
+        if from_file && !token.raw.trim().starts_with('$') && crate::git::is_tracked(&real) {
             return Err(UsageError(format!(
                 "`token` in {} is a literal token in a file git tracks: anyone who can read the \
                  repository can read it, so treat it as leaked and revoke it. Store it as a CI \

@@ -420,3 +420,200 @@ fn a_two_line_token_is_masked_line_by_line_on_github() {
     // cargo refuses such a token before sending it: nothing uploaded, the reason shown.
     out.code(1).stderr_has("token contains invalid characters");
 }
+
+#[cargo_test]
+fn a_literal_token_is_refused_however_the_tracked_file_is_named() {
+    let _registry = registry();
+    let literal = "cio-literal-token-5e7a";
+    let repo = Repo::with_crate("leaky", "0.1.0")
+        .file(
+            ".shipcrate.yml",
+            &format!("token: {literal}\nregistry: alternative\n"),
+        )
+        .file("sub/README", "a directory to walk out of\n")
+        .commit("oops");
+    std::os::unix::fs::symlink(".shipcrate.yml", repo.root.join("link.yml")).unwrap();
+    std::os::unix::fs::symlink("../.shipcrate.yml", repo.root.join("sub/inner.yml")).unwrap();
+    for config in [
+        "sub/../.shipcrate.yml",
+        "link.yml",
+        "sub/inner.yml",
+        "./.shipcrate.yml",
+    ] {
+        let out = repo
+            .shipcrate()
+            .arg("--config")
+            .arg(config)
+            .run()
+            .code(2)
+            .stderr_has("is a literal token in a file git tracks")
+            .stderr_has("revoke it");
+        assert_unleaked(&out, literal);
+    }
+    // An absolute path to it, from the environment.
+    repo.shipcrate()
+        .env(
+            "SHIPCRATE_CONFIG",
+            repo.root.join("sub/../link.yml").to_str().unwrap(),
+        )
+        .run()
+        .code(2)
+        .stderr_has("is a literal token in a file git tracks");
+    assert!(index_entries("leaky").is_empty());
+}
+
+#[cargo_test]
+fn a_dollar_token_that_names_no_variable_is_refused_when_a_token_is_needed() {
+    let _registry = registry();
+    let repo = Repo::with_crate("dollar", "0.1.0")
+        .file(
+            ".shipcrate.yml",
+            "token: $ghp-literal-123\nregistry: alternative\n",
+        )
+        .commit("config");
+    repo.shipcrate()
+        .run()
+        .code(2)
+        .stderr_has(
+            "`token` (.shipcrate.yml: token) starts with `$` but is not a variable reference",
+        )
+        .lacks("ghp-literal-123");
+    assert!(index_entries("dollar").is_empty());
+    // `${…}` with a name no variable can have, from an input.
+    repo.shipcrate()
+        .env("INPUT_TOKEN", "${CARGO-TOKEN}")
+        .run()
+        .code(2)
+        .stderr_has("`token` (input `token`) starts with `$` but is not a variable reference");
+    // No token needed: a build the rules skip, and a fork's pull request, exit 0.
+    repo.shipcrate()
+        .env("SHIPCRATE_ON__BRANCH", "release")
+        .run()
+        .success()
+        .stderr_has("not publishing");
+    repo.shipcrate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_REF", "refs/pull/9/merge")
+        .run()
+        .success()
+        .stderr_has("this is a pull-request build");
+    assert!(index_entries("dollar").is_empty());
+}
+
+#[cargo_test]
+fn variables_that_are_not_utf8_are_named_not_dropped() {
+    let _registry = registry();
+    let repo = Repo::with_crate("bytes", "0.1.0");
+    let cases: &[(&[u8], &str)] = &[
+        (b"SHIPCRATE_DRY_RUN", "SHIPCRATE_DRY_RUN"),
+        (b"INPUT_REGISTRY", "INPUT_REGISTRY"),
+        (
+            b"CARGO_REGISTRIES_ALTERNATIVE_TOKEN",
+            "CARGO_REGISTRIES_ALTERNATIVE_TOKEN",
+        ),
+        (b"CARGO_REGISTRY_TOKEN", "CARGO_REGISTRY_TOKEN"),
+    ];
+    for (name, shown) in cases {
+        repo.shipcrate()
+            .env("SHIPCRATE_REGISTRY", "alternative")
+            .env_bytes(name, b"s3cr\xff\xfet")
+            .run()
+            .code(2)
+            .stderr_has(&format!("`{shown}` is not valid UTF-8"));
+    }
+    // The variable the `token` key names.
+    repo.shipcrate()
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("SHIPCRATE_TOKEN", "${MY_TOKEN}")
+        .env_bytes(b"MY_TOKEN", b"tok\xc3\x28en")
+        .run()
+        .code(2)
+        .stderr_has("`MY_TOKEN` is not valid UTF-8");
+    // Anything else shipcrate doesn't read is no reason to stop.
+    repo.shipcrate()
+        .registry_target()
+        .env_bytes(b"SOME_TOOL_SETTING", b"\xff")
+        .arg("--dry-run")
+        .run()
+        .success();
+    assert!(index_entries("bytes").is_empty());
+}
+
+#[cargo_test]
+fn a_key_given_twice_names_both_lines() {
+    let _registry = registry();
+    let repo = Repo::with_crate("twice", "0.1.0")
+        .file(
+            ".shipcrate.yml",
+            "registry: alternative\ndry_run: true\non:\n  tags: true\n  branch: main\n  tags: false\ndry_run: false\n",
+        )
+        .commit("config");
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .code(2)
+        .stderr_has("`on.tags` is given twice in")
+        .stderr_has("on lines 4 and 6");
+    // .travis.yml keeps Travis's own reading: the last value wins.
+    let travis = Repo::new("travis-repo")
+        .file("Cargo.toml", &manifest("travisdup", "0.1.0"))
+        .file("src/lib.rs", "pub fn answer() -> u32 { 42 }\n")
+        .file(
+            ".travis.yml",
+            "language: rust\ndeploy:\n  provider: cargo\n  on:\n    tags: true\n    tags: false\n  skip_cleanup: true\n",
+        )
+        .commit("travis");
+    let out = travis
+        .shipcrate()
+        .arg("explain")
+        .env("SHIPCRATE_TRAVIS", "true")
+        .run()
+        .success();
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("on.tags "))
+        .unwrap_or_default();
+    assert!(row.contains("false"), "{}", out.both());
+}
+
+#[cargo_test]
+fn an_oversized_or_odd_config_file_is_refused_saying_what_it_is() {
+    let repo = Repo::with_crate("odd", "0.1.0");
+    let big = repo.root.join("big.yml");
+    let line = "# padding padding padding padding padding padding padding padding padding\n";
+    std::fs::write(&big, line.repeat(50 * 1024 * 1024 / line.len())).unwrap();
+    repo.shipcrate()
+        .arg("--config")
+        .arg("big.yml")
+        .run()
+        .code(2)
+        .stderr_has("may be at most 1 MiB");
+    std::fs::create_dir(repo.root.join("conf.d")).unwrap();
+    let fifo = repo.root.join("pipe.yml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (config, what) in [
+        ("conf.d", "is a directory, not a file"),
+        ("pipe.yml", "is a FIFO (named pipe), not a file"),
+        ("/dev/zero", "is a character device, not a file"),
+        ("missing.yml", "does not exist"),
+    ] {
+        repo.shipcrate()
+            .arg("--config")
+            .arg(config)
+            .run()
+            .code(2)
+            .stderr_has(what);
+    }
+    // A default name that is a directory is not silently passed over.
+    std::fs::create_dir(repo.root.join(".shipcrate.yml")).unwrap();
+    repo.shipcrate()
+        .run()
+        .code(2)
+        .stderr_has(".shipcrate.yml` is a directory, not a config file");
+}

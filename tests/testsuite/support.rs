@@ -224,6 +224,17 @@ impl Run {
         self
     }
 
+    /// A variable whose value is any bytes (not necessarily UTF-8).
+    #[must_use]
+    pub fn env_bytes(mut self, key: &[u8], value: &[u8]) -> Self {
+        use std::os::unix::ffi::OsStrExt;
+        self.cmd.env(
+            std::ffi::OsStr::from_bytes(key),
+            std::ffi::OsStr::from_bytes(value),
+        );
+        self
+    }
+
     /// Put a directory first on PATH (for shims).
     #[must_use]
     pub fn path_prefix(mut self, dir: &Path) -> Self {
