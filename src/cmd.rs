@@ -5,7 +5,6 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
@@ -33,7 +32,17 @@ pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
 }
 
 /// Run to completion, streaming stdout and stderr line by line to our stderr, masked.
-pub fn stream(mut cmd: Command, masker: &Masker) -> Result<Finished> {
+pub fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
+    stream_with(cmd, masker, |_| {})
+}
+
+/// [`stream`], handing each masked line to `observe` as it arrives (both streams, in the order
+/// they reach us), so a caller can act on a child's progress while it runs.
+pub fn stream_with(
+    mut cmd: Command,
+    masker: &Masker,
+    mut observe: impl FnMut(&str),
+) -> Result<Finished> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -41,25 +50,34 @@ pub fn stream(mut cmd: Command, masker: &Masker) -> Result<Finished> {
         .spawn()
         .with_context(|| format!("could not start `{program}`"))?;
     signals::track_child(child.id());
-    let captured = Arc::new(Mutex::new(String::new()));
+    let (lines, received) = std::sync::mpsc::channel::<String>();
     let pump = |source: Box<dyn Read + Send>| {
         let masker = masker.clone();
-        let captured = Arc::clone(&captured);
+        let lines = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(source).split(b'\n') {
                 let Ok(line) = line else { break };
-                let line = masker.mask(&String::from_utf8_lossy(&line));
-                let mut err = std::io::stderr().lock();
-                // Our own stderr closing is no reason to stop the child: keep draining.
-                let _ = writeln!(err, "{line}");
-                let mut all = captured.lock().unwrap_or_else(|e| e.into_inner());
-                all.push_str(&line);
-                all.push('\n');
+                if lines
+                    .send(masker.mask(&String::from_utf8_lossy(&line)))
+                    .is_err()
+                {
+                    break;
+                }
             }
         })
     };
     let out = pump(Box::new(child.stdout.take().expect("piped stdout")));
     let err = pump(Box::new(child.stderr.take().expect("piped stderr")));
+    drop(lines);
+    let mut output = String::new();
+    // Ends when both pipes close: the child and everything that inherited them are done.
+    for line in received {
+        // Our own stderr closing is no reason to stop the child: keep draining.
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        observe(&line);
+        output.push_str(&line);
+        output.push('\n');
+    }
     let status = child.wait();
     signals::untrack_child(child.id());
     let _ = out.join();
@@ -69,7 +87,6 @@ pub fn stream(mut cmd: Command, masker: &Masker) -> Result<Finished> {
         use std::os::unix::process::ExitStatusExt;
         128 + status.signal().unwrap_or(0)
     });
-    let output = std::mem::take(&mut *captured.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(Finished { code, output })
 }
 

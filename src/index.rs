@@ -13,7 +13,7 @@ use tame_index::KrateName;
 use crate::Env;
 use crate::cmd;
 use crate::config::Target;
-use crate::secret::Token;
+use crate::secret::LiveToken;
 use crate::signals;
 
 /// A version the index lists.
@@ -31,7 +31,8 @@ pub struct Index {
     url: String,
     source: Source,
     config: Option<tame_index::index::IndexConfig>,
-    token: Option<String>,
+    /// Read at each request: a renewed token is used from the next one on.
+    token: LiveToken,
     agent: ureq::Agent,
 }
 
@@ -75,7 +76,7 @@ pub fn url_for(target: &Target, dir: &Path, env: &Env) -> Result<String> {
 
 impl Index {
     /// The index at `url` (from [`url_for`]), read once: a git index is fetched now.
-    pub fn open(url: String, env: &Env, git: &Path, token: Option<&Token>) -> Result<Index> {
+    pub fn open(url: String, env: &Env, git: &Path, token: &LiveToken) -> Result<Index> {
         let agent = agent();
         let source = match url.strip_prefix("sparse+") {
             Some(base) => Source::Sparse(if base.ends_with('/') {
@@ -103,7 +104,7 @@ impl Index {
             url,
             source,
             config: None,
-            token: token.map(|t| t.expose().to_owned()),
+            token: token.clone(),
             agent,
         };
         index.refresh()?;
@@ -175,8 +176,8 @@ impl Index {
 
     fn get(&self, url: &str, auth: bool) -> Result<Option<Vec<u8>>> {
         let mut request = self.agent.get(url).header("Cache-Control", "no-cache");
-        if auth && let Some(token) = &self.token {
-            request = request.header("Authorization", token);
+        if auth && let Some(token) = self.token.get() {
+            request = request.header("Authorization", token.expose());
         }
         let mut response = request
             .call()
@@ -192,7 +193,7 @@ impl Index {
             )),
             // What cargo treats as "no such crate".
             404 | 410 | 451 => Ok(None),
-            401 | 403 if !auth && self.token.is_some() => self.get(url, true),
+            401 | 403 if !auth && self.token.get().is_some() => self.get(url, true),
             _ => bail!("{url} answered with status {status}"),
         }
     }

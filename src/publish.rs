@@ -3,12 +3,12 @@
 //!
 //! Decides nothing about order or rules: the plan and the caller do.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::Env;
@@ -18,7 +18,7 @@ use crate::index::Index;
 use crate::plan::{Package, Plan};
 use crate::report::Reporter;
 use crate::retry::{self, Failure};
-use crate::secret::{Masker, Token};
+use crate::secret::{LiveToken, Masker};
 use crate::signals;
 
 /// How one crate ended.
@@ -42,13 +42,6 @@ pub struct CrateOutcome {
     pub duration_ms: u128,
     pub retries: u32,
     pub reason: Option<String>,
-    /// cargo itself saw the new version in the index ("Published … at registry").
-    #[serde(skip)]
-    pub seen_in_index: bool,
-    /// The registry refused the upload saying the version exists: a failure until the index
-    /// shows that version (a refusal's text alone proves nothing).
-    #[serde(skip)]
-    pub said_exists: bool,
 }
 
 impl CrateOutcome {
@@ -60,8 +53,6 @@ impl CrateOutcome {
             duration_ms: 0,
             retries: 0,
             reason,
-            seen_in_index: false,
-            said_exists: false,
         }
     }
 }
@@ -75,7 +66,8 @@ pub struct Cargo<'a> {
     cfg: &'a Config,
     /// Scrubbed of every token and CI credential (see `secret::Child::Build`).
     env: Env,
-    token: Option<SecretString>,
+    /// Read at each command: a renewed token reaches the next cargo.
+    token: LiveToken,
     /// The registry's index wants the token even to be read: builds get it through a cargo
     /// credential provider instead of their environment.
     auth_required: bool,
@@ -97,7 +89,7 @@ impl<'a> Cargo<'a> {
         exe: &'a Path,
         plan: &'a Plan,
         cfg: &'a Config,
-        token: Option<&Token>,
+        token: &LiveToken,
         env: &Env,
         auth_required: bool,
         masker: &'a Masker,
@@ -124,15 +116,10 @@ impl<'a> Cargo<'a> {
             plan,
             cfg,
             env,
-            token: token.map(|t| SecretString::from(t.expose().to_owned())),
+            token: token.clone(),
             auth_required,
             masker,
         }
-    }
-
-    /// Hand cargo a renewed token.
-    pub fn set_token(&mut self, token: &str) {
-        self.token = Some(SecretString::from(token.to_owned()));
     }
 
     /// The command, and for a build against an `auth-required` registry the file its
@@ -168,15 +155,15 @@ impl<'a> Cargo<'a> {
             command.args(["--features", &self.cfg.features.join(",")]);
         }
         let mut file = None;
-        match (role, &self.token) {
+        match (role, self.token.get()) {
             // cargo wants an explicit credential provider for such a registry, uploads too.
             (_, Some(token)) if self.auth_required => {
-                let held = TokenFile::new(token.expose_secret())?;
+                let held = TokenFile::new(token.expose())?;
                 command.args(["--config", &held.provider_config(&self.cfg.target)]);
                 file = Some(held);
             }
             (Role::Upload, Some(token)) => {
-                command.env(self.cfg.target.token_var(), token.expose_secret());
+                command.env(self.cfg.target.token_var(), token.expose());
             }
             _ => {}
         }
@@ -278,94 +265,445 @@ impl<'a> Cargo<'a> {
             .collect())
     }
 
-    /// Upload `package`, retrying what the registry pushed back on; `verified` when a dry run
-    /// has built it already (cargo then only packages and uploads).
+    /// Upload the verified `packages` (in plan order) with one `cargo publish --no-verify` for
+    /// as many of them as the token's life covers, reading cargo's output as it streams. When
+    /// cargo stops partway, the index says what is published; what the registry pushed back on
+    /// is waited out and the rest resumed with a new cargo. A crate whose upload cargo saw
+    /// through but couldn't confirm is waited for in the index, for at most `index_timeout`.
     pub fn upload(
         &self,
-        package: &Package,
-        verified: bool,
+        packages: &[Package],
+        index: &mut Index,
+        life: &mut dyn TokenLife,
         reporter: &Reporter,
-    ) -> Result<CrateOutcome> {
-        let started = Instant::now();
-        let mut retries = 0;
-        let mut verify = !verified;
-        loop {
-            reporter.status(
-                "Publishing",
-                &format!(
-                    "{} v{} to {}",
-                    package.name, package.version, self.cfg.target
-                ),
-            );
-            let id = format!("publish_{}", package.name.replace('-', "_"));
-            reporter.group_start(&id, &format!("cargo publish {}", package.spec()));
-            let (command, token_file) =
-                self.command("publish", &[package], verify, Role::Upload)?;
-            let finished = cmd::stream(command, self.masker);
-            drop(token_file);
-            reporter.group_end(&id);
-            let finished = finished?;
-            let tries = retries;
-            let done = |outcome, reason| CrateOutcome {
-                duration_ms: started.elapsed().as_millis(),
-                retries: tries,
-                ..CrateOutcome::new(package, outcome, reason)
-            };
-            if finished.code == 0 {
-                let seen = format!("Published {} v{} at", package.name, package.version);
-                return Ok(CrateOutcome {
-                    seen_in_index: finished.output.contains(&seen),
-                    ..done(Outcome::Published, None)
-                });
-            }
-            let (until, why) = match retry::classify(&finished.output) {
-                Failure::AlreadyExists => {
-                    return Ok(CrateOutcome {
-                        said_exists: true,
-                        ..done(Outcome::Failed, Some(first_error(&finished.output)))
-                    });
-                }
-                Failure::RateLimited { until } => (
-                    until,
-                    "the registry answered 429 Too Many Requests".to_owned(),
-                ),
-                Failure::Unavailable(code) => (None, format!("the registry answered {code}")),
-                Failure::Other => {
-                    return Ok(done(Outcome::Failed, Some(first_error(&finished.output))));
-                }
-            };
-            if retries >= self.cfg.max_retries {
-                return Ok(done(
-                    Outcome::Failed,
-                    Some(format!(
-                        "{why}; gave up after {retries} retries (`max_retries`)"
-                    )),
-                ));
-            }
-            retries += 1;
-            let wait = retry::delay(retries, until);
-            if wait > self.cfg.max_wait + retry::JITTER_MAX {
-                return Ok(done(
-                    Outcome::Failed,
-                    Some(format!(
-                        "{why} and asks to wait {}s, longer than `max_wait`",
-                        wait.as_secs()
-                    )),
-                ));
-            }
-            retry::wait(
-                wait,
-                &format!(
-                    "{why}; retry {retries} of {} for {}",
-                    self.cfg.max_retries,
-                    package.spec()
-                ),
-                reporter,
-            );
-            // The package was verified before the upload was refused; don't build it again.
-            verify = false;
+    ) -> Uploads {
+        let mut run = UploadRun::new(packages);
+        let halted = self.upload_rest(&mut run, index, life, reporter).err();
+        Uploads {
+            outcomes: run.finish(halted.as_ref()),
+            halted,
         }
     }
+
+    fn upload_rest(
+        &self,
+        run: &mut UploadRun,
+        index: &mut Index,
+        life: &mut dyn TokenLife,
+        reporter: &Reporter,
+    ) -> Result<()> {
+        let cyclic = !self.plan.dev_cycles.is_empty();
+        while !run.rest.is_empty() {
+            // Every crate of one cargo run must be uploaded before the token it started with
+            // runs out: renew first when due, then give cargo only what the rest of the
+            // token's life covers.
+            let per_crate = run.per_crate_estimate();
+            let fits = life.ensure(per_crate + RENEW_MARGIN, reporter)?;
+            let mut take = match fits {
+                Some(left) => {
+                    let n = left.saturating_sub(RENEW_MARGIN).as_secs() / per_crate.as_secs();
+                    usize::try_from(n).unwrap_or(usize::MAX).max(1)
+                }
+                None => usize::MAX,
+            };
+            if cyclic {
+                // Dev-dependency cycles: cargo's multi-package publish can't order them.
+                take = 1;
+            }
+            let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
+            let failure = self.upload_batch(&batch, run, reporter)?;
+            self.settle(&batch, run, failure, index, life, reporter)?;
+        }
+        Ok(())
+    }
+
+    /// One `cargo publish --no-verify -p a -p b …`; what it said about each crate goes into
+    /// `run`. Returns cargo's output when it failed.
+    fn upload_batch(
+        &self,
+        batch: &[Package],
+        run: &mut UploadRun,
+        reporter: &Reporter,
+    ) -> Result<Option<String>> {
+        let refs: Vec<&Package> = batch.iter().collect();
+        let names: Vec<String> = batch
+            .iter()
+            .map(|p| format!("{} v{}", p.name, p.version))
+            .collect();
+        reporter.status(
+            "Publishing",
+            &format!("{} to {}", names.join(", "), self.cfg.target),
+        );
+        // The token in force now: a renewal before this run reaches it.
+        let (command, token_file) = self.command("publish", &refs, false, Role::Upload)?;
+        reporter.group_start("cargo_publish", "cargo publish");
+        let finished = cmd::stream_with(command, self.masker, |line| run.observe(batch, line));
+        drop(token_file);
+        reporter.group_end("cargo_publish");
+        let finished = finished?;
+        Ok((finished.code != 0).then_some(finished.output))
+    }
+
+    /// After a cargo run: confirm in the index what cargo uploaded but couldn't confirm, and
+    /// on a failure decide, from the index and cargo's output, whether to wait and resume.
+    fn settle(
+        &self,
+        batch: &[Package],
+        run: &mut UploadRun,
+        failure: Option<String>,
+        index: &mut Index,
+        life: &mut dyn TokenLife,
+        reporter: &Reporter,
+    ) -> Result<()> {
+        // cargo gives up waiting after 60 s with only a warning (or, with more to upload,
+        // an error): see for ourselves, bounded by `index_timeout`.
+        for package in batch {
+            if run.uploaded(package) && !run.settled(package) {
+                wait_for_index(index, package, self.cfg.index_timeout, life, reporter)?;
+                run.confirm(package);
+            }
+        }
+        let Some(output) = failure else {
+            // Every crate of the batch went through; anything cargo didn't mention is an
+            // error of ours, not of the registry's.
+            if let Some(missed) = batch.iter().find(|p| !run.settled(p)) {
+                bail!("cargo finished without uploading {}", missed.spec());
+            }
+            return Ok(());
+        };
+        // The crate cargo stopped at: the one it was uploading, else the one its error names
+        // (`crate a@0.1.0 already exists on …`), else the first not in yet.
+        let culprit = run
+            .in_flight(batch)
+            .or_else(|| {
+                batch
+                    .iter()
+                    .find(|p| !run.settled(p) && output.contains(&p.spec()))
+            })
+            .or_else(|| batch.iter().find(|p| !run.settled(p)))
+            .cloned();
+        // What is in the index now is published, whoever uploaded it: not us when the
+        // registry said it had the version already.
+        let failure = retry::classify(&output);
+        index.refresh()?;
+        for package in batch {
+            if !run.settled(package) && listed(index, package)? {
+                let theirs = failure == Failure::AlreadyExists && Some(package) == culprit.as_ref();
+                run.listed(package, !theirs);
+            }
+        }
+        let Some(culprit) = culprit.filter(|p| !run.settled(p)) else {
+            // What cargo stopped at is in after all: go on with the rest.
+            return Ok(());
+        };
+        let (until, why) = match failure {
+            Failure::AlreadyExists => {
+                // Only the index can say another publisher won the race. crates.io lists a new
+                // version within seconds; a registry that says "exists" and shows nothing in
+                // a minute is refusing for another reason.
+                let timeout = self.cfg.index_timeout.min(Duration::from_secs(60));
+                if wait_for_index(index, &culprit, timeout, life, reporter).is_ok() {
+                    run.listed(&culprit, false);
+                    return Ok(());
+                }
+                run.fail(
+                    &culprit,
+                    format!(
+                        "{} — the registry says this version exists, but its index does not \
+                         list it within {}s",
+                        first_error(&output),
+                        timeout.as_secs()
+                    ),
+                );
+                bail!("publishing {} failed", culprit.spec());
+            }
+            Failure::RateLimited { until } => (
+                until,
+                "the registry answered 429 Too Many Requests".to_owned(),
+            ),
+            Failure::Unavailable(code) => (None, format!("the registry answered {code}")),
+            Failure::Other if run.progressed(batch) && !run.is_in_flight(&culprit) => {
+                // e.g. cargo's own wait ran out before the next crate: the index now has
+                // what it waited for; go on with a new cargo.
+                return Ok(());
+            }
+            Failure::Other => {
+                run.fail(&culprit, first_error(&output));
+                bail!("publishing {} failed", culprit.spec());
+            }
+        };
+        let retries = run.retry(&culprit);
+        if retries > self.cfg.max_retries {
+            run.fail(
+                &culprit,
+                format!(
+                    "{why}; gave up after {} retries (`max_retries`)",
+                    retries - 1
+                ),
+            );
+            bail!("publishing {} failed", culprit.spec());
+        }
+        let wait = retry::delay(retries, until);
+        if wait > self.cfg.max_wait + retry::JITTER_MAX {
+            run.fail(
+                &culprit,
+                format!(
+                    "{why} and asks to wait {}s, longer than `max_wait`",
+                    wait.as_secs()
+                ),
+            );
+            bail!("publishing {} failed", culprit.spec());
+        }
+        // The token must outlive the wait and the crate after it, or be renewable during it.
+        life.outlast(wait + run.per_crate_estimate() + RENEW_MARGIN, reporter)?;
+        retry::wait(
+            wait,
+            &format!(
+                "{why}; retry {retries} of {} for {}",
+                self.cfg.max_retries,
+                culprit.spec()
+            ),
+            &mut || life.ensure(RENEW_MARGIN, reporter).map(drop),
+            reporter,
+        )
+    }
+}
+
+/// How long a live token must still have to be handed to a new cargo, beyond the crates it
+/// will upload; and when a waiting run renews it.
+pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
+
+/// What a run expects one crate's upload to take before it has seen one: cargo waits up to
+/// 60 s for each crate to appear in the index.
+const FIRST_CRATE_ESTIMATE: Duration = Duration::from_secs(75);
+
+/// Keeps the token alive across the uploads; trusted publishing renews, a plain token lives
+/// forever.
+pub trait TokenLife {
+    /// Make sure the token in force lives at least `needed` more, renewing if it can;
+    /// returns what it has left (`None`: it doesn't expire). Errors only when the run must
+    /// stop.
+    fn ensure(&mut self, needed: Duration, reporter: &Reporter) -> Result<Option<Duration>>;
+    /// Before a wait of about `needed`: an error when the token will run out during it and
+    /// can't be renewed (the run stops cleanly now instead).
+    fn outlast(&mut self, needed: Duration, reporter: &Reporter) -> Result<()>;
+}
+
+/// A token that doesn't expire.
+pub struct Forever;
+
+impl TokenLife for Forever {
+    fn ensure(&mut self, _: Duration, _: &Reporter) -> Result<Option<Duration>> {
+        Ok(None)
+    }
+    fn outlast(&mut self, _: Duration, _: &Reporter) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The uploads' result: each crate's outcome, and the error that stopped them, if any.
+pub struct Uploads {
+    pub outcomes: Vec<CrateOutcome>,
+    pub halted: Option<anyhow::Error>,
+}
+
+/// The bookkeeping of one upload: what cargo said about each crate, as it said it.
+struct UploadRun {
+    /// Not yet published, in plan order.
+    rest: Vec<Package>,
+    done: Vec<CrateOutcome>,
+    started: BTreeMap<String, Instant>,
+    retries: BTreeMap<String, u32>,
+    /// This cargo run: crates it began uploading, uploaded, and saw in the index.
+    uploading: BTreeSet<String>,
+    uploaded: BTreeSet<String>,
+    confirmed: BTreeSet<String>,
+    /// The longest a crate took so far, from its upload to the index listing it.
+    longest: Duration,
+}
+
+impl UploadRun {
+    fn new(packages: &[Package]) -> Self {
+        UploadRun {
+            rest: packages.to_vec(),
+            done: Vec::new(),
+            started: BTreeMap::new(),
+            retries: BTreeMap::new(),
+            uploading: BTreeSet::new(),
+            uploaded: BTreeSet::new(),
+            confirmed: BTreeSet::new(),
+            longest: Duration::ZERO,
+        }
+    }
+
+    fn per_crate_estimate(&self) -> Duration {
+        if self.longest.is_zero() {
+            FIRST_CRATE_ESTIMATE
+        } else {
+            (self.longest * 3 / 2).max(Duration::from_secs(10))
+        }
+    }
+
+    /// One line of cargo's output, as it arrives.
+    fn observe(&mut self, batch: &[Package], line: &str) {
+        match CargoSays::read(line, batch) {
+            Some(CargoSays::Uploading(p)) => {
+                self.started
+                    .entry(p.name.clone())
+                    .or_insert_with(Instant::now);
+                self.uploading.insert(p.name.clone());
+            }
+            Some(CargoSays::Uploaded(p)) => {
+                self.uploaded.insert(p.name.clone());
+            }
+            Some(CargoSays::Published(list)) => {
+                for p in list {
+                    self.confirm(p);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn uploaded(&self, package: &Package) -> bool {
+        self.uploaded.contains(&package.name)
+    }
+
+    /// Published, already there, or failed: no longer to upload.
+    fn settled(&self, package: &Package) -> bool {
+        !self.rest.iter().any(|p| p.name == package.name)
+    }
+
+    fn is_in_flight(&self, package: &Package) -> bool {
+        self.uploading.contains(&package.name) && !self.uploaded.contains(&package.name)
+    }
+
+    /// The crate cargo was uploading when it stopped.
+    fn in_flight<'p>(&self, batch: &'p [Package]) -> Option<&'p Package> {
+        batch
+            .iter()
+            .find(|p| self.is_in_flight(p) && !self.settled(p))
+    }
+
+    /// This cargo run got at least one crate in.
+    fn progressed(&self, batch: &[Package]) -> bool {
+        batch.iter().any(|p| self.confirmed.contains(&p.name))
+    }
+
+    /// `package` is in the index after our upload.
+    fn confirm(&mut self, package: &Package) {
+        if self.settled(package) {
+            return;
+        }
+        self.confirmed.insert(package.name.clone());
+        let took = self
+            .started
+            .get(&package.name)
+            .map_or(Duration::ZERO, Instant::elapsed);
+        self.longest = self.longest.max(took);
+        self.record(package, Outcome::Published, None);
+    }
+
+    /// `package` is in the index though cargo didn't confirm it: ours when cargo began its
+    /// upload (and the registry didn't say it had it already), someone else's otherwise.
+    fn listed(&mut self, package: &Package, maybe_ours: bool) {
+        if maybe_ours && self.uploading.contains(&package.name) {
+            self.confirm(package);
+        } else {
+            self.record(
+                package,
+                Outcome::AlreadyPublished,
+                Some("another publisher uploaded it first (the index lists it)".to_owned()),
+            );
+        }
+    }
+
+    fn fail(&mut self, package: &Package, reason: String) {
+        self.record(package, Outcome::Failed, Some(reason));
+    }
+
+    /// Count a retry of `package`; returns its number (1-based).
+    fn retry(&mut self, package: &Package) -> u32 {
+        self.uploading.clear();
+        self.uploaded.clear();
+        let count = self.retries.entry(package.name.clone()).or_default();
+        *count += 1;
+        *count
+    }
+
+    fn record(&mut self, package: &Package, outcome: Outcome, reason: Option<String>) {
+        self.rest.retain(|p| p.name != package.name);
+        self.done.push(CrateOutcome {
+            duration_ms: self
+                .started
+                .get(&package.name)
+                .map_or(0, |t| t.elapsed().as_millis()),
+            retries: self.retries.get(&package.name).copied().unwrap_or_default(),
+            ..CrateOutcome::new(package, outcome, reason)
+        });
+    }
+
+    /// Every crate's outcome: what is left was never started.
+    fn finish(mut self, halted: Option<&anyhow::Error>) -> Vec<CrateOutcome> {
+        let why = halted.map(|e| format!("{e:#}"));
+        for package in std::mem::take(&mut self.rest) {
+            self.done.push(CrateOutcome {
+                retries: self.retries.get(&package.name).copied().unwrap_or_default(),
+                ..CrateOutcome::new(&package, Outcome::NotStarted, why.clone())
+            });
+        }
+        self.done
+    }
+}
+
+/// What a line of `cargo publish` output says about a crate of `batch`.
+#[derive(Debug, PartialEq)]
+enum CargoSays<'p> {
+    /// `Uploading a v0.1.0 (…)`
+    Uploading(&'p Package),
+    /// `Uploaded a v0.1.0 to registry `…``
+    Uploaded(&'p Package),
+    /// `Published a v0.1.0 and b v0.2.0 at registry `…``: in the index.
+    Published(Vec<&'p Package>),
+}
+
+impl<'p> CargoSays<'p> {
+    fn read(line: &str, batch: &'p [Package]) -> Option<Self> {
+        let line = line.trim_start();
+        let (verb, rest) = line.split_once(' ')?;
+        // "name vX.Y.Z" pairs, wherever they stand in a list ("a v1, b v2, and c v3").
+        let words: Vec<&str> = rest
+            .split_whitespace()
+            .map(|w| w.trim_end_matches(','))
+            .collect();
+        let named = |p: &Package| {
+            let version = format!("v{}", p.version);
+            words
+                .windows(2)
+                .any(|pair| pair[0] == p.name && pair[1] == version)
+        };
+        let first = || {
+            batch
+                .iter()
+                .find(|p| words.len() >= 2 && named(p) && words[0] == p.name)
+        };
+        match verb {
+            "Uploading" => first().map(CargoSays::Uploading),
+            "Uploaded" => first().map(CargoSays::Uploaded),
+            "Published" => {
+                let list: Vec<&Package> = batch.iter().filter(|p| named(p)).collect();
+                (!list.is_empty()).then_some(CargoSays::Published(list))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn listed(index: &Index, package: &Package) -> Result<bool> {
+    Ok(index
+        .versions(&package.name)?
+        .iter()
+        .any(|v| v.version == package.version))
 }
 
 /// The token in a file only its owner can read, in a temp dir of its own, for cargo's
@@ -422,23 +760,22 @@ impl Drop for TokenFile {
     }
 }
 
-/// Poll the index until it lists `package`, for at most `timeout`.
+/// Poll the index until it lists `package`, for at most `timeout`; a token that runs out
+/// meanwhile is renewed (an auth-required index needs it).
 pub fn wait_for_index(
     index: &mut Index,
     package: &Package,
     timeout: Duration,
+    life: &mut dyn TokenLife,
     reporter: &Reporter,
 ) -> Result<()> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(250);
     let mut said = false;
     loop {
+        life.ensure(RENEW_MARGIN, reporter)?;
         index.refresh()?;
-        if index
-            .versions(&package.name)?
-            .iter()
-            .any(|v| v.version == package.version)
-        {
+        if listed(index, package)? {
             return Ok(());
         }
         if Instant::now() >= deadline {

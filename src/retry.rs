@@ -80,38 +80,46 @@ pub fn crates_io_wait_minutes(new_crates: usize, new_versions: usize) -> Option<
     (minutes > 0).then_some(minutes)
 }
 
-/// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise.
-pub fn wait(wait: Duration, why: &str, reporter: &Reporter) {
+/// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise. `tick` runs
+/// about once a second (a token renewal may be due mid-wait); its error ends the wait.
+pub fn wait(
+    wait: Duration,
+    why: &str,
+    tick: &mut dyn FnMut() -> anyhow::Result<()>,
+    reporter: &Reporter,
+) -> anyhow::Result<()> {
     let until = httpdate::fmt_http_date(SystemTime::now() + wait);
     reporter.status(
         "Waiting",
         &format!("{:.1}s, until {until}: {why}", wait.as_secs_f64()),
     );
     let end = Instant::now() + wait;
-    if std::io::stderr().is_terminal() && wait > Duration::from_secs(5) {
-        let bar = indicatif::ProgressBar::new(wait.as_secs());
-        while Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(250).min(end - Instant::now()));
-            bar.set_position(
-                wait.as_secs()
-                    .saturating_sub((end - Instant::now()).as_secs()),
-            );
-        }
-        bar.finish_and_clear();
-        return;
-    }
+    let bar = (std::io::stderr().is_terminal() && wait > Duration::from_secs(5))
+        .then(|| indicatif::ProgressBar::new(wait.as_secs()));
     let mut next_line = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < end {
+    let result = loop {
         let now = Instant::now();
-        std::thread::sleep((end - now).min(Duration::from_secs(1)));
-        if Instant::now() >= next_line && Instant::now() < end {
-            reporter.status(
-                "Waiting",
-                &format!("{}s left: {why}", (end - Instant::now()).as_secs()),
-            );
-            next_line += Duration::from_secs(60);
+        if now >= end {
+            break Ok(());
         }
+        std::thread::sleep((end - now).min(Duration::from_millis(500)));
+        if let Err(error) = tick() {
+            break Err(error);
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        match &bar {
+            Some(bar) => bar.set_position(wait.as_secs().saturating_sub(left.as_secs())),
+            None if Instant::now() >= next_line && !left.is_zero() => {
+                reporter.status("Waiting", &format!("{}s left: {why}", left.as_secs()));
+                next_line += Duration::from_secs(60);
+            }
+            None => {}
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
+    result
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use crate::conditions::{self, Decision};
 use crate::config::{self, Config, Mismatch, Target};
 use crate::index::{self, Index};
 use crate::plan::{self, Package, Plan};
-use crate::publish::{self, Cargo, CrateOutcome, Outcome};
+use crate::publish::{Cargo, CrateOutcome, Forever, Outcome, TokenLife};
 use crate::report::{ReportFiles, Reporter, Summary};
-use crate::secret;
+use crate::secret::{self, LiveToken};
 use crate::{Env, compare, git, hooks, ownership, retry, signals, tools, travis, trusted};
 
 /// Run shipcrate as the process was started: its environment and working directory.
@@ -109,7 +109,7 @@ fn pipeline(
     }
     // Builds (cargo, git) get no credential at all; hooks and conditions keep the CI's own.
     let resolved = token.as_ref().ok().and_then(Option::as_ref);
-    let id_token_var = cfg.trusted.token_env.as_str();
+    let id_token_var = cfg.trusted.token_env.as_slice();
     let clean_env = secret::scrub(env, resolved, id_token_var, secret::Child::Build);
     let hook_base = secret::scrub(env, resolved, id_token_var, secret::Child::Hook);
 
@@ -139,8 +139,9 @@ fn pipeline(
             .as_deref()
             .context("no commit to plan: HEAD is unborn")
             .and_then(|commit| {
+                let live = LiveToken::new(token.cloned());
                 let (_tree, mut plan, index) =
-                    copy_and_plan(&tools, &root, &cfg, commit, token, &clean_env, reporter)?;
+                    copy_and_plan(&tools, &root, &cfg, commit, &live, &clean_env, reporter)?;
                 if cfg.check_tag && ctx.is_tag_build() {
                     plan::check_tags(&mut plan, &ctx.tags)?;
                 }
@@ -183,24 +184,23 @@ fn pipeline(
         }
         Err(error) => return Err(error),
     };
-    // Trusted publishing: a short-lived token from the CI's identity, masked before anything
-    // else is printed, renewed before it expires, revoked on every way out (drop, signal).
-    let mut trusted = trusted::session(&cfg, env, token.is_some(), reporter.masker())?;
-    let token = match &mut trusted {
-        Some(session) => {
-            let minted = session.mint()?;
-            reporter.add_secret(&minted);
-            Some(secret::Token::new(
-                minted,
-                "trusted publishing (the CI's OIDC identity)".to_owned(),
-            ))
-        }
-        None => token,
-    };
-    if token.is_none() && !cfg.dry_run {
+    // Trusted publishing: a short-lived token from the CI's identity, minted right before the
+    // uploads (after verification, so a slow build doesn't eat its life), renewed before it
+    // runs out, revoked on every way out (drop, signal). Every user of the token — cargo,
+    // the index — reads the one in force from `live`.
+    let live = LiveToken::new(token);
+    let mut trusted = trusted::session(
+        &cfg,
+        env,
+        ctx.provider,
+        live.get().is_some(),
+        &live,
+        reporter.masker(),
+    )?;
+    if trusted.is_none() && live.get().is_none() && !cfg.dry_run {
         return Err(secret::missing(&cfg.target, env));
     }
-    if let Some(token) = &token {
+    if let Some(token) = live.get() {
         reporter.status("Token", &format!("from {}", token.from));
     }
     let commit = ctx
@@ -209,15 +209,8 @@ fn pipeline(
         .context("no commit to publish: HEAD is unborn")?;
 
     // 6.–8. The pristine copy, the plan, the registry's index.
-    let (tree, mut plan, mut index) = copy_and_plan(
-        &tools,
-        &root,
-        &cfg,
-        &commit,
-        token.as_ref(),
-        &clean_env,
-        reporter,
-    )?;
+    let (tree, mut plan, mut index) =
+        copy_and_plan(&tools, &root, &cfg, &commit, &live, &clean_env, reporter)?;
     let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
@@ -233,11 +226,11 @@ fn pipeline(
         .iter()
         .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
         .collect();
-    let mut cargo = Cargo::new(
+    let cargo = Cargo::new(
         &tools.cargo,
         &plan,
         &cfg,
-        token.as_ref(),
+        &live,
         &clean_env,
         index.auth_required(),
         reporter.masker(),
@@ -357,7 +350,24 @@ fn pipeline(
         }
     }
 
-    // 11. before_deploy — only when something will really be uploaded.
+    // 11. The trusted-publishing token, minted now that every crate has built (a slow build
+    //     doesn't eat its life) and before any hook runs; then before_deploy — only when
+    //     something will really be uploaded.
+    if !cfg.dry_run
+        && halted.is_none()
+        && let Some(session) = &mut trusted
+        && let Err(error) = session.ensure(std::time::Duration::ZERO, reporter)
+    {
+        outcomes.extend(upload.iter().map(|p| {
+            CrateOutcome::new(
+                p,
+                Outcome::NotStarted,
+                Some("no trusted-publishing token".into()),
+            )
+        }));
+        reporter.finish(&summary(outcomes), &files, env)?;
+        return Err(error.context("nothing was published"));
+    }
     let mut hook_env = hook_base.clone();
     hook_env.insert("SHIPCRATE_COMMIT".into(), commit.clone());
     hook_env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
@@ -392,44 +402,15 @@ fn pipeline(
         return Err(error.context("nothing was published"));
     }
 
-    // 12. Upload each in order, each visible in the index before the next one is packaged.
+    // 12. Upload, in order, each crate visible in the index before anything that needs it.
     if !cfg.dry_run && halted.is_none() {
-        for (i, package) in upload.iter().enumerate() {
-            if let Some(session) = &mut trusted
-                && let Some(fresh) = session.renew_if_due()?
-            {
-                reporter.add_secret(&fresh);
-                reporter.status("Renewed", "the trusted-publishing token before it expires");
-                cargo.set_token(&fresh);
-            }
-            let mut result = cargo.upload(package, verify_first, reporter)?;
-            if result.said_exists {
-                confirm_exists(&mut result, &mut index, package, &cfg, reporter);
-            }
-            let (outcome, seen) = (result.outcome, result.seen_in_index);
-            outcomes.push(result);
-            let stop = match outcome {
-                // cargo waits for the index itself, but on a timeout it only warns and
-                // exits 0: check ourselves unless it said it saw the version there.
-                Outcome::Published if seen => None,
-                Outcome::Published => {
-                    publish::wait_for_index(&mut index, package, cfg.index_timeout, reporter).err()
-                }
-                Outcome::Failed => Some(anyhow::anyhow!("publishing {} failed", package.spec())),
-                _ => None,
-            };
-            if let Some(error) = stop {
-                outcomes.extend(upload[i + 1..].iter().map(|p| {
-                    CrateOutcome::new(
-                        p,
-                        Outcome::NotStarted,
-                        Some(format!("{} did not finish", package.spec())),
-                    )
-                }));
-                halted = Some(error);
-                break;
-            }
-        }
+        let life: &mut dyn TokenLife = match &mut trusted {
+            Some(session) => session,
+            None => &mut Forever,
+        };
+        let uploads = cargo.upload(&upload, &mut index, life, reporter);
+        outcomes.extend(uploads.outcomes);
+        halted = uploads.halted;
     }
     let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
     for crate_ in outcomes.iter().filter(|c| c.outcome == Outcome::Failed) {
@@ -458,6 +439,9 @@ fn pipeline(
     drop(cargo);
     drop(index);
     drop(tree);
+    if let Some(mut session) = trusted {
+        session.close(reporter);
+    }
     reporter.finish(&summary(outcomes.clone()), &files, env)?;
     if failed {
         let list = |o: Outcome| {
@@ -492,7 +476,7 @@ fn copy_and_plan(
     root: &Path,
     cfg: &Config,
     commit: &str,
-    token: Option<&secret::Token>,
+    token: &LiveToken,
     clean_env: &Env,
     reporter: &Reporter,
 ) -> Result<(Option<PristineTree>, Plan, Index)> {
@@ -533,36 +517,6 @@ fn copy_and_plan(
         };
         Ok((tree, plan, index))
     })
-}
-
-/// The registry refused an upload saying the version exists (another publisher won a race):
-/// only the index can say so. Listed there, the crate counts as already published; else the
-/// refusal stands as a failure with the registry's own words.
-fn confirm_exists(
-    result: &mut CrateOutcome,
-    index: &mut Index,
-    package: &Package,
-    cfg: &Config,
-    reporter: &Reporter,
-) {
-    // crates.io lists a new version within seconds; a registry that says "exists" and then
-    // shows nothing in a minute is refusing for another reason.
-    let timeout = cfg.index_timeout.min(std::time::Duration::from_secs(60));
-    match publish::wait_for_index(index, package, timeout, reporter) {
-        Ok(()) => {
-            result.outcome = Outcome::AlreadyPublished;
-            result.reason =
-                Some("another publisher uploaded it first (the index lists it)".to_owned());
-        }
-        Err(_) => {
-            let said = result.reason.take().unwrap_or_default();
-            result.reason = Some(format!(
-                "{said} — the registry says this version exists, but its index does not list \
-                 it within {}s",
-                timeout.as_secs()
-            ));
-        }
-    }
 }
 
 /// The plan, before anything is uploaded.
@@ -616,7 +570,7 @@ fn copy_only(
         root,
         &commit,
         Path::new(""),
-        &secret::scrub(env, None, "", secret::Child::Build),
+        &secret::scrub(env, None, &[], secret::Child::Build),
         dest,
     )?;
     reporter.status(

@@ -13,6 +13,7 @@ use crate::config::{Target, TokenSetting};
 use crate::error::UsageError;
 
 /// A resolved token and the variable it was read from (for messages, never the value).
+#[derive(Clone)]
 pub struct Token {
     value: SecretString,
     /// `token` key, `$VAR`, or the cargo variable it came from.
@@ -30,6 +31,32 @@ impl Token {
     /// The value, for a child process's environment or for masking; nothing else.
     pub fn expose(&self) -> &str {
         self.value.expose_secret()
+    }
+}
+
+/// The token in force, one for the whole run: cargo's uploads, the index and revocation all
+/// read it here, so a renewed token reaches every one of them at once.
+#[derive(Clone, Default)]
+pub struct LiveToken(std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<Token>>>>);
+
+impl LiveToken {
+    pub fn new(token: Option<Token>) -> Self {
+        LiveToken(std::sync::Arc::new(std::sync::Mutex::new(
+            token.map(std::sync::Arc::new),
+        )))
+    }
+
+    /// The token in force now.
+    pub fn get(&self) -> Option<std::sync::Arc<Token>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replace the token in force; returns the one it replaces.
+    pub fn set(&self, token: Token) -> Option<std::sync::Arc<Token>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(std::sync::Arc::new(token))
     }
 }
 
@@ -175,12 +202,12 @@ const CI_CREDENTIALS: &[&str] = &[
 /// The environment for `child`: every registry token and OIDC request credential removed
 /// (and for builds every CI credential too), plus any variable holding one of their values —
 /// the `$VAR` the `token` key names, a URL with a job token inside (`CI_REPOSITORY_URL`).
-/// `id_token_var` is the GitLab `id_tokens:` variable trusted publishing reads.
-pub fn scrub(env: &Env, token: Option<&Token>, id_token_var: &str, child: Child) -> Env {
+/// `id_token_vars` are the GitLab `id_tokens:` variables trusted publishing reads.
+pub fn scrub(env: &Env, token: Option<&Token>, id_token_vars: &[String], child: Child) -> Env {
     let removed = |name: &str| {
         is_registry_token(name)
             || OIDC_REQUEST.contains(&name)
-            || name == id_token_var
+            || id_token_vars.iter().any(|v| v == name)
             || (child == Child::Build && CI_CREDENTIALS.contains(&name))
     };
     let secrets: Vec<&str> = env
@@ -411,9 +438,19 @@ mod tests {
             ("CI", "true"),
         ]);
         let t = resolve(Some(&setting("$MY_SECRET")), &Target::CratesIo, &e).unwrap();
-        let build = scrub(&e, t.as_ref(), "CRATES_IO_ID_TOKEN", Child::Build);
+        let build = scrub(
+            &e,
+            t.as_ref(),
+            &["CRATES_IO_ID_TOKEN".to_owned()],
+            Child::Build,
+        );
         assert_eq!(build.keys().collect::<Vec<_>>(), ["CI", "PATH"]);
-        let hook = scrub(&e, t.as_ref(), "CRATES_IO_ID_TOKEN", Child::Hook);
+        let hook = scrub(
+            &e,
+            t.as_ref(),
+            &["CRATES_IO_ID_TOKEN".to_owned()],
+            Child::Hook,
+        );
         assert_eq!(
             hook.keys().collect::<Vec<_>>(),
             [

@@ -1,50 +1,61 @@
-//! Trusted publishing: trade the CI's OIDC identity (GitHub's ID-token endpoint, or the JWT
-//! GitLab puts in a declared variable) for a short-lived registry token, renew it before it
-//! runs out, and revoke it on every way out.
+//! Trusted publishing: trade the CI's OIDC identity (GitHub's ID-token endpoint, or the JWTs
+//! GitLab puts in declared variables) for a short-lived registry token, minted right before
+//! the first upload, renewed before it runs out, revoked on every way out.
 //!
-//! Talks to the CI and the registry's exchange endpoint only; the token goes to cargo through
-//! the caller, like any other.
+//! Talks to the CI and the registry's exchange endpoint only. The minted token goes into the
+//! run's [`LiveToken`], where cargo and the index read it.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Env;
+use crate::ci::Provider;
 use crate::config::{Config, Target, TrustedMode};
 use crate::error::UsageError;
-use crate::secret::Masker;
+use crate::publish::TokenLife;
+use crate::report::Reporter;
+use crate::secret::{LiveToken, Masker, Token};
 use crate::signals;
 
 const CRATES_IO_API: &str = "https://crates.io";
 
 /// Where the CI's identity comes from.
 enum Identity {
-    /// GitHub Actions: `ACTIONS_ID_TOKEN_REQUEST_URL`, asked with its bearer token.
+    /// GitHub Actions: `ACTIONS_ID_TOKEN_REQUEST_URL`, asked with its bearer token; every
+    /// request gives a new JWT (its own `jti`).
     Github { url: String, bearer: SecretString },
-    /// GitLab CI: the JWT of an `id_tokens:` entry.
-    Gitlab { jwt: SecretString },
+    /// GitLab CI: the JWTs of the job's `id_tokens:` entries, each usable once (crates.io
+    /// refuses a `jti` it has seen: `src/controllers/trustpub/tokens/exchange/mod.rs`).
+    Gitlab {
+        unused: VecDeque<(String, SecretString)>,
+    },
 }
 
-/// A trusted-publishing session: the current minted token, if any.
+/// A trusted-publishing session: the token it minted last, and when.
 pub struct Session {
     api: String,
     audience: String,
     identity: Identity,
     ttl: Duration,
     agent: ureq::Agent,
-    current: Option<(SecretString, Instant)>,
+    live: LiveToken,
+    held: Option<(SecretString, Instant)>,
     masker: Masker,
 }
 
 /// The session to use, if trusted publishing applies here; an error when `always` asks for
-/// it and it can't be had.
+/// it and it can't be had. Mints nothing yet: the first upload does, through [`TokenLife`].
 /// `masker` learns every credential involved (the CI's request token, each JWT), as GitHub's
 /// own toolkit masks the ID token.
 pub fn session(
     cfg: &Config,
     env: &Env,
+    provider: Provider,
     token_configured: bool,
+    live: &LiveToken,
     masker: &Masker,
 ) -> Result<Option<Session>> {
     let mode = cfg.trusted.mode;
@@ -67,7 +78,7 @@ pub fn session(
         (None, target) => return cannot(format!("{target} has no `trusted_publishing_url`")),
     };
     let var = |name: &str| env.get(name).filter(|v| !v.is_empty());
-    let identity = if env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+    let identity = if provider == Provider::GithubActions {
         match (
             var("ACTIONS_ID_TOKEN_REQUEST_URL"),
             var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
@@ -88,23 +99,25 @@ pub fn session(
                 );
             }
         }
-    } else if env.get("GITLAB_CI").is_some_and(|v| v == "true") {
-        let name = &cfg.trusted.token_env;
-        match var(name) {
-            Some(jwt) => {
+    } else if provider == Provider::GitlabCi {
+        let names = &cfg.trusted.token_env;
+        let unused: VecDeque<(String, SecretString)> = names
+            .iter()
+            .filter_map(|name| {
+                let jwt = var(name)?;
                 masker.add(jwt);
-                Identity::Gitlab {
-                    jwt: SecretString::from(jwt.clone()),
-                }
-            }
-            None => {
-                return cannot(format!(
-                    "`{name}` is not set: declare it in the job, `id_tokens: {{ {name}: {{ aud: {} }} }}` \
-                     (or name another variable with `oidc_token_env`)",
-                    host(&api)
-                ));
-            }
+                Some((name.clone(), SecretString::from(jwt.clone())))
+            })
+            .collect();
+        if unused.is_empty() {
+            let name = &names[0];
+            return cannot(format!(
+                "`{name}` is not set: declare it in the job, `id_tokens: {{ {name}: {{ aud: {} }} }}` \
+                 (or name another variable with `oidc_token_env`)",
+                audience(&api)
+            ));
         }
+        Identity::Gitlab { unused }
     } else {
         return cannot(
             "trusted publishing needs GitHub Actions or GitLab CI to vouch for this build"
@@ -112,56 +125,157 @@ pub fn session(
         );
     };
     Ok(Some(Session {
-        audience: cfg.trusted.audience.clone().unwrap_or_else(|| host(&api)),
+        audience: cfg
+            .trusted
+            .audience
+            .clone()
+            .unwrap_or_else(|| audience(&api)),
         api,
         identity,
         ttl: cfg.trusted.ttl,
         agent: crate::index::agent(),
-        current: None,
+        live: live.clone(),
+        held: None,
         masker: masker.clone(),
     }))
 }
 
-/// `https://crates.io/…` → `crates.io`.
-fn host(url: &str) -> String {
+/// The ID token's audience for a registry API: its URL without the scheme, port and path
+/// kept (`https://crates.io` → `crates.io`), as rust-lang/crates-io-auth-action asks for it.
+fn audience(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.split(['/', ':']).next().unwrap_or(rest).to_owned()
+    rest.trim_end_matches('/').to_owned()
 }
+
+/// How often the ID-token request is tried: actions/toolkit's `getIDToken` gives its HTTP
+/// client `maxRetries: 10` (packages/core/src/oidc-utils.ts).
+const ID_TOKEN_TRIES: u32 = 11;
 
 impl Session {
     fn endpoint(&self) -> String {
         format!("{}/api/v1/trusted_publishing/tokens", self.api)
     }
 
-    /// A fresh token: the CI's JWT exchanged at the registry. Revokes the one held before.
-    pub fn mint(&mut self) -> Result<String> {
-        self.revoke()?;
-        let jwt = match &self.identity {
-            Identity::Gitlab { jwt } => jwt.expose_secret().to_owned(),
-            Identity::Github { url, bearer } => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let url = format!("{url}{sep}audience={}", encode(&self.audience));
-                let mut response = self
-                    .agent
-                    .get(&url)
-                    .header(
-                        "Authorization",
-                        &format!("Bearer {}", bearer.expose_secret()),
-                    )
-                    .header("Accept", "application/json")
-                    .call()
-                    .context("could not reach GitHub's ID-token endpoint")?;
-                let status = response.status().as_u16();
-                let body = json_body(&mut response);
-                match body["value"].as_str() {
-                    Some(jwt) if status == 200 => {
-                        self.masker.add(jwt);
-                        jwt.to_owned()
-                    }
-                    _ => bail!("GitHub's ID-token endpoint answered {status} without a token"),
-                }
+    /// How long the held token has left; zero when none is held.
+    fn left(&self) -> Duration {
+        self.held.as_ref().map_or(Duration::ZERO, |(_, minted)| {
+            self.ttl.saturating_sub(minted.elapsed())
+        })
+    }
+
+    /// Whether another token can be minted: GitHub gives a new JWT on every request; a GitLab
+    /// job has the JWTs it declared, each good for one exchange.
+    fn can_mint(&self) -> bool {
+        match &self.identity {
+            Identity::Github { .. } => true,
+            Identity::Gitlab { unused } => !unused.is_empty(),
+        }
+    }
+
+    /// A fresh token, exchanged for a fresh JWT, put in force; then the one it replaces is
+    /// revoked (never before: a failed mint leaves the old one working until it expires).
+    fn mint(&mut self, reporter: &Reporter) -> Result<()> {
+        let jwt = self.id_token()?;
+        let minted = self.exchange(&jwt)?;
+        reporter.add_secret(&minted);
+        let renewal = self.held.is_some();
+        let old = self
+            .held
+            .replace((SecretString::from(minted.clone()), Instant::now()));
+        self.live.set(Token::new(
+            minted.clone(),
+            "trusted publishing (the CI's OIDC identity)".to_owned(),
+        ));
+        let (api, agent) = (self.endpoint(), self.agent.clone());
+        signals::set_cleanup(Some(Box::new(move || {
+            if let Err(error) = revoke(&agent, &api, &minted) {
+                eprintln!("warning: {error:#}; revoke it by hand if it matters to you");
             }
+        })));
+        if renewal {
+            reporter.status(
+                "Renewed",
+                &format!(
+                    "the trusted-publishing token; the new one lives {}s",
+                    self.ttl.as_secs()
+                ),
+            );
+        } else {
+            reporter.status("Token", "from trusted publishing (the CI's OIDC identity)");
+        }
+        if let Some((old, _)) = old
+            && let Err(error) = revoke(&self.agent, &self.endpoint(), old.expose_secret())
+        {
+            reporter.warn(&format!(
+                "{error:#}; it expires on its own within {}s, or revoke it by hand",
+                self.ttl.as_secs()
+            ));
+        }
+        Ok(())
+    }
+
+    /// An unused JWT: a new one from GitHub, the next declared one on GitLab.
+    fn id_token(&mut self) -> Result<String> {
+        let (url, bearer) = match &mut self.identity {
+            Identity::Gitlab { unused } => {
+                let (_, jwt) = unused
+                    .pop_front()
+                    .context("every ID token of this job has been exchanged")?;
+                return Ok(jwt.expose_secret().to_owned());
+            }
+            Identity::Github { url, bearer } => (url.clone(), bearer.clone()),
         };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}audience={}", encode(&self.audience));
+        let mut pause = Duration::from_millis(100);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let answer = self
+                .agent
+                .get(&url)
+                .header(
+                    "Authorization",
+                    &format!("Bearer {}", bearer.expose_secret()),
+                )
+                .header("Accept", "application/json")
+                .call();
+            let error = match answer {
+                Ok(mut response) => {
+                    let status = response.status().as_u16();
+                    let text = body_text(&mut response);
+                    #[derive(serde::Deserialize)]
+                    struct IdToken {
+                        value: String,
+                    }
+                    match serde_json::from_str::<IdToken>(&text) {
+                        Ok(IdToken { value }) if status == 200 => {
+                            self.masker.add(&value);
+                            return Ok(value);
+                        }
+                        _ if status == 429 || status >= 500 => {
+                            anyhow::anyhow!("GitHub's ID-token endpoint answered {status}")
+                        }
+                        _ => bail!(
+                            "GitHub's ID-token endpoint answered {status} without a token: {}",
+                            detail(&text)
+                        ),
+                    }
+                }
+                Err(error) => {
+                    anyhow::Error::new(error).context("could not reach GitHub's ID-token endpoint")
+                }
+            };
+            if tries >= ID_TOKEN_TRIES {
+                return Err(error.context(format!("gave up after {tries} tries")));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// The registry's token for `jwt`.
+    fn exchange(&self, jwt: &str) -> Result<String> {
         let mut response = self
             .agent
             .post(&self.endpoint())
@@ -170,54 +284,91 @@ impl Session {
             .send(serde_json::json!({ "jwt": jwt }).to_string())
             .with_context(|| format!("could not reach {}", self.endpoint()))?;
         let status = response.status().as_u16();
-        let body = json_body(&mut response);
-        let token = match body["token"].as_str() {
-            Some(token) if status == 200 => token.to_owned(),
+        let text = body_text(&mut response);
+        #[derive(serde::Deserialize)]
+        struct Minted {
+            token: String,
+        }
+        match serde_json::from_str::<Minted>(&text) {
+            Ok(Minted { token }) if status == 200 => Ok(token),
             _ => bail!(
                 "the registry refused the trusted-publishing exchange ({status}): {}",
-                registry_detail(&body)
+                detail(&text)
             ),
-        };
-        self.current = Some((SecretString::from(token.clone()), Instant::now()));
-        let (api, agent, held) = (self.endpoint(), self.agent.clone(), token.clone());
-        signals::set_cleanup(Some(Box::new(move || {
-            if let Err(error) = revoke(&agent, &api, &held) {
-                eprintln!("warning: {error:#}");
-            }
-        })));
-        Ok(token)
-    }
-
-    /// A new token when the held one is within a sixth of its life of expiring.
-    pub fn renew_if_due(&mut self) -> Result<Option<String>> {
-        match &self.current {
-            Some((_, minted)) if minted.elapsed() + self.ttl / 6 >= self.ttl => {
-                self.mint().map(Some)
-            }
-            _ => Ok(None),
         }
     }
 
-    /// Give the held token back to the registry.
-    pub fn revoke(&mut self) -> Result<()> {
+    /// Give the held token back to the registry; a failure is a warning with its reason.
+    pub fn close(&mut self, reporter: &Reporter) {
+        if let Err(error) = self.revoke() {
+            reporter.warn(&format!(
+                "{error:#}; it expires on its own, or revoke it by hand"
+            ));
+        }
+    }
+
+    fn revoke(&mut self) -> Result<()> {
         signals::set_cleanup(None);
-        match self.current.take() {
+        match self.held.take() {
             Some((token, _)) => revoke(&self.agent, &self.endpoint(), token.expose_secret()),
             None => Ok(()),
         }
+    }
+
+    /// Why the run must stop before the token runs out.
+    fn stop(&self, what: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the trusted-publishing token expires in {}s, before {what}, and this GitLab job has \
+             no unused ID token to renew it (declare more in `oidc_token_env`); stopped cleanly. \
+             Re-running the job continues where it stopped: published crates are skipped",
+            self.left().as_secs()
+        )
+    }
+}
+
+impl TokenLife for Session {
+    fn ensure(&mut self, needed: Duration, reporter: &Reporter) -> Result<Option<Duration>> {
+        if self.held.is_none() {
+            self.mint(reporter)?;
+        } else if self.left() < needed {
+            if !self.can_mint() {
+                return Err(self.stop("the next upload can finish"));
+            }
+            if let Err(error) = self.mint(reporter) {
+                if self.left().is_zero() {
+                    return Err(error.context("the trusted-publishing token ran out"));
+                }
+                reporter.warn(&format!(
+                    "renewing the trusted-publishing token failed: {error:#}; going on with the \
+                     current one, which expires in {}s",
+                    self.left().as_secs()
+                ));
+            }
+        }
+        Ok(Some(self.left()))
+    }
+
+    fn outlast(&mut self, needed: Duration, _: &Reporter) -> Result<()> {
+        if self.left() >= needed || self.can_mint() {
+            return Ok(());
+        }
+        Err(self.stop(&format!(
+            "the registry's wait and the upload after it ({}s)",
+            needed.as_secs()
+        )))
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         if let Err(error) = self.revoke() {
-            eprintln!("warning: {error:#}");
+            eprintln!("warning: {error:#}; it expires on its own, or revoke it by hand");
         }
     }
 }
 
 fn revoke(agent: &ureq::Agent, endpoint: &str, token: &str) -> Result<()> {
-    let response = agent
+    let mut response = agent
         .delete(endpoint)
         .header("Authorization", &format!("Bearer {token}"))
         .call()
@@ -225,28 +376,55 @@ fn revoke(agent: &ureq::Agent, endpoint: &str, token: &str) -> Result<()> {
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         bail!(
-            "revoking the trusted-publishing token at {endpoint} answered {status}; it expires on its own"
+            "revoking the trusted-publishing token at {endpoint} answered {status}: {}",
+            detail(&body_text(&mut response))
         );
     }
     Ok(())
 }
 
-/// A JSON answer, or `null` when it is not JSON.
-fn json_body(response: &mut ureq::http::Response<ureq::Body>) -> serde_json::Value {
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or_default()
+/// A response's body as text (at most 64 KiB is read).
+fn body_text(response: &mut ureq::http::Response<ureq::Body>) -> String {
+    response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default()
 }
 
-/// The registry's `{"errors":[{"detail":…}]}`, joined.
-fn registry_detail(body: &serde_json::Value) -> String {
-    let details: Vec<&str> = body["errors"]
-        .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["detail"].as_str()).collect())
-        .unwrap_or_default();
-    if details.is_empty() {
-        "no details".to_owned()
+/// What an error answer says: the registry's `{"errors":[{"detail":…}]}` joined, GitHub's
+/// `{"message":…}`, else the body's own text.
+fn detail(text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Detail>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        detail: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    if let Ok(Errors { errors }) = serde_json::from_str::<Errors>(text)
+        && !errors.is_empty()
+    {
+        return errors
+            .into_iter()
+            .map(|e| e.detail)
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    if let Ok(Message { message }) = serde_json::from_str::<Message>(text) {
+        return message;
+    }
+    let text: String = text.trim().chars().take(500).collect();
+    if text.is_empty() {
+        "no details (empty body)".to_owned()
     } else {
-        details.join("; ")
+        text
     }
 }
 
@@ -264,9 +442,27 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn audience_is_the_api_host() {
-        assert_eq!(super::host("https://crates.io"), "crates.io");
-        assert_eq!(super::host("http://127.0.0.1:8080/x"), "127.0.0.1");
+    fn audience_is_the_api_url_without_its_scheme() {
+        assert_eq!(super::audience("https://crates.io"), "crates.io");
+        assert_eq!(super::audience("https://crates.io/"), "crates.io");
+        assert_eq!(
+            super::audience("http://127.0.0.1:8080/x"),
+            "127.0.0.1:8080/x"
+        );
         assert_eq!(super::encode("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn error_bodies_are_read_whatever_their_shape() {
+        assert_eq!(
+            super::detail(r#"{"errors":[{"detail":"a"},{"detail":"b"}]}"#),
+            "a; b"
+        );
+        assert_eq!(super::detail(r#"{"message":"bad token"}"#), "bad token");
+        assert_eq!(
+            super::detail("<html>502 Bad Gateway</html>"),
+            "<html>502 Bad Gateway</html>"
+        );
+        assert_eq!(super::detail(""), "no details (empty body)");
     }
 }

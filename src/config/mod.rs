@@ -134,8 +134,8 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ),
     (
         "oidc_token_env",
-        Kind::Text,
-        "GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)",
+        Kind::List,
+        "GitLab: the variable(s) declared under `id_tokens:`, one JWT each; each one after the first is a spare for one renewal (default: CRATES_IO_ID_TOKEN)",
     ),
     (
         "trusted_publishing_ttl",
@@ -213,7 +213,8 @@ struct Raw {
     trusted_publishing: Option<String>,
     trusted_publishing_url: Option<String>,
     oidc_audience: Option<String>,
-    oidc_token_env: Option<String>,
+    #[serde(deserialize_with = "de_list")]
+    oidc_token_env: Vec<String>,
     #[serde(deserialize_with = "de_opt_text")]
     trusted_publishing_ttl: Option<String>,
     #[serde(deserialize_with = "de_list")]
@@ -378,7 +379,8 @@ pub struct Trusted {
     /// The registry's API base for the exchange (crates.io's unless set).
     pub url: Option<String>,
     pub audience: Option<String>,
-    pub token_env: String,
+    /// GitLab: the variables holding the job's ID tokens, in the order they are used.
+    pub token_env: Vec<String>,
     pub ttl: Duration,
 }
 
@@ -756,15 +758,31 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
             },
             url: raw.trusted_publishing_url,
             audience: raw.oidc_audience,
-            token_env: raw
-                .oidc_token_env
-                .unwrap_or_else(|| "CRATES_IO_ID_TOKEN".to_owned()),
-            ttl: duration(
+            token_env: if raw.oidc_token_env.is_empty() {
+                vec!["CRATES_IO_ID_TOKEN".to_owned()]
+            } else {
+                raw.oidc_token_env
+            },
+            ttl: match duration(
                 raw.trusted_publishing_ttl.as_deref(),
                 "trusted_publishing_ttl",
-                Duration::from_secs(1800),
+                TRUSTED_TOKEN_LIFE,
                 &origin,
-            )?,
+            )? {
+                // crates.io's tokens live 30 minutes, fixed (rust-lang/crates.io
+                // `src/controllers/trustpub/tokens/exchange/mod.rs`); a longer setting would
+                // renew too late.
+                ttl if ttl > TRUSTED_TOKEN_LIFE || ttl.is_zero() => {
+                    return Err(UsageError(format!(
+                        "`trusted_publishing_ttl` ({}) is {}s; trusted-publishing tokens live at \
+                         most 30 minutes, so it takes a duration from `1s` to `30m`",
+                        origin("trusted_publishing_ttl"),
+                        ttl.as_secs()
+                    ))
+                    .into());
+                }
+                ttl => ttl,
+            },
         },
     };
     cfg.sources = KEYS
@@ -850,10 +868,10 @@ fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> {
             if crates_io && cfg.trusted.url.is_none() {
                 "crates.io"
             } else {
-                "(the API's host)"
+                "(the API URL without its scheme)"
             },
         ),
-        "oidc_token_env" => cfg.trusted.token_env.clone(),
+        "oidc_token_env" => cfg.trusted.token_env.join(", "),
         "trusted_publishing_ttl" => human(cfg.trusted.ttl),
         "on.tags" => cfg
             .on
@@ -877,6 +895,9 @@ fn human(duration: Duration) -> String {
         s => format!("{s}s"),
     }
 }
+
+/// How long crates.io's trusted-publishing tokens live.
+const TRUSTED_TOKEN_LIFE: Duration = Duration::from_secs(30 * 60);
 
 /// `300`, `300s`, `5m`, `1h` → a duration.
 fn duration(

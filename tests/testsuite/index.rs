@@ -70,7 +70,7 @@ fn a_sparse_index_over_http() {
     }
     let git = which("git");
     let url = index::url_for(&Target::Named("alternative".into()), &paths::root(), &env()).unwrap();
-    let mut index = Index::open(url, &env(), &git, None).unwrap();
+    let mut index = Index::open(url, &env(), &git, &Default::default()).unwrap();
     assert!(
         index.url().starts_with("sparse+http://127.0.0.1:"),
         "{}",
@@ -105,6 +105,6 @@ fn a_git_index_served_by_a_registry_process() {
         &env(),
     )
     .unwrap();
-    let mut index = Index::open(url, &env(), &git, None).unwrap();
+    let mut index = Index::open(url, &env(), &git, &Default::default()).unwrap();
     check(&mut index);
 }

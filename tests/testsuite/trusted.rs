@@ -15,6 +15,7 @@
 //! token the exchange hands out: any other token fails the publish.
 
 use cargo_test_support::prelude::*;
+use cargo_test_support::registry::Response;
 
 use crate::support::*;
 
@@ -84,8 +85,10 @@ fn github_mints_publishes_and_revokes_without_showing_the_token() {
         .iter()
         .find(|r| r.target.starts_with("/oidc"))
         .expect("asked GitHub for an ID token");
+    // The audience is the API URL without its scheme, port kept (crates-io-auth-action).
+    let host = server.url().replace("http://", "").replace(':', "%3A");
     assert!(
-        oidc.target.ends_with("&audience=127.0.0.1"),
+        oidc.target.ends_with(&format!("&audience={host}")),
         "{}",
         oidc.target
     );
@@ -105,12 +108,18 @@ fn github_mints_publishes_and_revokes_without_showing_the_token() {
         "revoked last: {seen:?}"
     );
 
-    // Masked for the runner first; nowhere else in the output.
-    assert_eq!(
-        out.stdout.lines().next(),
-        Some(format!("::add-mask::{TOKEN}").as_str())
-    );
-    let rest: Vec<&str> = out.stdout.lines().skip(1).collect();
+    // Minted after the verify build, masked for the runner before its first use (the upload);
+    // nowhere else in the output.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let position = |line: &str| lines.iter().position(|l| *l == line);
+    let mask = position(&format!("::add-mask::{TOKEN}")).expect("masked");
+    assert!(position("::group::cargo publish --dry-run").unwrap() < mask);
+    assert!(mask < position("::group::cargo publish").unwrap());
+    let rest: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
     assert!(
         !rest.join("\n").contains(TOKEN) && !out.stderr.contains(TOKEN),
         "{}",
@@ -120,16 +129,39 @@ fn github_mints_publishes_and_revokes_without_showing_the_token() {
 }
 
 #[cargo_test]
-fn the_token_is_revoked_when_the_publish_fails_and_the_audience_can_be_set() {
+fn a_crate_that_does_not_build_mints_nothing() {
     let _registry = registry();
     let server = endpoints();
     let repo = Repo::with_crate("trustfail", "0.1.0")
         .file("src/lib.rs", "pub fn f() -> u32 { nope }\n")
         .commit("broken");
     github(repo.shipcrate(), &server)
+        .run()
+        .code(1)
+        .stderr_has("trustfail@0.1.0 failed to verify: nothing was uploaded");
+    assert!(
+        server.seen().is_empty(),
+        "no ID token asked for, nothing minted: {:?}",
+        server.seen()
+    );
+}
+
+#[cargo_test]
+fn the_token_is_revoked_when_the_upload_fails_and_the_audience_can_be_set() {
+    let _registry = registry_builder()
+        .add_responder("/api/v1/crates/new", |_, _| Response {
+            code: 403,
+            headers: vec![],
+            body: br#"{"errors":[{"detail":"this crate is owned by someone else"}]}"#.to_vec(),
+        })
+        .build();
+    let server = endpoints();
+    let repo = Repo::with_crate("trustfail", "0.1.0");
+    github(repo.shipcrate(), &server)
         .env("SHIPCRATE_OIDC_AUDIENCE", "my-registry")
         .run()
-        .code(1);
+        .code(1)
+        .stderr_has("this crate is owned by someone else");
     assert!(
         server
             .seen()
