@@ -130,17 +130,17 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     (
         "oidc_audience",
         Kind::Text,
-        "audience of the CI's ID token (default: the registry API's host)",
+        "audience of the CI's ID token (default: the registry API's URL without its scheme)",
     ),
     (
         "oidc_token_env",
         Kind::List,
-        "GitLab: the variable(s) declared under `id_tokens:`, one JWT each; each one after the first is a spare for one renewal (default: CRATES_IO_ID_TOKEN)",
+        "GitLab: the `id_tokens:` variable(s) to read; each one after the first is a spare JWT for one renewal (default: CRATES_IO_ID_TOKEN)",
     ),
     (
         "trusted_publishing_ttl",
         Kind::Text,
-        "how long a minted token lives; a fresh one is minted before it runs out (default: 30m)",
+        "how long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it runs out (default: 30m)",
     ),
     (
         "on.tags",

@@ -151,13 +151,15 @@ Trusted publishing:
           API URL of a registry other than crates.io that does trusted publishing
 
       --oidc-audience <AUDIENCE>
-          Audience of the CI's ID token (default: the registry API's host)
+          Audience of the CI's ID token (default: the registry API's URL without its scheme)
 
       --oidc-token-env <VAR>
-          GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)
+          GitLab: the `id_tokens:` variable(s) to read; each one after the first is a spare JWT for
+          one renewal (default: CRATES_IO_ID_TOKEN)
 
       --trusted-publishing-ttl <DURATION>
-          How long a minted token lives; a fresh one is minted before it runs out (default: 30m)
+          How long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it
+          runs out (default: 30m)
 
 Output:
       --report <PATH>
@@ -259,11 +261,13 @@ Trusted publishing:
       --trusted-publishing-url <URL>
           API URL of a registry other than crates.io that does trusted publishing
       --oidc-audience <AUDIENCE>
-          Audience of the CI's ID token (default: the registry API's host)
+          Audience of the CI's ID token (default: the registry API's URL without its scheme)
       --oidc-token-env <VAR>
-          GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)
+          GitLab: the `id_tokens:` variable(s) to read; each one after the first is a spare JWT for
+          one renewal (default: CRATES_IO_ID_TOKEN)
       --trusted-publishing-ttl <DURATION>
-          How long a minted token lives; a fresh one is minted before it runs out (default: 30m)
+          How long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it
+          runs out (default: 30m)
 
 Output:
       --report <PATH>  Write a JSON report to this path
@@ -388,13 +392,15 @@ Trusted publishing:
           API URL of a registry other than crates.io that does trusted publishing
 
       --oidc-audience <AUDIENCE>
-          Audience of the CI's ID token (default: the registry API's host)
+          Audience of the CI's ID token (default: the registry API's URL without its scheme)
 
       --oidc-token-env <VAR>
-          GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)
+          GitLab: the `id_tokens:` variable(s) to read; each one after the first is a spare JWT for
+          one renewal (default: CRATES_IO_ID_TOKEN)
 
       --trusted-publishing-ttl <DURATION>
-          How long a minted token lives; a fresh one is minted before it runs out (default: 30m)
+          How long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it
+          runs out (default: 30m)
 
 Output:
       --report <PATH>
@@ -532,13 +538,15 @@ Trusted publishing:
           API URL of a registry other than crates.io that does trusted publishing
 
       --oidc-audience <AUDIENCE>
-          Audience of the CI's ID token (default: the registry API's host)
+          Audience of the CI's ID token (default: the registry API's URL without its scheme)
 
       --oidc-token-env <VAR>
-          GitLab: the variable declared under `id_tokens:` (default: CRATES_IO_ID_TOKEN)
+          GitLab: the `id_tokens:` variable(s) to read; each one after the first is a spare JWT for
+          one renewal (default: CRATES_IO_ID_TOKEN)
 
       --trusted-publishing-ttl <DURATION>
-          How long a minted token lives; a fresh one is minted before it runs out (default: 30m)
+          How long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it
+          runs out (default: 30m)
 
 Output:
       --report <PATH>
