@@ -7,7 +7,11 @@
 #   scripts/image.sh engine   start dockerd if no engine answers
 #   scripts/image.sh base     make the Rust base image if it is missing
 #   scripts/image.sh build    build ghcr.io/shipcrate/shipcrate:<version> from ./Dockerfile
-#   scripts/image.sh all      all three
+#   scripts/image.sh prune    remove this script's superseded images (and no one else's)
+#   scripts/image.sh all      engine, base and build
+#
+# Every image this script makes carries the label $MADE_BY; prune removes only untagged
+# images with it, so other images in the same engine are never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +20,10 @@ export DOCKER_BUILDKIT=0 # no buildx plugin here; the classic builder reads the 
 RUST_IMAGE=$(sed -n 's/^ARG RUST_IMAGE=//p' Dockerfile)
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 IMAGE=ghcr.io/shipcrate/shipcrate:v$VERSION
+# The build stage, tagged so its dependency layers stay cached between builds.
+BUILD_STAGE=shipcrate-build-stage:v$VERSION
 DATA_ROOT=${SHIPCRATE_DOCKER_ROOT:-/var/lib/shipcrate-docker}
+MADE_BY=org.shipcrate.made-by=scripts/image.sh
 
 engine() {
   if "$DOCKER" info >/dev/null 2>&1; then return; fi
@@ -67,24 +74,36 @@ base() {
     --change 'ENV CARGO_HOME=/usr/local/cargo' \
     --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
+    --change "LABEL $MADE_BY" \
     "$tmp/rootfs.tar" "$RUST_IMAGE" >/dev/null
   echo "made $RUST_IMAGE"
 }
 
 build() {
   echo "building $IMAGE from ./Dockerfile"
-  "$DOCKER" build --network host --pull=false -t "$IMAGE" . >/tmp/shipcrate-image-build.log 2>&1 || {
-    tail -40 /tmp/shipcrate-image-build.log >&2
-    exit 1
-  }
-  "$DOCKER" image prune --force >/dev/null
+  local stage
+  for stage in build final; do
+    local args=(--label "$MADE_BY" -t "$IMAGE")
+    [ "$stage" = build ] && args=(--label "$MADE_BY" --target build -t "$BUILD_STAGE")
+    "$DOCKER" build --network host --pull=false "${args[@]}" . >/tmp/shipcrate-image-build.log 2>&1 || {
+      tail -40 /tmp/shipcrate-image-build.log >&2
+      exit 1
+    }
+  done
+  prune
   "$DOCKER" image ls "$IMAGE"
+}
+
+# Images a rebuild left untagged, if this script made them: nothing else in the engine.
+prune() {
+  "$DOCKER" image prune --force --filter "label=$MADE_BY" >/dev/null
 }
 
 case "${1:-all}" in
   engine) engine ;;
   base) engine && base ;;
   build) engine && build ;;
+  prune) prune ;;
   all) engine && base && build ;;
-  *) echo "usage: $0 [engine|base|build|all]" >&2 && exit 2 ;;
+  *) echo "usage: $0 [engine|base|build|prune|all]" >&2 && exit 2 ;;
 esac

@@ -347,3 +347,67 @@ fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
         "apt lists left in the image"
     );
 }
+
+/// An untagged image (dangling, so `docker image prune` would take it) made by `docker
+/// import` of an empty layer, with `label`; its id.
+fn untagged_image(docker: &Path, label: &str) -> String {
+    let mut child = Command::new(docker)
+        .args(["import", "--change", &format!("LABEL {label}"), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // An empty tar archive: two zero blocks.
+    child.stdin.take().unwrap().write_all(&[0; 1024]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[cargo_test]
+fn image_sh_removes_only_images_it_made() {
+    let Some(docker) = docker() else { return };
+    let stamp = format!("{}-{}", std::process::id(), paths::root().display());
+    let ours = untagged_image(
+        &docker,
+        &format!("org.shipcrate.made-by=scripts/image.sh org.shipcrate.test=\"{stamp}\""),
+    );
+    let theirs = untagged_image(&docker, &format!("org.example.someone-else=\"{stamp}\""));
+    let exists = |id: &str| {
+        Command::new(&docker)
+            .args(["image", "inspect", id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(exists(&ours) && exists(&theirs));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/image.sh");
+    let out = Command::new(&script)
+        .arg("prune")
+        .env("DOCKER", &docker)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/image.sh prune: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = exists(&theirs);
+    docker_stdout(&docker, &["image", "rm", &theirs]);
+    assert!(kept, "scripts/image.sh removed an image it did not make");
+    assert!(
+        !exists(&ours),
+        "scripts/image.sh left its own untagged image"
+    );
+    assert!(
+        exists(&image()),
+        "scripts/image.sh removed the tagged image"
+    );
+}
