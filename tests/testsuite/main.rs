@@ -3,6 +3,7 @@
 mod checkout;
 mod cli;
 mod config;
+mod corpus;
 mod docs;
 mod git_index;
 mod hostile;

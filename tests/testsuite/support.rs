@@ -21,7 +21,7 @@ pub struct Repo {
 }
 
 /// Environment every git and shipcrate process in the tests gets: no user or system config.
-fn base_env() -> Vec<(String, String)> {
+pub fn base_env() -> Vec<(String, String)> {
     let toolchain = Path::new(&std::env::var("CARGO").expect("tests run under cargo"))
         .parent()
         .unwrap()
