@@ -4,8 +4,10 @@
 
 use anyhow::Result;
 
-use crate::ci::BuildContext;
+use crate::Env;
+use crate::ci::{BuildContext, Provider};
 use crate::config::On;
+use crate::travis::expr;
 
 /// Publish, or skip with the rule that said no.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,17 +16,47 @@ pub enum Decision {
     Skip(String),
 }
 
-/// Apply the rules in order: pull request, `on.repo`, `on.tags`, the branch rule, `on.condition`.
-/// `condition` runs one shell command and gives its exit code.
+/// Apply the rules in order: pull request, a Travis job's `if:`, `on.repo`, `on.tags`, the
+/// branch rule, runtimes, `on.condition`. `env` is the build's environment (runtimes and
+/// `env(…)` read it); `condition` runs one shell command and gives its exit code.
 pub fn decide(
     on: &On,
     ctx: &BuildContext,
+    env: &Env,
     mut condition: impl FnMut(&str) -> Result<i32>,
 ) -> Result<Decision> {
     let skip = |why: String| Ok(Decision::Skip(why));
 
     if ctx.pull_request {
         return skip("this is a pull-request build, and pull requests never publish".to_owned());
+    }
+    // On a tag build Travis's branch is the tag's name (`TRAVIS_BRANCH`).
+    let travis_branch = ctx.branch.clone().or_else(|| ctx.tags.first().cloned());
+    if let Some(text) = &on.job_if {
+        let parsed = expr::parse(text).map_err(|why| anyhow::anyhow!("`if: {text}`: {why}"))?;
+        let facts = expr::Facts {
+            kind: env
+                .get("TRAVIS_EVENT_TYPE")
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .unwrap_or_else(|| {
+                    if ctx.pull_request {
+                        "pull_request"
+                    } else {
+                        "push"
+                    }
+                    .into()
+                }),
+            repo: ctx.slug.clone(),
+            branch: travis_branch.clone(),
+            tag: ctx.tags.first().cloned(),
+            env,
+        };
+        if !expr::eval(&parsed, &facts) {
+            return skip(format!(
+                "the deploying job's condition `if: {text}` does not hold for this build"
+            ));
+        }
     }
     if let Some(repo) = &on.repo {
         match &ctx.slug {
@@ -75,7 +107,18 @@ pub fn decide(
         } else {
             "`on.branch`"
         };
+        let matches = |name: &str| {
+            if on.branch.is_empty() {
+                allowed.contains(&name)
+            } else {
+                allowed.iter().any(|pattern| branch_matches(pattern, name))
+            }
+        };
+        let tag_as_branch = !on.branch.is_empty()
+            && ctx.branch.is_none()
+            && travis_branch.as_deref().is_some_and(matches);
         match &ctx.branch {
+            None if tag_as_branch => {}
             None if ctx.is_tag_build() => {
                 return skip(format!(
                     "this is a tag build, not a build of `{}` ({rule}); set `on.tags: true` to publish tags",
@@ -88,13 +131,38 @@ pub fn decide(
                     allowed.join("`, `")
                 ));
             }
-            Some(branch) if !allowed.contains(&branch.as_str()) => {
+            Some(branch) if !matches(branch) => {
                 return skip(format!(
                     "branch `{branch}` is not permitted to publish; only `{}` ({rule})",
                     allowed.join("`, `")
                 ));
             }
             Some(_) => {}
+        }
+    }
+    for rule in &on.runtimes {
+        let (key, var, want) = (&rule.key, &rule.var, &rule.value);
+        match env.get(var).filter(|v| !v.is_empty()) {
+            // `[[ $TRAVIS_RUST_VERSION = stable ]]`, the value escaped: text equality.
+            Some(have) if have == want => {}
+            Some(have) => {
+                return skip(format!(
+                    "this is not on the required runtime: `on.{key}` is `{want}`, and `{var}` is `{have}`"
+                ));
+            }
+            None if ctx.provider == Provider::Travis => {
+                return skip(format!(
+                    "this is not on the required runtime: `on.{key}` is `{want}`, and `{var}` is not set"
+                ));
+            }
+            None => {
+                return skip(format!(
+                    "the runtime rule `on.{key}: {want}` needs `{var}`, which only Travis sets; \
+                     on {} set `{var}` in the job's environment, or drop the rule \
+                     (`shipcrate migrate` carries it over)",
+                    ctx.provider
+                ));
+            }
         }
     }
     for command in &on.condition {
@@ -106,6 +174,105 @@ pub fn decide(
         }
     }
     Ok(Decision::Publish)
+}
+
+/// Which of several deploy entries publishes, and why.
+#[derive(Debug)]
+pub struct Choice {
+    /// The first entry whose rules hold, if any.
+    pub index: Option<usize>,
+    pub decision: Decision,
+    /// Later entries whose rules hold too.
+    pub notes: Vec<String>,
+}
+
+/// Travis ran every deploy entry with its own rules: the first whose rules hold publishes with
+/// its settings; a later one that holds too would find everything published.
+pub fn choose(
+    entries: &[(&str, &On)],
+    ctx: &BuildContext,
+    env: &Env,
+    mut condition: impl FnMut(&str) -> Result<i32>,
+) -> Result<Choice> {
+    let mut choice = Choice {
+        index: None,
+        decision: Decision::Skip(String::new()),
+        notes: Vec::new(),
+    };
+    if let [(_, on)] = entries {
+        choice.decision = decide(on, ctx, env, condition)?;
+        choice.index = (choice.decision == Decision::Publish).then_some(0);
+        return Ok(choice);
+    }
+    let mut skips = Vec::new();
+    for (i, (label, on)) in entries.iter().enumerate() {
+        match (decide(on, ctx, env, &mut condition)?, choice.index) {
+            (Decision::Publish, None) => choice.index = Some(i),
+            (Decision::Publish, Some(first)) => choice.notes.push(format!(
+                "the rules of {label} hold too: Travis ran it after {}, and it would only have \
+                 found everything published",
+                entries[first].0
+            )),
+            (Decision::Skip(why), None) => {
+                // A pull request is the same answer for every entry.
+                if ctx.pull_request {
+                    choice.decision = Decision::Skip(why);
+                    return Ok(choice);
+                }
+                skips.push(format!("{label}: {why}"));
+            }
+            (Decision::Skip(_), Some(_)) => {}
+        }
+    }
+    choice.decision = match choice.index {
+        Some(_) => Decision::Publish,
+        None => Decision::Skip(format!(
+            "no cargo deploy entry's rules hold ({})",
+            skips.join("; ")
+        )),
+    };
+    Ok(choice)
+}
+
+/// `[[ $TRAVIS_BRANCH == <pattern> ]]` with the pattern unquoted, as Travis's deploy script
+/// wrote it: bash's `*`, `?`, `[…]` (with `!` / `^`) and `\` escapes.
+pub fn branch_matches(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
+            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
+            Some('[') => {
+                let Some(c) = s.first() else { return false };
+                let mut i = 1;
+                let negate = matches!(p.get(1), Some('!' | '^'));
+                if negate {
+                    i += 1;
+                }
+                let start = i;
+                let mut hit = false;
+                while i < p.len() && (p[i] != ']' || i == start) {
+                    if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|e| *e != ']') {
+                        hit |= p[i] <= *c && *c <= p[i + 2];
+                        i += 3;
+                    } else {
+                        hit |= p[i] == *c;
+                        i += 1;
+                    }
+                }
+                if i >= p.len() {
+                    // No closing `]`: bash matches the `[` as itself.
+                    return *c == '[' && go(&p[1..], &s[1..]);
+                }
+                hit != negate && go(&p[i + 1..], &s[1..])
+            }
+            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&p[2..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = name.chars().collect();
+    go(&p, &s)
 }
 
 #[cfg(test)]
@@ -127,7 +294,10 @@ mod tests {
     }
 
     fn run(on: &On, ctx: &BuildContext) -> Decision {
-        decide(on, ctx, |c| Ok(if c == "true" { 0 } else { 1 })).unwrap()
+        decide(on, ctx, &Env::new(), |c| {
+            Ok(if c == "true" { 0 } else { 1 })
+        })
+        .unwrap()
     }
 
     fn skipped(d: Decision, needle: &str) {
@@ -224,6 +394,22 @@ mod tests {
             ..On::default()
         };
         assert_eq!(run(&ok, &ctx(Some("main"), &[])), Decision::Publish);
+    }
+
+    #[test]
+    fn branch_patterns_match_as_bash_matched_them() {
+        for (pattern, name, want) in [
+            ("release-*", "release-1.2", true),
+            ("release-*", "release", false),
+            ("v?.x", "v1.x", true),
+            ("[mp]aster", "master", true),
+            ("[!m]aster", "master", false),
+            ("a\\*", "a*", true),
+            ("a\\*", "ab", false),
+            ("master", "master2", false),
+        ] {
+            assert_eq!(branch_matches(pattern, name), want, "{pattern} {name}");
+        }
     }
 
     #[test]

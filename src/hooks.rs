@@ -3,7 +3,7 @@
 //! Callers decide whether hooks run at all; this module never sees a token (its env is scrubbed
 //! by the caller) and never changes what is packaged (the package is the commit).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -38,6 +38,73 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// How Travis ran `before_deploy` / `after_deploy`: every command in the build's one bash
+/// shell, so `cd` and `export` carry over. With `assert` (Travis's `before_deploy`) the first
+/// failing command stops the rest and is named; without it (Travis's `after_deploy`, whose
+/// commands were not asserted) every command runs and the failures are given back.
+/// Gives the failed commands, and the directory the shell ended in.
+#[allow(clippy::too_many_arguments)]
+pub fn run_in_one_shell(
+    stage: &str,
+    commands: &[String],
+    bash: &Path,
+    dir: &Path,
+    env: &Env,
+    masker: &Masker,
+    assert: bool,
+) -> Result<(Vec<(String, i32)>, PathBuf)> {
+    let status = tempfile::NamedTempFile::new().context("cannot make a temp file for hooks")?;
+    let quote = |text: &str| format!("'{}'", text.replace('\'', r"'\''"));
+    let mut script = String::new();
+    for (i, command) in commands.iter().enumerate() {
+        let line = quote(&format!("{stage} hook `{command}`"));
+        script += &format!("printf '%12s %s\\n' Running {line} >&2\n{command}\n");
+        script += &format!(
+            "__shipcrate_rc=$?; if [ \"$__shipcrate_rc\" -ne 0 ]; then \
+             printf '%s %s\\n' {i} \"$__shipcrate_rc\" >> \"$SHIPCRATE_HOOK_STATUS\";{}fi\n",
+            if assert {
+                " exit \"$__shipcrate_rc\"; "
+            } else {
+                " "
+            }
+        );
+    }
+    script += "printf 'pwd %s\\n' \"$PWD\" >> \"$SHIPCRATE_HOOK_STATUS\"\n";
+    let mut env = env.clone();
+    env.insert("SHIPCRATE_STAGE".to_owned(), stage.to_owned());
+    env.insert(
+        "SHIPCRATE_HOOK_STATUS".to_owned(),
+        status.path().display().to_string(),
+    );
+    let mut cmd = cmd::command(bash, dir, &env);
+    cmd.arg("-c").arg(&script);
+    let finished = cmd::stream(cmd, masker)?;
+    let report = fs_err::read_to_string(status.path())?;
+    let mut failed = Vec::new();
+    let mut end = None;
+    for line in report.lines() {
+        if let Some(path) = line.strip_prefix("pwd ") {
+            end = Some(PathBuf::from(path));
+        } else if let Some((i, code)) = line.split_once(' ')
+            && let (Ok(i), Ok(code)) = (i.parse::<usize>(), code.parse())
+            && let Some(command) = commands.get(i)
+        {
+            failed.push((command.clone(), code));
+        }
+    }
+    if assert && let Some((command, code)) = failed.first() {
+        bail!("{stage} hook `{command}` failed with exit status {code}");
+    }
+    match end {
+        Some(end) => Ok((failed, end)),
+        // The shell ended before its last line: a command ran `exit`.
+        None => bail!(
+            "the {stage} hooks' shell ended early with exit status {} (a hook ran `exit`?)",
+            finished.code
+        ),
+    }
 }
 
 /// Run one `on.condition` command and give its exit code.

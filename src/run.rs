@@ -101,17 +101,25 @@ fn pipeline(
         reporter.status("Note", note);
     }
 
-    // 2. The token, resolved now so it is masked before anything runs; an unresolvable one
-    //    only matters once we know this build publishes (fork PRs have empty secrets).
-    let token = secret::resolve(cfg.token.as_ref(), &cfg.target, env);
-    if let Ok(Some(token)) = &token {
-        reporter.add_secret(token.expose());
-    }
-    // Builds (cargo, git) get no credential at all; hooks and conditions keep the CI's own.
-    let resolved = token.as_ref().ok().and_then(Option::as_ref);
+    // 2. Every token the config can name, resolved now so it is masked before anything runs;
+    //    an unresolvable one only matters once we know this build publishes (fork PRs have
+    //    empty secrets).
+    //    Builds (cargo, git) get no credential at all; hooks and conditions keep the CI's own.
     let id_token_var = cfg.trusted.token_env.as_slice();
-    let clean_env = secret::scrub(env, resolved, id_token_var, secret::Child::Build);
-    let hook_base = secret::scrub(env, resolved, id_token_var, secret::Child::Hook);
+    let mut clean_env = secret::scrub(env, None, id_token_var, secret::Child::Build);
+    let mut hook_base = secret::scrub(env, None, id_token_var, secret::Child::Hook);
+    for entry in std::iter::once(&cfg).chain(&cfg.later_entries) {
+        let settings = std::iter::once(entry.token.as_ref())
+            .chain(entry.token_by_branch.iter().map(|(_, t)| t.as_ref()));
+        for setting in settings {
+            if let Ok(Some(token)) = secret::resolve(setting, &entry.target, env) {
+                reporter.add_secret(token.expose());
+                let token = Some(&token);
+                clean_env = secret::scrub(&clean_env, token, id_token_var, secret::Child::Build);
+                hook_base = secret::scrub(&hook_base, token, id_token_var, secret::Child::Hook);
+            }
+        }
+    }
 
     // 3. Tools, then where we run.
     let tools = tools::find(env, &root)?;
@@ -120,10 +128,21 @@ fn pipeline(
         reporter.warn(warning);
     }
 
-    // 4. May this build publish?
-    let decision = conditions::decide(&cfg.on, &ctx, |command| {
+    // 4. May this build publish? With several `.travis.yml` deploy entries, the first whose
+    //    rules hold publishes, with its settings.
+    let labels: Vec<(&str, &config::On)> = std::iter::once(&cfg)
+        .chain(&cfg.later_entries)
+        .map(|c| (c.entry.as_deref().unwrap_or("the config"), &c.on))
+        .collect();
+    let choice = conditions::choose(&labels, &ctx, env, |command| {
         hooks::condition(command, &tools, &root, &hook_base, reporter.masker())
     })?;
+    for note in &choice.notes {
+        reporter.status("Note", note);
+    }
+    let decision = choice.decision;
+    let cfg = entry_for_build(cfg, choice.index, &ctx);
+    let token = secret::resolve(cfg.token.as_ref(), &cfg.target, env);
 
     if invocation.action == Action::Explain {
         let token = token.as_ref().ok().and_then(Option::as_ref);
@@ -133,6 +152,9 @@ fn pipeline(
             &tools::cargo_version(&tools.cargo, &root, &clean_env)?,
             token,
         );
+        if let (Some(entry), Decision::Publish) = (&cfg.entry, &decision) {
+            println!("\nDeploy entry:    {entry} (.travis.yml), the first whose rules hold");
+        }
         // The plan as a run would make it, from a pristine copy that is gone again after.
         let planned = ctx
             .commit
@@ -382,15 +404,48 @@ fn pipeline(
             }
             return Ok(());
         }
-        hooks::run(
+        if cfg.entry.is_none() || commands.is_empty() {
+            return hooks::run(
+                stage,
+                commands,
+                &tools.sh,
+                &root,
+                &hook_env,
+                reporter.masker(),
+                reporter,
+            );
+        }
+        // `.travis.yml`: as Travis ran them, in one bash shell.
+        let bash = tools.bash.as_deref().with_context(|| {
+            format!("Travis ran {stage} hooks with bash, and `bash` is not on PATH")
+        })?;
+        let assert = stage == "before_deploy";
+        let (failed, end) = hooks::run_in_one_shell(
             stage,
             commands,
-            &tools.sh,
+            bash,
             &root,
             &hook_env,
             reporter.masker(),
-            reporter,
-        )
+            assert,
+        )?;
+        for (command, code) in failed {
+            reporter.warn(&format!(
+                "{stage} hook `{command}` failed with exit status {code}; the rest ran, as on \
+                 Travis, where {stage} failures did not fail the build"
+            ));
+        }
+        if assert && fs_err::canonicalize(&end).ok() != fs_err::canonicalize(&root).ok() {
+            reporter.status(
+                "Note",
+                &format!(
+                    "the {stage} hooks ended in {}; the publish still runs in the pristine copy \
+                     of the commit",
+                    end.display()
+                ),
+            );
+        }
+        Ok(())
     };
     if halted.is_none()
         && let Err(error) = run_hooks("before_deploy", &cfg.before_deploy)
@@ -594,6 +649,23 @@ impl Drop for HandBack<'_> {
             self.reporter.warn(&format!("{error:#}"));
         }
     }
+}
+
+/// The config of the deploy entry that publishes (the first when none does), with a per-branch
+/// `token` map's value for this build's branch (Travis's branch is the tag on a tag build).
+fn entry_for_build(mut cfg: Config, index: Option<usize>, ctx: &BuildContext) -> Config {
+    if let Some(i) = index.filter(|i| *i > 0) {
+        cfg = cfg.later_entries.swap_remove(i - 1);
+    }
+    let branch = ctx.branch.as_ref().or(ctx.tags.first());
+    if !cfg.token_by_branch.is_empty() {
+        cfg.token = cfg
+            .token_by_branch
+            .iter()
+            .find(|(b, _)| Some(b) == branch)
+            .and_then(|(_, t)| t.clone());
+    }
+    cfg
 }
 
 /// A thread's result; its panic goes on in ours.

@@ -1,46 +1,57 @@
-//! `.travis.yml` as a settings source: the `provider: cargo` deploy entry and the top-level
-//! `before_deploy` / `after_deploy`, read with Travis's rules, and written back out as a
-//! `.shipcrate.yml`, a GitHub workflow or a GitLab job (`shipcrate migrate`).
+//! `.travis.yml` as a settings source: its `provider: cargo` deploy entries (top level, or the
+//! one `jobs.include` job that deploys) and the `before_deploy` / `after_deploy` around them,
+//! read with the rules Travis's deploy script ran (travis-ci/travis-build,
+//! `lib/travis/build/addons/deploy/script.rb`), and written back out as a `.shipcrate.yml`, a
+//! GitHub workflow or a GitLab job (`shipcrate migrate`).
 //!
 //! Translates only: what it can't carry over it says, and it never runs anything.
+
+pub mod expr;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use figment::providers::{Format, Yaml};
 use figment::value::{Dict, Map, Value};
 use figment::{Metadata, Profile, Provider, Source};
 
 use crate::error::UsageError;
+use yaml::Node;
 
-/// Runtime keys Travis allows in `on:`; only `rust` means something to a Rust publisher.
-const RUNTIMES: &[&str] = &[
-    "rust",
-    "jdk",
-    "node_js",
-    "node",
-    "python",
-    "ruby",
-    "rvm",
-    "go",
-    "php",
-    "perl",
-    "dart",
-    "elixir",
-    "otp_release",
-    "crystal",
-    "julia",
-    "ghc",
-    "haxe",
+/// The runtimes Travis's deploy script checks in `on:`, each against `TRAVIS_<NAME>_VERSION`
+/// (`script.rb`, `VERSIONED_RUNTIMES`); `rvm` and `node_js` are read as `ruby` and `node`.
+const VERSIONED_RUNTIMES: &[&str] = &[
     "d",
-    "dotnet",
+    "dart",
+    "elm",
+    "elixir",
+    "ghc",
+    "go",
+    "haxe",
+    "jdk",
+    "julia",
     "mono",
+    "node",
+    "otp_release",
+    "perl",
+    "php",
+    "python",
     "r",
+    "ruby",
+    "rust",
     "scala",
     "smalltalk",
+];
+
+/// Language keys Travis knows but its deploy script never checked in `on:`.
+const UNCHECKED_RUNTIMES: &[&str] = &[
+    "crystal",
+    "dotnet",
     "osx_image",
     "xcode_sdk",
     "xcode_scheme",
+    "xcode_project",
+    "xcode_workspace",
 ];
 
 const CARGO_KEYS: &[&str] = &[
@@ -51,19 +62,62 @@ const CARGO_KEYS: &[&str] = &[
     "cleanup",
     "edge",
     "on",
+    "if",
+    "allow_failure",
+    "dpl_version",
 ];
 
-/// The cargo deploy settings of a `.travis.yml`, in shipcrate's keys.
+const ON_KEYS: &[&str] = &["tags", "branch", "all_branches", "repo", "condition"];
+
+/// The cargo deploy entries of a `.travis.yml`, in shipcrate's keys.
 #[derive(Debug, Clone)]
 pub struct Travis {
     pub path: PathBuf,
-    /// shipcrate keys (`token`, `allow_dirty`, `on.*`, `before_deploy`, `after_deploy`).
-    pub settings: Dict,
+    /// In file order; Travis ran each with its own rules.
+    pub entries: Vec<Entry>,
     /// What was ignored or could not be carried over, for the log and for `migrate`.
     pub notes: Vec<String>,
 }
 
-/// Read the cargo deploy entry of the `.travis.yml` at `path`.
+/// One `provider: cargo` entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// `deploy entry #2`, or `jobs.include #3, deploy entry #1`.
+    pub label: String,
+    /// shipcrate keys (`token`, `allow_dirty`, `on.*`, `before_deploy`, `after_deploy`).
+    pub settings: Dict,
+    /// Where the token comes from.
+    pub token: TokenRule,
+    /// `on.<runtime>` rules: `TRAVIS_<NAME>_VERSION` must equal the value, as written.
+    pub runtimes: Vec<Runtime>,
+    /// The `if:` of the `jobs.include` job that holds this entry.
+    pub job_if: Option<String>,
+}
+
+/// A runtime rule: `on.rust: stable` holds when `TRAVIS_RUST_VERSION` is `stable`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Runtime {
+    /// As written in `on:` (`rust`, `node_js`).
+    pub key: String,
+    /// `TRAVIS_RUST_VERSION`.
+    pub var: String,
+    pub value: String,
+}
+
+/// The `token` of an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenRule {
+    /// None given: the environment's (dpl read `CARGO_TOKEN`).
+    Environment,
+    /// `secure:`: only Travis could decrypt it, so the environment's.
+    Encrypted,
+    /// A `$VAR` reference or a literal, in `settings`.
+    Given,
+    /// The deprecated per-branch map: the current branch's value (`None`: encrypted).
+    PerBranch(Vec<(String, Option<String>)>),
+}
+
+/// Read the cargo deploy entries of the `.travis.yml` at `path`.
 pub fn read(path: &Path) -> Result<Travis> {
     let bad =
         |msg: String| -> anyhow::Error { UsageError(format!("{}: {msg}", path.display())).into() };
@@ -72,154 +126,396 @@ pub fn read(path: &Path) -> Result<Travis> {
             "not found; `travis` asks shipcrate to read its deploy block".to_owned(),
         ));
     }
-    let data = Yaml::file(path)
-        .data()
-        .map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let top = data.into_values().next().unwrap_or_default();
-    let entries: Vec<Dict> = match top.get("deploy") {
-        None => return Err(bad("has no `deploy` block".to_owned())),
-        Some(Value::Dict(_, d)) => vec![d.clone()],
-        Some(Value::Array(_, items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_dict()
-                    .cloned()
-                    .ok_or_else(|| bad(format!("deploy entry #{} is not a map", i + 1)))
-            })
-            .collect::<Result<_>>()?,
-        Some(_) => return Err(bad("`deploy` must be a map or a list of maps".to_owned())),
-    };
-
+    let text = fs_err::read_to_string(path)?;
+    let top = yaml::parse(&text).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    if top.entries().is_none() {
+        return Err(bad("is not a map of settings".to_owned()));
+    }
     let mut notes = Vec::new();
-    let mut chosen: Option<(usize, Dict)> = None;
-    for (i, entry) in entries.iter().enumerate() {
-        let n = i + 1;
-        let provider = entry
-            .get("provider")
-            .and_then(Value::as_str)
-            .unwrap_or("(none)");
-        if provider != "cargo" {
-            notes.push(format!(
-                "deploy entry #{n} (provider `{provider}`) is not cargo: ignored"
-            ));
+
+    // The top level's cargo entries, and each `jobs.include` / `matrix.include` job's.
+    let top_level = cargo_entries(top.get("deploy"), "", &mut notes).map_err(bad)?;
+    let mut jobs: Vec<(String, &Node, Found)> = Vec::new();
+    for section in ["jobs", "matrix"] {
+        let Some(include) = top.get(section).and_then(|s| s.get("include")) else {
             continue;
-        }
-        let settings = translate(entry, n, &mut notes).map_err(bad)?;
-        match &chosen {
-            Some((first, earlier)) if *earlier != settings => {
-                return Err(bad(format!(
-                    "deploy entries #{first} and #{n} are both `provider: cargo` with different settings; keep one"
-                )));
+        };
+        let Node::Seq(items) = include else { continue };
+        for (i, job) in items.iter().enumerate() {
+            let name = format!("{section}.include #{}", i + 1);
+            let found =
+                cargo_entries(job.get("deploy"), &format!("{name}, "), &mut notes).map_err(bad)?;
+            if !found.is_empty() {
+                jobs.push((name, job, found));
             }
-            Some(_) => notes.push(format!(
-                "deploy entry #{n} repeats entry #{}: used once",
-                chosen.as_ref().unwrap().0
-            )),
-            None => chosen = Some((n, settings)),
         }
     }
-    let (_, mut settings) =
-        chosen.ok_or_else(|| bad("has no deploy entry with `provider: cargo`".to_owned()))?;
-    for hook in ["before_deploy", "after_deploy"] {
-        if let Some(value) = top.get(hook) {
-            settings.insert(hook.to_owned(), value.clone());
+    let (scope, found, job_if, prefix) = match (top_level.is_empty(), jobs.len()) {
+        (false, 0) => (&top, top_level, None, String::new()),
+        (true, 1) => {
+            let (name, job, found) = jobs.pop().expect("one job");
+            let job_if = match job.get("if") {
+                None => None,
+                Some(node) => {
+                    let text = node
+                        .text()
+                        .ok_or_else(|| bad(format!("{name}: `if` must be a condition")))?;
+                    expr::parse(text).map_err(|why| {
+                        bad(format!(
+                            "{name}: `if: {text}` uses {why}, which shipcrate does not evaluate; \
+                             run shipcrate only in the job that deploys and drop `travis` in favour \
+                             of a .shipcrate.yml (`shipcrate migrate`)"
+                        ))
+                    })?;
+                    Some(text.to_owned())
+                }
+            };
+            (job, found, job_if, format!("{name}, "))
         }
+        (true, 0) => {
+            return Err(bad(
+                "has no deploy entry with `provider: cargo` (looked at `deploy` and at the jobs \
+                 under `jobs.include` / `matrix.include`)"
+                    .to_owned(),
+            ));
+        }
+        _ => {
+            let mut places: Vec<String> = jobs.iter().map(|(name, ..)| name.clone()).collect();
+            if !top_level.is_empty() {
+                places.insert(0, "the top-level `deploy`".to_owned());
+            }
+            return Err(bad(format!(
+                "has cargo deploys in {}: shipcrate can't tell which job this is; keep one",
+                places.join(", ")
+            )));
+        }
+    };
+
+    let mut entries = Vec::new();
+    for (n, entry) in found {
+        let label = format!("{prefix}deploy entry #{n}");
+        let mut translated = translate(entry, &label, &mut notes).map_err(bad)?;
+        for hook in ["before_deploy", "after_deploy"] {
+            // A job's own hooks replace the top level's, as Travis merged a job over the root.
+            if let Some(value) = scope.get(hook).or_else(|| top.get(hook)) {
+                let commands = value.texts();
+                if !commands.is_empty() {
+                    translated
+                        .settings
+                        .insert(hook.to_owned(), Value::from(commands));
+                }
+            }
+        }
+        translated.job_if = job_if.clone();
+        entries.push(translated);
     }
     notes.sort();
     notes.dedup();
     Ok(Travis {
         path: path.to_path_buf(),
-        settings,
+        entries,
         notes,
     })
 }
 
+/// Cargo deploy entries with their number in their `deploy` list.
+type Found<'a> = Vec<(usize, &'a Node)>;
+
+/// The `provider: cargo` entries of one `deploy` value, numbered as in the file.
+fn cargo_entries<'a>(
+    deploy: Option<&'a Node>,
+    place: &str,
+    notes: &mut Vec<String>,
+) -> std::result::Result<Found<'a>, String> {
+    let entries: Vec<&Node> = match deploy {
+        None => return Ok(Vec::new()),
+        Some(node @ Node::Map(_)) => vec![node],
+        Some(Node::Seq(items)) => items.iter().collect(),
+        Some(node) if node.is_null() => return Ok(Vec::new()),
+        Some(_) => return Err(format!("{place}`deploy` must be a map or a list of maps")),
+    };
+    let mut found = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let n = i + 1;
+        if entry.entries().is_none() {
+            return Err(format!("{place}deploy entry #{n} is not a map"));
+        }
+        // Travis kept only letters and digits of the provider's name (`script.rb`).
+        let provider: String = entry
+            .get("provider")
+            .and_then(Node::text)
+            .unwrap_or("(none)")
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            .collect();
+        if provider == "cargo" {
+            found.push((n, entry));
+        } else {
+            notes.push(format!(
+                "{place}deploy entry #{n} (provider `{provider}`) is not cargo: ignored"
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Is this key one Travis read as `on:`? `if`, `on`, and whatever YAML 1.1 read as `true`
+/// (`script.rb`: `config.delete(:if) || config.delete(:on) || config.delete(true)`).
+fn rules_key(key: &Node) -> Option<u8> {
+    match key.text() {
+        Some("if") => Some(0),
+        Some("on") => Some(1),
+        _ if key.boolean() == Some(true) => Some(2),
+        _ => None,
+    }
+}
+
 /// One cargo deploy entry in shipcrate's keys.
-fn translate(entry: &Dict, n: usize, notes: &mut Vec<String>) -> std::result::Result<Dict, String> {
-    let mut out = Dict::new();
-    if let Some(key) = entry.keys().find(|k| !CARGO_KEYS.contains(&k.as_str())) {
-        return Err(format!(
-            "deploy entry #{n} has `{key}`, which the cargo provider does not take (it takes {})",
-            CARGO_KEYS.join(", ")
-        ));
-    }
-    match entry.get("token") {
-        None => {}
-        Some(Value::Dict(_, d)) if d.contains_key("secure") => {
+fn translate(
+    entry: &Node,
+    label: &str,
+    notes: &mut Vec<String>,
+) -> std::result::Result<Entry, String> {
+    let fields = entry.entries().unwrap_or_default();
+    let mut settings = Dict::new();
+    for (key, _) in fields {
+        let name = key.text().unwrap_or("");
+        if rules_key(key).is_none() && !CARGO_KEYS.contains(&name) {
             return Err(format!(
-                "deploy entry #{n} has an encrypted (`secure:`) token, which only Travis can decrypt: \
-                 remove it and set `CARGO_REGISTRY_TOKEN` as a secret of your CI instead"
+                "{label} has `{name}`, which the cargo provider does not take (it takes {})",
+                CARGO_KEYS.join(", ")
             ));
         }
-        Some(v @ Value::String(..)) => {
-            out.insert("token".into(), v.clone());
-        }
-        Some(_) => {
-            return Err(format!(
-                "deploy entry #{n}: `token` must be a string like `$CARGO_TOKEN`"
-            ));
-        }
-    }
-    if let Some(v) = entry.get("allow_dirty") {
-        out.insert("allow_dirty".into(), v.clone());
-    }
-    if entry.contains_key("skip_cleanup") || entry.contains_key("cleanup") {
-        notes.push("`skip_cleanup` / `cleanup` are moot: shipcrate always publishes from a pristine copy of the commit".into());
-    }
-    if entry.contains_key("edge") {
-        notes.push("`edge` (Travis's dpl version) is ignored".into());
     }
 
+    // The token: encrypted, a reference, a (leaked) literal, or a per-branch map.
+    let literal = |what: &str| {
+        format!(
+            "{label}: `token`{what} is a literal token in a file git tracks: anyone who can read \
+             the repository can read it, so treat it as leaked and revoke it. Store it as a CI \
+             secret and write `token: $CARGO_REGISTRY_TOKEN` (or leave `token` out)"
+        )
+    };
+    let encrypted =
+        |node: &Node| node.get("secure").is_some() && node.entries().is_some_and(|e| e.len() == 1);
+    let token = match entry.get("token") {
+        None => TokenRule::Environment,
+        Some(node) if node.is_null() => TokenRule::Environment,
+        Some(node) if encrypted(node) => {
+            notes.push(format!(
+                "{label}: the encrypted (`secure:`) token is Travis's to decrypt; shipcrate uses \
+                 the token in `CARGO_REGISTRY_TOKEN` (else `CARGO_TOKEN`, which dpl reads)"
+            ));
+            TokenRule::Encrypted
+        }
+        Some(Node::Map(branches)) => {
+            let mut map = Vec::new();
+            for (branch, value) in branches {
+                let branch = branch.text().unwrap_or_default().to_owned();
+                let value = if encrypted(value) {
+                    None
+                } else {
+                    match value.text() {
+                        Some(v) if v.trim_start().starts_with('$') => Some(v.to_owned()),
+                        Some(_) => return Err(literal(&format!(" for branch `{branch}`"))),
+                        None => {
+                            return Err(format!(
+                                "{label}: `token.{branch}` must be `$VAR` or `secure:`"
+                            ));
+                        }
+                    }
+                };
+                map.push((branch, value));
+            }
+            notes.push(format!(
+                "{label}: `token` is a per-branch map (deprecated by Travis): the branch's own \
+                 token is used, and only its branches deploy unless `on.branch` says otherwise"
+            ));
+            TokenRule::PerBranch(map)
+        }
+        Some(node) => match node.text() {
+            Some(text) => {
+                settings.insert("token".into(), Value::from(text.to_owned()));
+                TokenRule::Given
+            }
+            None => {
+                return Err(format!(
+                    "{label}: `token` must be `$CARGO_TOKEN`, a `secure:` value, or a map of branches"
+                ));
+            }
+        },
+    };
+    if let Some(node) = entry.get("allow_dirty") {
+        let value = node
+            .boolean()
+            .ok_or_else(|| format!("{label}: `allow_dirty` must be true or false"))?;
+        settings.insert("allow_dirty".into(), Value::from(value));
+    }
+    if entry.get("skip_cleanup").is_some() || entry.get("cleanup").is_some() {
+        notes.push("`skip_cleanup` / `cleanup` are moot: shipcrate always publishes from a pristine copy of the commit".into());
+    }
+    if entry.get("edge").is_some() {
+        notes.push("`edge` (Travis's dpl version) is ignored".into());
+    }
+    if entry.get("dpl_version").is_some() {
+        notes.push(format!(
+            "{label}: `dpl_version` is moot: shipcrate runs cargo itself"
+        ));
+    }
+    if entry.get("allow_failure").and_then(Node::boolean) == Some(true) {
+        notes.push(format!(
+            "{label}: `allow_failure` let a failed deploy leave Travis's build green; a failed \
+             publish still fails shipcrate's step, so that it is seen"
+        ));
+    }
+
+    // The rules: the first of `if`, `on`, `true` Travis found (`script.rb` line 95).
+    let mut rules_keys: Vec<(u8, &Node, &Node)> = fields
+        .iter()
+        .filter_map(|(k, v)| rules_key(k).map(|rank| (rank, k, v)))
+        .collect();
+    rules_keys.sort_by_key(|(rank, ..)| *rank);
+    if let [(_, used, _), rest @ ..] = rules_keys.as_slice() {
+        for (_, other, _) in rest {
+            notes.push(format!(
+                "{label}: `{}` is ignored, as Travis ignored it: `{}` came first",
+                other.text().unwrap_or("true"),
+                used.text().unwrap_or("true")
+            ));
+        }
+    }
+    let rules = rules_keys.first().map(|(_, _, v)| *v);
     let mut on = Dict::new();
+    let mut runtimes = Vec::new();
     let mut conditions: Vec<String> = Vec::new();
-    if let Some(rules) = entry.get("on") {
-        let rules = rules
-            .as_dict()
-            .ok_or_else(|| format!("deploy entry #{n}: `on` must be a map"))?;
-        for (key, value) in rules {
-            match key.as_str() {
-                "tags" | "all_branches" | "repo" => {
-                    on.insert(key.clone(), value.clone());
-                }
-                "branch" => {
-                    on.insert("branch".into(), value.clone());
-                }
-                "condition" => {
-                    conditions.extend(strings(value).into_iter().map(|c| format!("[[ {c} ]]")))
-                }
-                "rust" => {
-                    for version in strings(value) {
-                        conditions.push(format!(
-                            "[[ \"${{TRAVIS_RUST_VERSION:-$(rustup show active-toolchain 2>/dev/null)}}\" == {version}* ]]"
-                        ));
+    let mut branch_given = false;
+    match rules {
+        None => {}
+        Some(node) if node.is_null() => {}
+        // `on: production` is `on: {branch: production}` (`script.rb` line 96).
+        Some(Node::Scalar { text, .. }) => {
+            on.insert("branch".into(), Value::from(vec![text.clone()]));
+            branch_given = true;
+        }
+        Some(Node::Seq(_)) => {
+            return Err(format!(
+                "{label}: `on` is a list; Travis refused that too (give a map of rules, or a branch name)"
+            ));
+        }
+        Some(Node::Map(rules)) => {
+            for (key, value) in rules {
+                let name = key.text().unwrap_or("");
+                let runtime = match name {
+                    "rvm" => "ruby",
+                    "node_js" => "node",
+                    other => other,
+                };
+                match name {
+                    "tags" | "all_branches" => {
+                        if value.is_null() {
+                            continue;
+                        }
+                        let flag = value
+                            .boolean()
+                            .ok_or_else(|| format!("{label}: `on.{name}` must be true or false"))?;
+                        on.insert(name.into(), Value::from(flag));
+                    }
+                    "repo" => {
+                        if let Some(repo) = value.text() {
+                            on.insert("repo".into(), Value::from(repo.to_owned()));
+                        }
+                    }
+                    "branch" => {
+                        // A map's keys are the branches (`script.rb` line 124).
+                        let branches: Vec<String> = match value {
+                            Node::Map(items) => {
+                                if items.iter().any(|(_, v)| {
+                                    !v.is_null() && v.entries().is_none_or(|e| !e.is_empty())
+                                }) {
+                                    notes.push(format!("{label}: options under `on.branch.<name>` are ignored, as Travis's deploy script ignored them"));
+                                }
+                                items
+                                    .iter()
+                                    .filter_map(|(k, _)| k.text().map(str::to_owned))
+                                    .collect()
+                            }
+                            other => other.texts(),
+                        };
+                        if !branches.is_empty() {
+                            on.insert("branch".into(), Value::from(branches));
+                            branch_given = true;
+                        }
+                    }
+                    "condition" => {
+                        conditions.extend(value.texts().into_iter().map(|c| format!("[[ {c} ]]")))
+                    }
+                    _ if VERSIONED_RUNTIMES.contains(&runtime) => {
+                        let version = match value {
+                            Node::Scalar { text, .. } if !value.is_null() => text.clone(),
+                            _ => {
+                                return Err(format!(
+                                    "{label}: `on.{name}` must be one version, as written in `{name}:`; \
+                                     Travis compared `TRAVIS_{}_VERSION` with it as text, so a list never held",
+                                    runtime.to_ascii_uppercase()
+                                ));
+                            }
+                        };
+                        // `on.rvm` counts only when `on.ruby` is not given (`script.rb` line 97).
+                        if runtime != name && rules.iter().any(|(k, _)| k.text() == Some(runtime)) {
+                            continue;
+                        }
+                        runtimes.push(Runtime {
+                            key: name.to_owned(),
+                            var: format!("TRAVIS_{}_VERSION", runtime.to_ascii_uppercase()),
+                            value: version,
+                        });
+                    }
+                    _ if UNCHECKED_RUNTIMES.contains(&name) => notes.push(format!(
+                        "{label}: `on.{name}` is ignored, as Travis's deploy script ignored it \
+                         (it checked only {})",
+                        VERSIONED_RUNTIMES.join(", ")
+                    )),
+                    other => {
+                        let near = ON_KEYS
+                            .iter()
+                            .chain(VERSIONED_RUNTIMES)
+                            .find(|k| strsim::jaro_winkler(k, other) > 0.8)
+                            .map(|k| format!("; did you mean `{k}`?"))
+                            .unwrap_or_default();
+                        return Err(format!("{label}: unknown rule `on.{other}`{near}"));
                     }
                 }
-                other if RUNTIMES.contains(&other) => {
-                    return Err(format!(
-                        "deploy entry #{n}: `on.{other}` is a runtime shipcrate can't check (it knows `rust`)"
-                    ));
-                }
-                other => return Err(format!("deploy entry #{n}: unknown rule `on.{other}`")),
             }
         }
     }
     if !conditions.is_empty() {
         on.insert("condition".into(), Value::from(conditions));
     }
-    // Travis's rule: with no branch given and tags not asked for, only master deploys.
-    let tags = truthy(on.get("tags"));
-    let all = truthy(on.get("all_branches"));
-    if !on.contains_key("branch") && tags != Some(true) && all != Some(true) {
-        on.insert("branch".into(), Value::from(vec!["master".to_owned()]));
+    // Travis's rule: no branch given and neither tags nor all branches asked for: the keys of
+    // a per-branch option map, else `master` (`script.rb` lines 122-127 and 213-216).
+    let lifted = [on.get("tags"), on.get("all_branches")]
+        .into_iter()
+        .any(|v| v.and_then(Value::to_bool) == Some(true));
+    if !branch_given && !lifted {
+        let defaults: Vec<String> = match &token {
+            TokenRule::PerBranch(map) => map.iter().map(|(b, _)| b.clone()).collect(),
+            _ => vec!["master".to_owned()],
+        };
+        on.insert("branch".into(), Value::from(defaults));
     }
-    out.insert("on".into(), Value::from(on));
-    Ok(out)
+    settings.insert("on".into(), Value::from(on));
+    Ok(Entry {
+        label: label.to_owned(),
+        settings,
+        token,
+        runtimes,
+        job_if: None,
+    })
 }
 
-/// A YAML boolean, or the string `"true"` / `"false"` as Travis configs sometimes quote it.
+/// A boolean setting as translated.
 fn truthy(value: Option<&Value>) -> Option<bool> {
-    value.and_then(|v| v.to_bool().or_else(|| v.as_str().map(|s| s == "true")))
+    value.and_then(Value::to_bool)
 }
 
 /// A string or a list of strings, as strings.
@@ -233,19 +529,22 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
-/// The `.travis.yml` as a figment layer, its values attributed to the file.
-pub struct Layer(pub Travis);
+/// One deploy entry of the `.travis.yml` as a figment layer, its values attributed to the file.
+pub struct Layer<'a> {
+    pub path: &'a Path,
+    pub entry: &'a Entry,
+}
 
-impl Provider for Layer {
+impl Provider for Layer<'_> {
     fn metadata(&self) -> Metadata {
         Metadata::from(
-            ".travis.yml (cargo deploy)",
-            Source::File(self.0.path.clone()),
+            format!(".travis.yml ({})", self.entry.label),
+            Source::File(self.path.to_path_buf()),
         )
     }
 
     fn data(&self) -> figment::Result<Map<Profile, Dict>> {
-        Ok(Profile::Default.collect(self.0.settings.clone()))
+        Ok(Profile::Default.collect(self.entry.settings.clone()))
     }
 }
 
@@ -260,7 +559,7 @@ pub enum Target {
 /// The equivalent config (or workflow, or job) as YAML text, with what could not be carried
 /// over as comments.
 pub fn migrate(travis: &Travis, to: Target) -> String {
-    let s = &travis.settings;
+    let s = &travis.entries[0].settings;
     let on = s
         .get("on")
         .and_then(Value::as_dict)

@@ -328,6 +328,11 @@ pub struct On {
     pub all_branches: bool,
     pub repo: Option<String>,
     pub condition: Vec<String>,
+    /// `.travis.yml`: `on.rust: stable` and the like; `TRAVIS_<NAME>_VERSION` must equal it.
+    pub runtimes: Vec<crate::travis::Runtime>,
+    /// `.travis.yml`: the `if:` of the `jobs.include` job holding the deploy, in Travis's
+    /// condition language.
+    pub job_if: Option<String>,
 }
 
 /// Validated settings, as the rest of shipcrate sees them.
@@ -361,6 +366,13 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// What a `.travis.yml` held that shipcrate ignores or can't carry over.
     pub notes: Vec<String>,
+    /// `.travis.yml`: which deploy entry this is (`deploy entry #2`).
+    pub entry: Option<String>,
+    /// `.travis.yml`: the cargo deploy entries after this one, each a whole config. Travis ran
+    /// every entry with its own rules; the first whose rules hold publishes.
+    pub later_entries: Vec<Config>,
+    /// `.travis.yml`: a per-branch `token` map; the built branch's entry replaces `token`.
+    pub token_by_branch: Vec<(String, Option<TokenSetting>)>,
     pub trusted: Trusted,
 }
 
@@ -400,9 +412,8 @@ pub struct Flags {
 
 /// Load and validate the settings for the repository at `root`.
 pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
-    let mut file = config_file(root, env, flags)?;
-    let mut figment = Figment::from(Serialized::defaults(Raw::default()));
-    let mut notes = Vec::new();
+    let file = config_file(root, env, flags)?;
+    let figment = Figment::from(Serialized::defaults(Raw::default()));
     if travis_asked(env, flags) {
         let travis_yml = root.join(".travis.yml");
         if let Some(own) = &file {
@@ -413,17 +424,89 @@ pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
             ))
             .into());
         }
-        let travis = crate::travis::read(&travis_yml)?;
-        notes = travis.notes.clone();
-        let layer = crate::travis::Layer(travis);
-        check_layer(&layer)?;
-        figment = figment.merge(layer);
-        file = Some(travis_yml);
-    } else if let Some(file) = &file {
-        let yaml = file::YamlFile::read(file)?;
-        check_layer(&yaml)?;
-        figment = figment.merge(yaml);
+        return load_travis(figment, root, env, flags, travis_yml);
     }
+    let figment = match &file {
+        Some(file) => {
+            let yaml = file::YamlFile::read(file)?;
+            check_layer(&yaml)?;
+            figment.merge(yaml)
+        }
+        None => figment,
+    };
+    assemble(figment, root, env, flags, file)
+}
+
+/// `.travis.yml`: one config per cargo deploy entry, each its layer under the same env, inputs
+/// and flags; the first holds the others (`later_entries`).
+fn load_travis(
+    figment: Figment,
+    root: &Path,
+    env: &Env,
+    flags: &Flags,
+    travis_yml: PathBuf,
+) -> Result<Config> {
+    let travis = crate::travis::read(&travis_yml)?;
+    // dpl read `CARGO_TOKEN` when no token was given; crates.io's variable comes first.
+    let dpl_token = || TokenSetting {
+        raw: "$CARGO_TOKEN".to_owned(),
+        origin: Origin(".travis.yml: dpl's `CARGO_TOKEN`".to_owned()),
+    };
+    let use_dpl_token =
+        non_empty(env, "CARGO_REGISTRY_TOKEN").is_none() && non_empty(env, "CARGO_TOKEN").is_some();
+    let mut configs = Vec::new();
+    for entry in &travis.entries {
+        let layer = crate::travis::Layer {
+            path: &travis_yml,
+            entry,
+        };
+        check_layer(&layer)?;
+        let mut cfg = assemble(
+            figment.clone().merge(layer),
+            root,
+            env,
+            flags,
+            Some(travis_yml.clone()),
+        )?;
+        let env_token =
+            |cfg: &Config| (use_dpl_token && cfg.target == Target::CratesIo).then(dpl_token);
+        if cfg.token.is_none() {
+            cfg.token = env_token(&cfg);
+        }
+        if let crate::travis::TokenRule::PerBranch(map) = &entry.token {
+            cfg.token_by_branch = map
+                .iter()
+                .map(|(branch, value)| {
+                    let setting = match value {
+                        Some(raw) => Some(TokenSetting {
+                            raw: raw.clone(),
+                            origin: Origin(format!(".travis.yml: token.{branch}")),
+                        }),
+                        None => env_token(&cfg),
+                    };
+                    (branch.clone(), setting)
+                })
+                .collect();
+        }
+        cfg.entry = Some(entry.label.clone());
+        cfg.on.runtimes = entry.runtimes.clone();
+        cfg.on.job_if = entry.job_if.clone();
+        configs.push(cfg);
+    }
+    let mut first = configs.remove(0);
+    first.later_entries = configs;
+    first.notes = travis.notes;
+    Ok(first)
+}
+
+/// The env, input and flag layers over `figment`, extracted and validated.
+fn assemble(
+    mut figment: Figment,
+    root: &Path,
+    env: &Env,
+    flags: &Flags,
+    file: Option<PathBuf>,
+) -> Result<Config> {
     let layers = [
         StringLayer::shipcrate_env(env),
         StringLayer::github_inputs(env),
@@ -435,9 +518,7 @@ pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
         figment = figment.merge(layer);
     }
     let raw: Raw = figment.extract().map_err(|e| UsageError(describe(&e)))?;
-    let mut cfg = validate(raw, &figment, file, root)?;
-    cfg.notes = notes;
-    Ok(cfg)
+    validate(raw, &figment, file, root)
 }
 
 /// `travis` from a flag, an input or the environment: it decides which file is read, so it
@@ -737,12 +818,16 @@ fn validate(raw: Raw, figment: &Figment, file: Option<PathBuf>, root: &Path) -> 
             all_branches: raw.on.all_branches,
             repo: raw.on.repo,
             condition: raw.on.condition,
+            ..On::default()
         },
         before_deploy: raw.before_deploy,
         after_deploy: raw.after_deploy,
         sources: Vec::new(),
         file,
         notes: Vec::new(),
+        entry: None,
+        later_entries: Vec::new(),
+        token_by_branch: Vec::new(),
         trusted: Trusted {
             mode: match raw.trusted_publishing.as_deref() {
                 None | Some("auto") => TrustedMode::Auto,
