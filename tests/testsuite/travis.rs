@@ -9,6 +9,7 @@ use figment::providers::{Format, Yaml};
 
 use crate::support::*;
 
+#[allow(dead_code)]
 fn travis_env(branch: &str, tag: &str) -> Vec<(&'static str, String)> {
     vec![
         ("TRAVIS", "true".into()),
@@ -47,152 +48,591 @@ fn with_travis(yaml: &str) -> Repo {
         .commit("travis")
 }
 
-/// (what, .travis.yml, branch, tag, extra env, expected decision)
-type Case<'a> = (
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a [(&'a str, &'a str)],
-    &'a str,
+const DS: &str = "travis-build spec/build/addons/deploy_spec.rb";
+const CS: &str = "travis-build spec/build/addons/deploy/config_spec.rb";
+const COS: &str = "travis-build spec/build/addons/deploy/conditions_spec.rb";
+const SCRIPT: &str = "travis-build lib/travis/build/addons/deploy/script.rb";
+const ADDON: &str = "travis-build lib/travis/build/addons/deploy.rb";
+const TC: &str = "travis-conditions spec/v1/eval_spec.rb";
+const TCP: &str = "travis-conditions lib/travis/conditions/v1/parser.rb";
+const DPL_YML: &str = "dpl .travis/providers/cargo/travis.yml";
+const DPL_SPEC: &str = "dpl spec/dpl/providers/cargo_spec.rb";
+const DPL_CARGO: &str = "dpl lib/dpl/providers/cargo.rb";
+
+/// One row: where Travis's behaviour comes from (file, lines), the `.travis.yml`, the build
+/// (`branch X`, `tag X`, `pr X`, or `github X` for a GitHub Actions push), extra environment,
+/// and Travis's outcome: `publish`, `skip: <why>` or `error: <message>`; after ` | `, text
+/// `explain` must also print.
+pub type Row = (
+    (&'static str, &'static str),
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
 );
 
-#[cargo_test]
-fn real_world_shapes_decide_as_travis_did() {
-    // (what, .travis.yml, branch, tag, extra env, expected decision)
-    let cases: &[Case] = &[
-        (
-            "single map, tags",
-            "deploy:\n  provider: cargo\n  token: $CARGO_TOKEN\n  on:\n    tags: true\n",
-            "",
-            "v1.0.0",
-            &[],
-            "publish",
-        ),
-        (
-            "single map, tags, branch build",
-            "deploy:\n  provider: cargo\n  on:\n    tags: true\n",
-            "master",
-            "",
-            &[],
-            "skip: this is not a tagged commit",
-        ),
-        (
-            "no rule: master only",
-            "deploy:\n  provider: cargo\n",
-            "master",
-            "",
-            &[],
-            "publish",
-        ),
-        (
-            "no rule, other branch",
-            "deploy:\n  provider: cargo\n",
-            "main",
-            "",
-            &[],
-            "skip: branch `main` is not permitted",
-        ),
-        (
-            "list with other providers, branch list",
-            "deploy:\n  - provider: pages\n    github_token: $GH\n  - provider: cargo\n    on:\n      branch: [main, release]\n",
-            "release",
-            "",
-            &[],
-            "publish",
-        ),
-        (
-            "condition list",
-            "deploy:\n  provider: cargo\n  on:\n    all_branches: true\n    condition:\n      - $TRAVIS_OS_NAME = linux\n      - -n \"$RELEASE\"\n",
-            "dev",
-            "",
-            &[("TRAVIS_OS_NAME", "linux")],
-            "skip: `on.condition` `[[ -n \"$RELEASE\" ]]` did not hold",
-        ),
-        (
-            "condition list holding",
-            "deploy:\n  provider: cargo\n  on:\n    all_branches: true\n    condition:\n      - $TRAVIS_OS_NAME = linux\n      - -n \"$RELEASE\"\n",
-            "dev",
-            "",
-            &[("TRAVIS_OS_NAME", "linux"), ("RELEASE", "1")],
-            "publish",
-        ),
-        (
-            "rust: stable matrix entry",
-            "deploy:\n  provider: cargo\n  on:\n    rust: stable\n    tags: true\n",
-            "",
-            "v1.0.0",
-            &[("TRAVIS_RUST_VERSION", "stable")],
-            "publish",
-        ),
-        (
-            "rust: stable, nightly job",
-            "deploy:\n  provider: cargo\n  on:\n    rust: stable\n    tags: true\n",
-            "",
-            "v1.0.0",
-            &[("TRAVIS_RUST_VERSION", "nightly")],
-            "skip: `on.condition`",
-        ),
-        (
-            "repo rule, fork",
-            "deploy:\n  provider: cargo\n  on:\n    repo: other/widget\n",
-            "master",
-            "",
-            &[],
-            "skip: this repository is `acme/widget`",
-        ),
+/// Travis's deploy rules, row by row. travis-build at 2812e526c99d, dpl at 8c6eabc69917,
+/// travis-conditions at c5e8ab12b48b.
+pub const ROWS: &[Row] = &[
+    (
+        (DS, "35-37"),
+        "deploy:\n  provider: cargo\n  token: $CARGO_TOKEN\n",
+        "branch master",
+        &[],
+        "publish",
+    ),
+    (
+        (SCRIPT, "126, 213-216"),
+        "deploy:\n  provider: cargo\n",
+        "branch dev",
+        &[],
+        "skip: branch `dev` is not permitted",
+    ),
+    (
+        (COS, "10"),
+        "deploy:\n  provider: cargo\n",
+        "pr master",
+        &[],
+        "skip: pull-request",
+    ),
+    (
+        (SCRIPT, "53-56"),
+        "deploy:\n  provider: cargo\n  on:\n    all_branches: true\n",
+        "pr feature",
+        &[],
+        "skip: pull-request",
+    ),
+    (
+        (DS, "236-239"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "330-336"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: true\n",
+        "branch master",
+        &[],
+        "skip: this is not a tagged commit",
+    ),
+    (
+        (COS, "52-54"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: false\n    all_branches: true\n",
+        "tag v1.0.0",
+        &[],
+        "skip: this is a tag build",
+    ),
+    (
+        (COS, "52-54"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: false\n    all_branches: true\n",
+        "branch feature",
+        &[],
+        "publish",
+    ),
+    (
+        (COS, "30-32"),
+        "deploy:\n  provider: cargo\n  on:\n    all_branches: true\n",
+        "branch feature",
+        &[],
+        "publish",
+    ),
+    (
+        (COS, "35-37"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: production\n",
+        "branch production",
+        &[],
+        "publish",
+    ),
+    (
+        (COS, "35-37"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: production\n",
+        "branch master",
+        &[],
+        "skip: branch `master` is not permitted",
+    ),
+    (
+        (COS, "40-42"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: [staging, production]\n",
+        "branch staging",
+        &[],
+        "publish",
+    ),
+    (
+        (COS, "22-25"),
+        "deploy:\n  provider: cargo\n  on:\n    repo: acme/widget\n",
+        "branch master",
+        &[],
+        "publish",
+    ),
+    (
+        (COS, "22-25"),
+        "deploy:\n  provider: cargo\n  on:\n    repo: someone/travis-ci\n",
+        "branch master",
+        &[],
+        "skip: this repository is `acme/widget`, not `someone/travis-ci`",
+    ),
+    (
+        (CS, "11-13"),
+        "deploy:\n  provider: cargo\n  on: production\n",
+        "branch production",
+        &[],
+        "publish",
+    ),
+    (
+        (CS, "11-13"),
+        "deploy:\n  provider: cargo\n  on: production\n",
+        "branch master",
+        &[],
+        "skip: branch `master` is not permitted",
+    ),
+    (
+        (CS, "46-48"),
+        "deploy:\n  provider: cargo\n  if: production\n",
+        "branch production",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "170-174"),
+        "deploy:\n  provider: cargo\n  if:\n    branch:\n      staging: foo\n      production: bar\n",
+        "branch staging",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "177-181"),
+        "deploy:\n  provider: cargo\n  on:\n    branch:\n      staging: foo\n      production: bar\n",
+        "branch production",
+        &[],
+        "publish",
+    ),
+    (
+        (CS, "53-55"),
+        "deploy:\n  provider: cargo\n  on:\n    branch:\n      staging: {}\n      production: {}\n",
+        "branch master",
+        &[],
+        "skip: branch `master` is not permitted",
+    ),
+    (
+        (CS, "31-33"),
+        "deploy:\n  provider: cargo\n  true:\n    branch: production\n",
+        "branch production",
+        &[],
+        "publish",
+    ),
+    (
+        (CS, "36-38"),
+        "deploy:\n  provider: cargo\n  \"true\":\n    branch: production\n",
+        "branch master",
+        &[],
+        "skip: branch `master` is not permitted",
+    ),
+    (
+        (SCRIPT, "131-132"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: yes\n",
+        "tag v2.0.0",
+        &[],
+        "publish",
+    ),
+    (
+        (SCRIPT, "131-132"),
+        "deploy:\n  provider: cargo\n  on:\n    tags: yes\n",
+        "branch master",
+        &[],
+        "skip: this is not a tagged commit",
+    ),
+    (
+        (SCRIPT, "122"),
+        "deploy:\n  provider: cargo\n  on:\n    all_branches: on\n",
+        "branch feature",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "211-215"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: stable\n    branch: bar\n",
+        "branch bar",
+        &[("TRAVIS_RUST_VERSION", "stable")],
+        "publish",
+    ),
+    (
+        (DS, "211-215"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: stable\n    branch: bar\n",
+        "branch bar",
+        &[("TRAVIS_RUST_VERSION", "nightly")],
+        "skip: this is not on the required runtime: `on.rust` is `stable`, and `TRAVIS_RUST_VERSION` is `nightly`",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: nightly\n",
+        "branch master",
+        &[("TRAVIS_RUST_VERSION", "nightly-2024-01-01")],
+        "skip: this is not on the required runtime",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: 1.6\n",
+        "branch master",
+        &[("TRAVIS_RUST_VERSION", "1.60.0")],
+        "skip: this is not on the required runtime",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: 1.70\n",
+        "branch master",
+        &[("TRAVIS_RUST_VERSION", "1.70")],
+        "publish",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: stable\n",
+        "branch master",
+        &[],
+        "skip: this is not on the required runtime: `on.rust` is `stable`, and `TRAVIS_RUST_VERSION` is not set",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: stable\n",
+        "github master",
+        &[],
+        "skip: the runtime rule `on.rust: stable` needs `TRAVIS_RUST_VERSION`, which only Travis sets",
+    ),
+    (
+        (COS, "58-61"),
+        "deploy:\n  provider: cargo\n  on:\n    ruby: 2.1.1\n",
+        "branch master",
+        &[("TRAVIS_RUBY_VERSION", "2.1.1")],
+        "publish",
+    ),
+    (
+        (CS, "21-23"),
+        "deploy:\n  provider: cargo\n  on:\n    rvm: 2.1.1\n",
+        "branch master",
+        &[("TRAVIS_RUBY_VERSION", "2.2.0")],
+        "skip: `on.rvm` is `2.1.1`, and `TRAVIS_RUBY_VERSION` is `2.2.0`",
+    ),
+    (
+        (CS, "26-28"),
+        "deploy:\n  provider: cargo\n  on:\n    node_js: 0.11\n",
+        "branch master",
+        &[("TRAVIS_NODE_VERSION", "0.11")],
+        "publish",
+    ),
+    (
+        (SCRIPT, "9-30, 142"),
+        "deploy:\n  provider: cargo\n  on:\n    python: \"3.8\"\n",
+        "branch master",
+        &[("TRAVIS_PYTHON_VERSION", "3.8")],
+        "publish",
+    ),
+    (
+        (SCRIPT, "9-30, 142"),
+        "deploy:\n  provider: cargo\n  on:\n    go: 1.21\n",
+        "branch master",
+        &[("TRAVIS_GO_VERSION", "1.22")],
+        "skip: `on.go` is `1.21`",
+    ),
+    (
+        (DS, "298-301"),
+        "deploy:\n  provider: cargo\n  on:\n    condition: [$FOO = foo, $BAR = bar]\n",
+        "branch master",
+        &[("FOO", "foo"), ("BAR", "bar")],
+        "publish",
+    ),
+    (
+        (DS, "298-301"),
+        "deploy:\n  provider: cargo\n  on:\n    condition: [$FOO = foo, $BAR = bar]\n",
+        "branch master",
+        &[("FOO", "foo"), ("BAR", "baz")],
+        "skip: `on.condition` `[[ $BAR = bar ]]` did not hold",
+    ),
+    (
+        (DS, "321-327"),
+        "deploy:\n  provider: cargo\n  on:\n    condition: $FOO = foo && $BAR = bar\n",
+        "branch master",
+        &[("FOO", "foo"), ("BAR", "bar")],
+        "publish",
+    ),
+    (
+        (COS, "66-68"),
+        "deploy:\n  provider: cargo\n  on:\n    condition: $FOO = foo\n",
+        "branch master",
+        &[],
+        "skip: `on.condition`",
+    ),
+    (
+        (DS, "339-343"),
+        "deploy:\n  provider: cargo\n  on: [master, dev]\n",
+        "branch master",
+        &[],
+        "error: `on` is a list",
+    ),
+    (
+        (DS, "242-252"),
+        "deploy:\n  - provider: cargo\n    on:\n      condition: $FOO = foo\n  - provider: cargo\n    on:\n      tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "publish | Deploy entry:    deploy entry #2",
+    ),
+    (
+        (ADDON, "23-27"),
+        "deploy:\n  - provider: cargo\n    on:\n      branch: master\n  - provider: cargo\n    on:\n      tags: true\n",
+        "branch master",
+        &[],
+        "publish | Deploy entry:    deploy entry #1",
+    ),
+    (
+        (ADDON, "23-27"),
+        "deploy:\n  - provider: cargo\n    on:\n      branch: master\n  - provider: cargo\n    on:\n      tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "publish | Deploy entry:    deploy entry #2",
+    ),
+    (
+        (ADDON, "23-27"),
+        "deploy:\n  - provider: cargo\n    on:\n      branch: master\n  - provider: cargo\n    on:\n      tags: true\n",
+        "branch dev",
+        &[],
+        "skip: no cargo deploy entry's rules hold",
+    ),
+    (
+        (SCRIPT, "213-216, 221"),
+        "deploy:\n  provider: cargo\n  token:\n    production: $PROD_TOKEN\n    staging: $STAGING_TOKEN\n",
+        "branch staging",
+        &[("PROD_TOKEN", "p"), ("STAGING_TOKEN", "s")],
+        "publish | `$STAGING_TOKEN`",
+    ),
+    (
+        (DS, "184-188"),
+        "deploy:\n  provider: cargo\n  token:\n    production: $PROD_TOKEN\n    staging: $STAGING_TOKEN\n",
+        "branch master",
+        &[],
+        "skip: branch `master` is not permitted",
+    ),
+    (
+        (DS, "191-196"),
+        "deploy:\n  provider: cargo\n  token:\n    foo: $FOO_TOKEN\n",
+        "branch foo",
+        &[("FOO_TOKEN", "f")],
+        "publish | `$FOO_TOKEN`",
+    ),
+    (
+        (DPL_YML, "11-15"),
+        "deploy:\n  - provider: cargo\n    allow_dirty: true\n    token:\n      secure: \"nlMiqpZRZdJ7Q66jpsIaHst/qNQ=\"\n",
+        "branch master",
+        &[],
+        "publish | from `CARGO_REGISTRY_TOKEN`",
+    ),
+    (
+        (DPL_SPEC, "18-20"),
+        "deploy:\n  provider: cargo\n  token:\n    secure: \"nlMiqpZRZdJ7Q66jpsIaHst/qNQ=\"\n",
+        "branch master",
+        &[("CARGO_REGISTRY_TOKEN", ""), ("CARGO_TOKEN", "1234")],
+        "publish | `$CARGO_TOKEN`",
+    ),
+    (
+        (DS, "292-295"),
+        "deploy:\n  provider: cargo\n  allow_failure: true\n",
+        "branch master",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "105-108"),
+        "deploy:\n  provider: cargo\n  dpl_version: 1.10.16\n",
+        "branch master",
+        &[],
+        "publish",
+    ),
+    (
+        (DS, "218-222"),
+        "deploy:\n  provider: cargo\n  edge:\n    source: svenvfuchs/dpl\n    branch: foo\n",
+        "branch staging",
+        &[],
+        "skip: branch `staging` is not permitted",
+    ),
+    (
+        (SCRIPT, "127"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: release-*\n",
+        "branch release-1.2",
+        &[],
+        "publish",
+    ),
+    (
+        (SCRIPT, "127"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: release-*\n",
+        "branch releases",
+        &[],
+        "skip: branch `releases` is not permitted",
+    ),
+    (
+        (SCRIPT, "127"),
+        "deploy:\n  provider: cargo\n  on:\n    branch: v1.0.0\n",
+        "tag v1.0.0",
+        &[],
+        "publish",
+    ),
+    (
+        (TC, "327-329"),
+        "jobs:\n  include:\n    - stage: test\n    - stage: deploy\n      if: tag IS present\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "publish | jobs.include #2, deploy entry #1",
+    ),
+    (
+        (TC, "327-329"),
+        "jobs:\n  include:\n    - stage: deploy\n      if: tag IS present\n      deploy:\n        provider: cargo\n        on:\n          all_branches: true\n",
+        "branch master",
+        &[],
+        "skip: the deploying job's condition `if: tag IS present` does not hold",
+    ),
+    (
+        (TC, "283-285"),
+        "matrix:\n  include:\n    - if: branch NOT IN (foo, master, bar)\n      deploy:\n        provider: cargo\n        on:\n          all_branches: true\n",
+        "branch master",
+        &[],
+        "skip: `if: branch NOT IN (foo, master, bar)`",
+    ),
+    (
+        (DPL_CARGO, "16-17"),
+        "deploy:\n  provider: cargo\n  api_key: x\n",
+        "branch master",
+        &[],
+        "error: deploy entry #1 has `api_key`, which the cargo provider does not take",
+    ),
+    (
+        (DPL_CARGO, "16"),
+        "deploy:\n  provider: cargo\n  token: cio-leaked-literal\n",
+        "branch master",
+        &[],
+        "error: literal token in a file git tracks",
+    ),
+    (
+        (SCRIPT, "130-135"),
+        "deploy:\n  provider: cargo\n  on:\n    tag: true\n",
+        "tag v1.0.0",
+        &[],
+        "error: unknown rule `on.tag`; did you mean `tags`?",
+    ),
+    (
+        (SCRIPT, "142"),
+        "deploy:\n  provider: cargo\n  on:\n    rust: [stable, beta]\n",
+        "branch master",
+        &[],
+        "error: `on.rust` must be one version",
+    ),
+    (
+        (TCP, "9-22"),
+        "jobs:\n  include:\n    - if: commit_message =~ /release/\n      deploy:\n        provider: cargo\n",
+        "branch master",
+        &[],
+        "error: uses the regular-expression match `=~`, which shipcrate does not evaluate",
+    ),
+];
+
+/// The environment of `build` (see [`Row`]).
+pub fn build_env(build: &str) -> Vec<(&'static str, String)> {
+    let (kind, name) = build.split_once(' ').expect("`kind name`");
+    let mut env: Vec<(&'static str, String)> = vec![
+        ("CARGO_REGISTRY_TOKEN", "t0ken-of-the-table".into()),
+        ("SHIPCRATE_TRAVIS", "true".into()),
     ];
-    for (what, yaml, branch, tag, extra, want) in cases {
-        let repo = with_travis(yaml);
-        let mut env = travis_env(branch, tag);
-        env.push(("CARGO_TOKEN", "t0ken".into()));
-        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-        let decision = decide(&repo, &env);
-        assert!(decision.contains(want), "{what}: {decision}");
-        std::fs::remove_dir_all(&repo.root).unwrap();
+    if kind == "github" {
+        env.extend([
+            ("GITHUB_ACTIONS", "true".into()),
+            ("GITHUB_REF", format!("refs/heads/{name}")),
+            ("GITHUB_EVENT_NAME", "push".into()),
+            ("GITHUB_REPOSITORY", "acme/widget".into()),
+        ]);
+        return env;
+    }
+    let tag = if kind == "tag" { name } else { "" };
+    let pr = if kind == "pr" { "7" } else { "false" };
+    let event = if kind == "pr" { "pull_request" } else { "push" };
+    env.extend([
+        ("TRAVIS", "true".into()),
+        ("TRAVIS_BRANCH", name.into()),
+        ("TRAVIS_TAG", tag.into()),
+        ("TRAVIS_PULL_REQUEST", pr.into()),
+        ("TRAVIS_EVENT_TYPE", event.into()),
+        ("TRAVIS_REPO_SLUG", "acme/widget".into()),
+    ]);
+    env
+}
+
+/// Checks `out` against a row's expected outcome; gives the decision for the migrate checks.
+#[track_caller]
+fn check(what: &str, out: &Outcome, want: &str) {
+    let (outcome, also) = want.split_once(" | ").unwrap_or((want, ""));
+    if let Some(message) = outcome.strip_prefix("error: ") {
+        assert_eq!(out.code, Some(2), "{what}: expected exit 2\n{}", out.both());
+        assert!(out.stderr.contains(message), "{what}: {}", out.both());
+        return;
+    }
+    assert_eq!(out.code, Some(0), "{what}\n{}", out.both());
+    let decision = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Decision:"))
+        .unwrap_or_default();
+    match outcome.strip_prefix("skip: ") {
+        Some(why) => assert!(
+            decision.starts_with("Decision: skip:") && decision.contains(why),
+            "{what}: {decision}\n{}",
+            out.both()
+        ),
+        None => assert_eq!(decision, "Decision: publish", "{what}\n{}", out.both()),
+    }
+    assert!(
+        out.stdout.contains(also),
+        "{what}: lacks {also:?}\n{}",
+        out.both()
+    );
+}
+
+#[cargo_test]
+fn travis_rules_table_decides_as_travis_did() {
+    assert!(ROWS.len() >= 40, "the table has {} rows", ROWS.len());
+    let repo = with_travis("");
+    for ((file, lines), yaml, build, extra, want) in ROWS {
+        let what = format!("{file}:{lines} ({build})");
+        std::fs::write(repo.root.join(".travis.yml"), yaml).unwrap();
+        let mut run = repo.shipcrate().arg("explain");
+        for (k, v) in build_env(build) {
+            run = run.env(k, &v);
+        }
+        for (k, v) in *extra {
+            run = run.env(k, v);
+        }
+        let out = run.run();
+        check(&what, &out, want);
+        // GitHub's `::add-mask::` line is how a secret gets masked; nothing else may show it.
+        let shown: String = out
+            .both()
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        assert!(
+            !shown.contains("t0ken-of-the-table") && !shown.contains("cio-leaked-literal"),
+            "{what}: a token was printed\n{}",
+            out.both()
+        );
     }
 }
 
 #[cargo_test]
-fn what_cannot_be_carried_over_is_a_clear_error() {
-    let cases: &[(&str, &str)] = &[
-        (
-            "deploy:\n  provider: cargo\n  token:\n    secure: AbC==\n",
-            "set `CARGO_REGISTRY_TOKEN`",
-        ),
-        (
-            "deploy:\n  provider: cargo\n  api_key: x\n",
-            "deploy entry #1 has `api_key`",
-        ),
-        (
-            "deploy:\n  provider: cargo\n  on:\n    node_js: 18\n",
-            "`on.node_js` is a runtime",
-        ),
-        (
-            "deploy:\n  - provider: cargo\n    on:\n      tags: true\n  - provider: cargo\n    on:\n      branch: main\n",
-            "deploy entries #1 and #2",
-        ),
-        (
-            "deploy:\n  provider: pages\n",
-            "no deploy entry with `provider: cargo`",
-        ),
-        (
-            "deploy:\n  provider: cargo\n  token: cio-leaked-literal\n",
-            "literal token in a file git tracks",
-        ),
-    ];
-    for (yaml, want) in cases {
-        let repo = with_travis(yaml);
-        let mut run = repo.shipcrate();
-        for (k, v) in travis_env("master", "") {
-            run = run.env(k, &v);
-        }
-        run.run()
-            .code(2)
-            .stderr_has(want)
-            .lacks("cio-leaked-literal");
-        std::fs::remove_dir_all(&repo.root).unwrap();
+fn several_jobs_with_a_cargo_deploy_are_named() {
+    let yaml = "deploy:\n  provider: cargo\njobs:\n  include:\n    - stage: deploy\n      deploy:\n        provider: cargo\n";
+    let repo = with_travis(yaml);
+    let mut run = repo.shipcrate().arg("explain");
+    for (k, v) in build_env("branch master") {
+        run = run.env(k, &v);
     }
+    run.run()
+        .code(2)
+        .stderr_has("has cargo deploys in the top-level `deploy`, jobs.include #1");
+    std::fs::remove_dir_all(&repo.root).unwrap();
     let repo =
         with_travis("deploy:\n  provider: cargo\n").file(".shipcrate.yml", "dry_run: true\n");
     repo.shipcrate()
@@ -201,6 +641,23 @@ fn what_cannot_be_carried_over_is_a_clear_error() {
         .code(2)
         .stderr_has(".travis.yml")
         .stderr_has(".shipcrate.yml");
+}
+
+/// An encrypted token with no token in the environment: exit 2, naming what to set.
+#[cargo_test]
+fn an_encrypted_token_needs_the_environments() {
+    let repo = with_travis(
+        "deploy:\n  provider: cargo\n  token:\n    secure: \"nlMiqpZRZdJ7Q66jpsIaHst/qNQ=\"\n",
+    );
+    let mut run = repo.shipcrate();
+    for (k, v) in build_env("branch master") {
+        run = run.env(k, &v);
+    }
+    run.env("CARGO_REGISTRY_TOKEN", "")
+        .run()
+        .code(2)
+        .stderr_has("encrypted (`secure:`) token")
+        .stderr_has("set `CARGO_REGISTRY_TOKEN`");
 }
 
 fn yaml_of(text: &str) -> figment::value::Dict {
@@ -307,29 +764,77 @@ fn migrate_writes_equivalent_config_and_jobs() {
     }
 }
 
+/// The end-to-end case: a `.travis.yml` as Rust projects wrote it, encrypted token and all,
+/// unmodified, drives a real publish into the loopback registry on a Travis tag build. The
+/// `before_deploy` list runs in one bash shell (its `cd` and `export` carry over).
 #[cargo_test]
-fn a_travis_yml_alone_drives_a_publish() {
+fn an_unmodified_travis_yml_with_a_secure_token_publishes() {
     let registry = registry();
     let log = paths::root().join("hooks.log");
     let yaml = format!(
-        "before_deploy: echo before >> {log}\nafter_deploy: echo after >> {log}\ndeploy:\n  provider: cargo\n  token: $CARGO_TOKEN\n  on:\n    tags: true\n",
+        "language: rust\nrust:\n  - stable\n  - nightly\nmatrix:\n  allow_failures:\n    - rust: nightly\n\
+         script:\n  - cargo test\nbefore_deploy:\n  - mkdir -p notes\n  - cd notes\n  \
+         - export STAMP=\"release $TRAVIS_TAG\"\n  - echo \"$STAMP in $(basename $PWD)\" >> {log}\n\
+         after_deploy: echo after >> {log}\ndeploy:\n  provider: cargo\n  skip_cleanup: true\n  \
+         token:\n    secure: \"nlMiqpZRZdJ7Q66jpsIaHst/qNQS5sGQyIZrpjWUWw/mKe0Hdgxdu0FzLA46rmJK2hwE5hIw2oGtlMyy6zaAitRu3GI60fd0ABN/HOwntcyL+IrcftQe0ZqaEMW9dWoQo7I2UWNujVFYPDTrckRogN8AXrEwK0bnOPS1fuxmJ4U=\"\n  \
+         on:\n    tags: true\n    rust: stable\n",
         log = log.display()
     );
     let repo = Repo::with_crate("fromtravis", "2.0.0")
         .file(".travis.yml", &yaml)
         .commit("travis")
         .tag("v2.0.0");
-    let mut run = repo.shipcrate();
-    for (k, v) in travis_env("", "v2.0.0") {
+    let mut run = repo.shipcrate().arg("--travis");
+    for (k, v) in build_env("tag v2.0.0") {
         run = run.env(k, &v);
     }
-    // The registry is the one thing .travis.yml can't name: cargo's provider only knew crates.io.
-    run.env("CARGO_TOKEN", TOKEN)
+    // The registry is the one thing .travis.yml can't name (dpl's cargo provider knew only
+    // crates.io), so its token is that registry's own variable: a crates.io token never goes
+    // to another host, and no test publishes to crates.io.
+    let out = run
+        .env("TRAVIS_RUST_VERSION", "stable")
+        .env("CARGO_REGISTRY_TOKEN", "")
         .env("SHIPCRATE_REGISTRY", "alternative")
-        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", "")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN)
         .run()
         .success()
-        .lacks(TOKEN);
+        .lacks(TOKEN)
+        .stderr_has("encrypted (`secure:`) token")
+        .stderr_has("the before_deploy hooks ended in");
+    assert_eq!(
+        out.stderr.matches("hooks ended in").count(),
+        1,
+        "{}",
+        out.both()
+    );
     consume(&registry, "fromtravis", "2.0.0");
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\nafter\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "release v2.0.0 in notes\nafter\n"
+    );
+}
+
+/// Travis asserted each `before_deploy` command: the first that fails stops the rest, is
+/// named, and nothing is published (travis-build spec/build/addons/deploy_spec.rb:39-40).
+#[cargo_test]
+fn a_failing_before_deploy_command_stops_the_rest_and_is_named() {
+    let registry = registry();
+    let log = paths::root().join("hooks.log");
+    let yaml = format!(
+        "before_deploy:\n  - export N=1\n  - test \"$N\" = 2\n  - echo never >> {log}\n\
+         deploy:\n  provider: cargo\n",
+        log = log.display()
+    );
+    let repo = with_travis(&yaml);
+    let mut run = repo.shipcrate();
+    for (k, v) in build_env("branch master") {
+        run = run.env(k, &v);
+    }
+    run.registry_target()
+        .run()
+        .code(1)
+        .stderr_has("before_deploy hook `test \"$N\" = 2` failed with exit status 1");
+    assert!(!log.exists(), "a command after the failing one ran");
+    assert!(index_entries("widget").is_empty());
+    drop(registry);
 }
