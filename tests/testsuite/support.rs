@@ -369,6 +369,16 @@ pub fn registry_builder() -> RegistryBuilder {
         .token(Token::Plaintext(TOKEN.into()))
 }
 
+/// A loopback registry that stands in for crates.io: cargo's config replaces crates.io's source
+/// with it, so index reads for crates.io go there. (Not for uploads: cargo refuses to publish to
+/// a replaced crates.io.)
+pub fn crates_io_stand_in() -> TestRegistry {
+    RegistryBuilder::new()
+        .http_index()
+        .no_configure_token()
+        .build()
+}
+
 /// The index entries the registry holds for `name` (one JSON object per version).
 pub fn index_entries(name: &str) -> Vec<serde_json::Value> {
     let root = paths::root().join("alternative-registry");

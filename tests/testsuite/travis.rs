@@ -231,7 +231,7 @@ pub const ROWS: &[Row] = &[
     (
         (SCRIPT, "131-132"),
         "deploy:\n  provider: cargo\n  on:\n    tags: yes\n",
-        "tag v2.0.0",
+        "tag v1.0.0",
         &[],
         "publish",
     ),
@@ -582,7 +582,12 @@ fn check(what: &str, out: &Outcome, want: &str) {
             "{what}: {decision}\n{}",
             out.both()
         ),
-        None => assert_eq!(decision, "Decision: publish", "{what}\n{}", out.both()),
+        // A publishing build goes on to say what it would upload.
+        None => assert!(
+            decision.starts_with("Decision: publish 1 crate(s): widget@1.0.0"),
+            "{what}: {decision}\n{}",
+            out.both()
+        ),
     }
     assert!(
         out.stdout.contains(also),
@@ -594,6 +599,9 @@ fn check(what: &str, out: &Outcome, want: &str) {
 #[cargo_test]
 fn travis_rules_table_decides_as_travis_did() {
     assert!(ROWS.len() >= 40, "the table has {} rows", ROWS.len());
+    // crates.io, as .travis.yml knew it, is this loopback registry here (cargo's source
+    // replacement), so `explain` reads its index rather than crates.io's.
+    let _registry = crates_io_stand_in();
     let repo = with_travis("");
     for ((file, lines), yaml, build, extra, want) in ROWS {
         let what = format!("{file}:{lines} ({build})");
