@@ -18,8 +18,9 @@ pub struct Finished {
     pub output: String,
 }
 
-/// A command with exactly `env` as its environment, run in `dir`, leading its own process
-/// group so that on a signal everything it started can be stopped with it.
+/// A command with exactly `env` as its environment, run in `dir`, in the process group of
+/// shipcrate's watchdog (or leading a group of its own without one), so that everything it
+/// starts can be stopped with it; on Linux it dies with shipcrate.
 pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(program);
@@ -27,9 +28,36 @@ pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
         .env_clear()
         .envs(env)
         .stdin(Stdio::null())
-        .process_group(0);
+        .process_group(signals::child_group().map_or(0, |g| g as i32));
+    die_with_parent(&mut cmd);
     cmd
 }
+
+/// Linux: the child gets SIGKILL when the thread that started it ends. Every shipcrate thread
+/// waits for the children it starts, so in practice: when shipcrate dies, even by SIGKILL.
+/// (Grandchildren — build scripts, a hook's commands — are the watchdog's job.)
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // work is allowed. It makes two system calls (prctl, getppid), allocates nothing, takes no
+    // lock, and touches no memory but its captured pid.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // Parent gone before the prctl took effect: no signal would ever come.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut Command) {}
 
 /// Run to completion, streaming stdout and stderr line by line to our stderr, masked.
 pub fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
@@ -44,6 +72,7 @@ pub fn stream_with(
     mut observe: impl FnMut(&str),
 ) -> Result<Finished> {
     let program = cmd.get_program().to_string_lossy().into_owned();
+    signals::park_if_stopping();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -80,6 +109,7 @@ pub fn stream_with(
     }
     let status = child.wait();
     signals::untrack_child(child.id());
+    signals::park_if_stopping();
     let _ = out.join();
     let _ = err.join();
     let status = status.with_context(|| format!("waiting for `{program}`"))?;
@@ -101,6 +131,7 @@ pub fn capture(mut cmd: Command) -> Result<String> {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    signals::park_if_stopping();
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,6 +141,7 @@ pub fn capture(mut cmd: Command) -> Result<String> {
     signals::track_child(pid);
     let out = child.wait_with_output();
     signals::untrack_child(pid);
+    signals::park_if_stopping();
     let out = out.with_context(|| format!("waiting for `{shown}`"))?;
     if !out.status.success() {
         anyhow::bail!(

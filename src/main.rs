@@ -1,6 +1,9 @@
 //! The `shipcrate` binary: parse the command line, run, turn the result into an exit code.
 
 fn main() {
+    if shipcrate::signals::is_watchdog() {
+        shipcrate::signals::watchdog();
+    }
     let invocation = shipcrate::cli::parse(std::env::args_os());
     let code = match shipcrate::run(invocation) {
         Ok(()) => 0,

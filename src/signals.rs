@@ -1,44 +1,81 @@
-//! SIGINT/SIGTERM/SIGHUP: stop the running child, remove temp dirs, exit 128+signal.
+//! Nothing shipcrate starts outlives it. On SIGINT/SIGTERM/SIGHUP every child gets SIGTERM, then
+//! SIGKILL after [`GRACE`], the temp dirs go, and we exit 128+signal. Killed outright (SIGKILL),
+//! a watchdog process stops the children instead, and the next run removes the temp dirs.
 //!
 //! Normal exits clean up through `Drop`; this covers the exits `Drop` never sees.
 
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+/// How long children get to stop after SIGTERM before they are killed.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// `argv[0]` of the watchdog: the shipcrate binary started again in that role.
+const WATCHDOG: &str = "shipcrate-watchdog";
+
+/// Beside each temp dir, `<dir>.lock`, locked while its run lives: a later run that can lock
+/// it knows the dir's run is gone.
+const LOCK: &str = ".lock";
 
 static STATE: Mutex<State> = Mutex::new(State {
     dirs: Vec::new(),
     children: Vec::new(),
     cleanup: None,
+    watchdog: None,
 });
+
+/// Set once a signal arrived: no new child starts, and threads that finish one wait for the
+/// exit instead of carrying on (an upload must not begin while we stop).
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// Run on a signal after the children stop, before the temp dirs go (e.g. revoking a token).
 pub type Cleanup = Box<dyn Fn() + Send>;
 
 struct State {
-    dirs: Vec<PathBuf>,
+    dirs: Vec<(PathBuf, Option<fs_err::File>)>,
     children: Vec<u32>,
     cleanup: Option<Cleanup>,
+    watchdog: Option<Watchdog>,
 }
 
-/// Start the watcher thread. Call once, before any temp dir or child exists.
+/// A process leading the process group every child joins. It reads a pipe only we write to;
+/// when we are gone, however we went, it sees end-of-file and stops the group.
+struct Watchdog {
+    child: Child,
+    _pipe: ChildStdin,
+}
+
+/// Start the watcher thread and the watchdog, remove what killed runs left, and make this
+/// process non-dumpable. Call once, before any temp dir or child exists.
 pub fn install() -> std::io::Result<()> {
+    // A build script runs as our user: non-dumpable, our memory and /proc/<pid>/environ (which
+    // holds the token we were started with) are closed to it unless it runs as root.
+    #[cfg(target_os = "linux")]
+    if let Err(error) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        eprintln!("warning: could not make shipcrate non-dumpable: {error}");
+    }
+    sweep_stale(&std::env::temp_dir());
+    start_watchdog();
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            STOPPING.store(true, Ordering::SeqCst);
+            stop_children();
             let state = STATE.lock().unwrap_or_else(|e| e.into_inner());
-            for &pid in &state.children {
-                terminate(pid);
-            }
-            if !state.children.is_empty() {
-                std::thread::sleep(Duration::from_millis(300));
-            }
             if let Some(cleanup) = &state.cleanup {
                 cleanup();
             }
-            for dir in &state.dirs {
+            for (dir, _) in &state.dirs {
                 remove_dir(dir);
             }
             eprintln!("shipcrate: stopped by signal {signal}; temporary files removed");
@@ -48,25 +85,191 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// SIGTERM to every child's process group; SIGKILL to what is left after [`GRACE`].
+fn stop_children() {
+    let (group, children) = {
+        let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+        (watchdog_pid(&mut state), state.children.clone())
+    };
+    let groups: Vec<u32> = group.map_or(children, |g| vec![g]);
+    signal_groups(&groups, Signal::TERM);
+    let deadline = Instant::now() + GRACE;
+    let running = || {
+        !STATE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .children
+            .is_empty()
+    };
+    while running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Also what the children left behind in the group (a hook's background job).
+    signal_groups(&groups, Signal::KILL);
+}
+
+fn signal_groups(groups: &[u32], signal: Signal) {
+    for &group in groups {
+        if let Some(pid) = i32::try_from(group).ok().and_then(Pid::from_raw) {
+            // Gone already is fine.
+            rustix::process::kill_process_group(pid, signal).ok();
+        }
+    }
+}
+
 fn remove_dir(dir: &Path) {
     // A child may still be closing files in it: try a few times.
     for _ in 0..5 {
         if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
-            return;
+            break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    std::fs::remove_file(lock_path(dir)).ok();
 }
 
-#[allow(unsafe_code)]
-fn terminate(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+fn lock_path(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(LOCK);
+    PathBuf::from(name)
+}
+
+/// The process group children join: the watchdog's, while it runs.
+pub fn child_group() -> Option<u32> {
+    watchdog_pid(&mut STATE.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn watchdog_pid(state: &mut State) -> Option<u32> {
+    let watchdog = state.watchdog.as_mut()?;
+    matches!(watchdog.child.try_wait(), Ok(None)).then(|| watchdog.child.id())
+}
+
+/// Once a signal arrived, a thread that is about to start a child or has just seen one end
+/// waits here for the exit the signal thread makes.
+pub fn park_if_stopping() {
+    while STOPPING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
+
+fn start_watchdog() {
+    use std::os::unix::process::CommandExt;
+    let Ok(exe) = std::env::current_exe() else {
         return;
     };
-    // SAFETY: kill(2) on the process group our running child leads (see `cmd::command`),
-    // with a valid signal number; no memory is involved.
-    unsafe {
-        libc::kill(-pid, libc::SIGTERM);
+    // No environment: it needs none, and holds no token.
+    let spawned = Command::new(exe)
+        .arg0(WATCHDOG)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            let Some(pipe) = child.stdin.take() else {
+                return;
+            };
+            STATE.lock().unwrap_or_else(|e| e.into_inner()).watchdog =
+                Some(Watchdog { child, _pipe: pipe });
+        }
+        Err(error) => eprintln!(
+            "warning: could not start shipcrate's watchdog ({error}): if shipcrate is killed \
+             outright, what it started may keep running"
+        ),
+    }
+}
+
+/// Whether this process was started as the watchdog.
+pub fn is_watchdog() -> bool {
+    std::env::args_os().next().is_some_and(|a| a == WATCHDOG)
+}
+
+/// The watchdog: wait until the run that started us is gone, then stop the process group we
+/// lead (every child of that run), SIGTERM first, SIGKILL after [`GRACE`].
+pub fn watchdog() -> ! {
+    // The signals that stop a run must not stop the one who cleans up after it.
+    for signal in [SIGINT, SIGTERM, SIGHUP] {
+        signal_hook::flag::register(signal, std::sync::Arc::new(AtomicBool::new(false))).ok();
+    }
+    // End of file: the run closed its end, by exiting or by being killed.
+    std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).ok();
+    let me = rustix::process::getpid();
+    if others_in_group(me) {
+        rustix::process::kill_process_group(me, Signal::TERM).ok();
+        let deadline = Instant::now() + GRACE;
+        while others_in_group(me) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if others_in_group(me) {
+            rustix::process::kill_process_group(me, Signal::KILL).ok();
+        }
+    }
+    std::process::exit(0)
+}
+
+/// Whether a live process other than `me` is in the process group `me` leads.
+fn others_in_group(me: Pid) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            return false;
+        };
+        let mut stat = String::new();
+        let read = std::fs::File::open(entry.path().join("stat"))
+            .and_then(|mut f| f.read_to_string(&mut stat));
+        // `pid (comm) state ppid pgrp …`; comm may hold anything, so read after its `)`.
+        let fields: Vec<&str> = match (read, stat.rfind(')')) {
+            (Ok(_), Some(end)) => stat[end + 1..].split_whitespace().collect(),
+            _ => return false,
+        };
+        pid != me.as_raw_pid()
+            && fields
+                .first()
+                .is_some_and(|state| *state != "Z" && *state != "X")
+            && fields.get(2) == Some(&me.as_raw_pid().to_string().as_str())
+    })
+}
+
+/// Remove temp dirs whose run is gone: only `shipcrate-*` dirs of our own user beside a lock
+/// file we can take (its run held it until it died). Never follows a symlink.
+fn sweep_stale(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    let uid = rustix::process::geteuid().as_raw();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name
+            .strip_suffix(LOCK)
+            .filter(|s| s.starts_with("shipcrate-"))
+        else {
+            continue;
+        };
+        let lock = entry.path();
+        let dir = tmp.join(stem);
+        let ours = |path: &Path, dir: bool| {
+            std::fs::symlink_metadata(path)
+                .is_ok_and(|m| m.uid() == uid && if dir { m.is_dir() } else { m.is_file() })
+        };
+        if !ours(&lock, false) {
+            continue;
+        }
+        let Ok(file) = std::fs::File::open(&lock) else {
+            continue;
+        };
+        // Held: its run is alive.
+        if file.try_lock().is_err() {
+            continue;
+        }
+        if ours(&dir, true) {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+        std::fs::remove_file(&lock).ok();
     }
 }
 
@@ -74,20 +277,29 @@ pub fn set_cleanup(cleanup: Option<Cleanup>) {
     STATE.lock().unwrap_or_else(|e| e.into_inner()).cleanup = cleanup;
 }
 
+/// Remove `dir` on a signal, and lock `<dir>.lock` for as long as this run lives.
 pub fn track_dir(dir: &Path) {
+    let lock = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(lock_path(dir))
+        .ok()
+        .filter(|file| file.file().lock().is_ok());
     STATE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .dirs
-        .push(dir.to_path_buf());
+        .push((dir.to_path_buf(), lock));
 }
 
 pub fn untrack_dir(dir: &Path) {
-    STATE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .dirs
-        .retain(|d| d != dir);
+    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(at) = state.dirs.iter().position(|(d, _)| d == dir) {
+        let (_, lock) = state.dirs.remove(at);
+        if lock.is_some() {
+            std::fs::remove_file(lock_path(dir)).ok();
+        }
+    }
 }
 
 pub fn track_child(pid: u32) {

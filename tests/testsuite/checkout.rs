@@ -191,7 +191,7 @@ fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
     let before = repo.snapshot();
     let child = repo.shipcrate().registry_target().spawn_until_hook_runs();
     assert_eq!(
-        leftovers().len(),
+        leftovers().iter().filter(|p| p.is_dir()).count(),
         1,
         "the pristine copy should exist while the hook runs"
     );

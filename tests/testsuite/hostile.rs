@@ -1,7 +1,8 @@
 //! Hostile and careless input, each a real run: a real registry, real git, real signals.
 //! Each test asserts what a user sees, and that nothing was published or leaked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
@@ -616,4 +617,153 @@ fn an_oversized_or_odd_config_file_is_refused_saying_what_it_is() {
         .run()
         .code(2)
         .stderr_has(".shipcrate.yml` is a directory, not a config file");
+}
+
+/// Processes still running that a shipcrate run of this test started (they carry the test's
+/// TMPDIR), waited for up to `within`; zombies don't count.
+fn survivors(within: Duration) -> Vec<String> {
+    let marker = format!("TMPDIR={}", tmp_dir().display());
+    let deadline = Instant::now() + within;
+    loop {
+        let found: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+            .filter_map(|e| {
+                let environ = std::fs::read(e.path().join("environ")).ok()?;
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                let state = stat[stat.rfind(')')? + 1..].split_whitespace().next()?;
+                let ours = environ
+                    .split(|&b| b == 0)
+                    .any(|var| var == marker.as_bytes());
+                (ours && state != "Z" && state != "X").then(|| {
+                    let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+                    format!(
+                        "{} {}",
+                        e.file_name().to_string_lossy(),
+                        String::from_utf8_lossy(&cmdline).replace('\0', " ")
+                    )
+                })
+            })
+            .collect();
+        if found.is_empty() || Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Wait until `file` exists (a child wrote it), for up to a minute.
+#[track_caller]
+fn wait_for(file: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !file.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn kill(signal: &str, pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[cargo_test]
+fn sigterm_stops_a_hook_that_ignores_it() {
+    let _registry = registry();
+    let repo = Repo::with_crate("stubborn", "0.1.0");
+    let started = paths::root().join("hook-started");
+    let hook = format!(
+        "trap '' TERM; touch {}; sleep 60; echo still $((40 + 2))",
+        started.display()
+    );
+    let child = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_BEFORE_DEPLOY", &hook)
+        .spawn();
+    wait_for(&started);
+    let sent = Instant::now();
+    kill("-TERM", child.id());
+    let out = Outcome::from_child(child)
+        .code(143)
+        .stderr_has("stopped by signal 15")
+        .lacks("still 42");
+    let took = sent.elapsed();
+    // Bounds wide enough for a loaded machine: the hook ignores TERM, so it is the kill after
+    // the 5 s grace that stops it, not the TERM.
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(30),
+        "{took:?}\n{}",
+        out.both()
+    );
+    let left = survivors(Duration::from_secs(5));
+    assert!(left.is_empty(), "still running: {left:?}");
+    assert!(index_entries("stubborn").is_empty());
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+}
+
+#[cargo_test]
+fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
+    let _registry = registry();
+    let pid_file = paths::root().join("build-script.pid");
+    let repo = Repo::with_crate("killed", "0.1.0")
+        .file(
+            "build.rs",
+            &format!(
+                "fn main() {{\n    std::fs::write({:?}, std::process::id().to_string()).unwrap();\n    \
+                 std::thread::sleep(std::time::Duration::from_secs(120));\n}}\n",
+                pid_file.display().to_string()
+            ),
+        )
+        .commit("a slow build script");
+    let child = repo.shipcrate().registry_target().spawn();
+    wait_for(&pid_file);
+    kill("-KILL", child.id());
+    let out = Outcome::from_child(child);
+    assert_eq!(out.code, None, "killed by a signal\n{}", out.both());
+    // cargo goes with shipcrate (parent-death signal); the build script, cargo's child, is
+    // stopped by the watchdog (SIGTERM, SIGKILL after the grace).
+    let left = survivors(Duration::from_secs(20));
+    assert!(left.is_empty(), "still running: {left:?}");
+    let stale: Vec<PathBuf> = leftovers().into_iter().filter(|p| p.is_dir()).collect();
+    assert_eq!(stale.len(), 1, "the killed run's copy is left: {stale:?}");
+
+    // What the next run must leave alone: a dir without a lock file, a live run's dir, and a
+    // lock that is a symlink next to a symlinked dir.
+    let tmp = tmp_dir();
+    std::fs::create_dir(tmp.join("shipcrate-decoy")).unwrap();
+    std::fs::create_dir(tmp.join("shipcrate-alive")).unwrap();
+    let alive = std::fs::File::create(tmp.join("shipcrate-alive.lock")).unwrap();
+    alive.lock().unwrap();
+    let outside = paths::root().join("precious");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("file"), "keep me").unwrap();
+    std::os::unix::fs::symlink(&outside, tmp.join("shipcrate-link")).unwrap();
+    std::fs::write(paths::root().join("lockfile"), "").unwrap();
+    std::os::unix::fs::symlink(
+        paths::root().join("lockfile"),
+        tmp.join("shipcrate-link.lock"),
+    )
+    .unwrap();
+
+    repo.shipcrate()
+        .registry_target()
+        .arg("explain")
+        .run()
+        .success();
+    assert!(!stale[0].exists(), "the killed run's copy is still there");
+    for kept in ["shipcrate-decoy", "shipcrate-alive", "shipcrate-alive.lock"] {
+        assert!(tmp.join(kept).exists(), "{kept} was removed");
+    }
+    assert!(outside.join("file").exists());
+    assert!(index_entries("killed").is_empty());
+    drop(alive);
 }
