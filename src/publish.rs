@@ -292,16 +292,20 @@ impl<'a> Cargo<'a> {
         life: &mut dyn TokenLife,
         reporter: &Reporter,
     ) -> Result<()> {
-        let cyclic = !self.plan.dev_cycles.is_empty();
         while !run.rest.is_empty() {
+            let rest: Vec<&str> = run.rest.iter().map(|p| p.name.as_str()).collect();
+            let cyclic = self
+                .plan
+                .dev_cycles
+                .iter()
+                .any(|(a, b)| rest.contains(&a.as_str()) && rest.contains(&b.as_str()));
             // Every crate of one cargo run must be uploaded before the token it started with
             // runs out: renew first when due, then give cargo only what the rest of the
             // token's life covers.
             let per_crate = run.per_crate_estimate();
-            let fits = life.ensure(per_crate + RENEW_MARGIN, reporter)?;
-            let mut take = match fits {
-                Some(left) => {
-                    let n = left.saturating_sub(RENEW_MARGIN).as_secs() / per_crate.as_secs();
+            let mut take = match life.ensure(per_crate, reporter)? {
+                Some(usable) => {
+                    let n = usable.as_secs() / per_crate.as_secs().max(1);
                     usize::try_from(n).unwrap_or(usize::MAX).max(1)
                 }
                 None => usize::MAX,
@@ -455,7 +459,7 @@ impl<'a> Cargo<'a> {
             bail!("publishing {} failed", culprit.spec());
         }
         // The token must outlive the wait and the crate after it, or be renewable during it.
-        life.outlast(wait + run.per_crate_estimate() + RENEW_MARGIN, reporter)?;
+        life.outlast(wait + run.per_crate_estimate(), reporter)?;
         retry::wait(
             wait,
             &format!(
@@ -463,15 +467,11 @@ impl<'a> Cargo<'a> {
                 self.cfg.max_retries,
                 culprit.spec()
             ),
-            &mut || life.ensure(RENEW_MARGIN, reporter).map(drop),
+            &mut || life.ensure(Duration::ZERO, reporter).map(drop),
             reporter,
         )
     }
 }
-
-/// How long a live token must still have to be handed to a new cargo, beyond the crates it
-/// will upload; and when a waiting run renews it.
-pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
 
 /// What a run expects one crate's upload to take before it has seen one: cargo waits up to
 /// 60 s for each crate to appear in the index.
@@ -480,13 +480,13 @@ const FIRST_CRATE_ESTIMATE: Duration = Duration::from_secs(75);
 /// Keeps the token alive across the uploads; trusted publishing renews, a plain token lives
 /// forever.
 pub trait TokenLife {
-    /// Make sure the token in force lives at least `needed` more, renewing if it can;
-    /// returns what it has left (`None`: it doesn't expire). Errors only when the run must
-    /// stop.
-    fn ensure(&mut self, needed: Duration, reporter: &Reporter) -> Result<Option<Duration>>;
-    /// Before a wait of about `needed`: an error when the token will run out during it and
-    /// can't be renewed (the run stops cleanly now instead).
-    fn outlast(&mut self, needed: Duration, reporter: &Reporter) -> Result<()>;
+    /// Before `work` that needs the token: renew it if it would not outlive the work (with a
+    /// safety margin of its own) and can be renewed. Returns how long the token in force can
+    /// still be used for (`None`: it doesn't expire); an error only when the run must stop.
+    fn ensure(&mut self, work: Duration, reporter: &Reporter) -> Result<Option<Duration>>;
+    /// Before a wait and the work after it, `work` in all: an error when the token will run
+    /// out by then and can't be renewed on the way (the run stops cleanly now instead).
+    fn outlast(&mut self, work: Duration, reporter: &Reporter) -> Result<()>;
 }
 
 /// A token that doesn't expire.
@@ -773,7 +773,7 @@ pub fn wait_for_index(
     let mut pause = Duration::from_millis(250);
     let mut said = false;
     loop {
-        life.ensure(RENEW_MARGIN, reporter)?;
+        life.ensure(Duration::ZERO, reporter)?;
         index.refresh()?;
         if listed(index, package)? {
             return Ok(());

@@ -156,6 +156,12 @@ impl Session {
         format!("{}/api/v1/trusted_publishing/tokens", self.api)
     }
 
+    /// How long before its end the token is no longer handed to new work: two minutes, or a
+    /// sixth of a shorter life.
+    fn margin(&self) -> Duration {
+        (self.ttl / 6).min(Duration::from_secs(120))
+    }
+
     /// How long the held token has left; zero when none is held.
     fn left(&self) -> Duration {
         self.held.as_ref().map_or(Duration::ZERO, |(_, minted)| {
@@ -327,13 +333,21 @@ impl Session {
 }
 
 impl TokenLife for Session {
-    fn ensure(&mut self, needed: Duration, reporter: &Reporter) -> Result<Option<Duration>> {
+    fn ensure(&mut self, work: Duration, reporter: &Reporter) -> Result<Option<Duration>> {
         if self.held.is_none() {
             self.mint(reporter)?;
-        } else if self.left() < needed {
-            if !self.can_mint() {
-                return Err(self.stop("the next upload can finish"));
-            }
+        }
+        let margin = self.margin();
+        // GitHub hands out JWTs freely: renew whenever the work might outlast the token. A
+        // GitLab job's spare JWTs are few: spend one only when the token is about to be
+        // unusable (crates.io checks the token when an upload starts, so a short life left
+        // still covers one crate's upload).
+        let due = match self.identity {
+            Identity::Github { .. } => self.left() < work + margin,
+            Identity::Gitlab { .. } => self.left() < margin,
+        };
+        if due && self.can_mint() {
+            // Mint first, switch, then revoke: a failed mint leaves the old token in force.
             if let Err(error) = self.mint(reporter) {
                 if self.left().is_zero() {
                     return Err(error.context("the trusted-publishing token ran out"));
@@ -345,16 +359,19 @@ impl TokenLife for Session {
                 ));
             }
         }
-        Ok(Some(self.left()))
+        if self.left() < margin && !self.can_mint() {
+            return Err(self.stop("the next upload can safely finish"));
+        }
+        Ok(Some(self.left().saturating_sub(margin)))
     }
 
-    fn outlast(&mut self, needed: Duration, _: &Reporter) -> Result<()> {
-        if self.left() >= needed || self.can_mint() {
+    fn outlast(&mut self, work: Duration, _: &Reporter) -> Result<()> {
+        if self.left() >= work + self.margin() || self.can_mint() {
             return Ok(());
         }
         Err(self.stop(&format!(
             "the registry's wait and the upload after it ({}s)",
-            needed.as_secs()
+            work.as_secs()
         )))
     }
 }

@@ -108,3 +108,54 @@ fn a_git_index_served_by_a_registry_process() {
     let mut index = Index::open(url, &env(), &git, &Default::default()).unwrap();
     check(&mut index);
 }
+
+#[cargo_test]
+fn an_auth_required_index_is_read_with_the_token_in_force_after_a_renewal() {
+    // A sparse, auth-required index that accepts only the token currently valid, as
+    // crates.io does once a trusted-publishing token is revoked.
+    let valid = std::sync::Arc::new(std::sync::Mutex::new("tp-old".to_owned()));
+    let accepted = std::sync::Arc::clone(&valid);
+    let server = FakeHttp::start(move |request, port| {
+        if request.header("authorization") != Some(accepted.lock().unwrap().as_str()) {
+            return (
+                401,
+                r#"{"errors":[{"detail":"token expired or revoked"}]}"#.to_owned(),
+            );
+        }
+        match request.target.as_str() {
+            "/index/config.json" => (
+                200,
+                format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","auth-required":true}}"#),
+            ),
+            "/index/2/ab" => (
+                200,
+                r#"{"name":"ab","vers":"1.0.0","deps":[],"cksum":"00","features":{},"yanked":false}"#
+                    .to_owned(),
+            ),
+            _ => (404, String::new()),
+        }
+    });
+    let live = shipcrate::secret::LiveToken::new(Some(shipcrate::secret::Token::new(
+        "tp-old".to_owned(),
+        "test".to_owned(),
+    )));
+    let index = Index::open(
+        format!("sparse+{}/index/", server.url()),
+        &env(),
+        &which("git"),
+        &live,
+    )
+    .unwrap();
+    assert_eq!(index.versions("ab").unwrap().len(), 1);
+
+    // Renewed: the old token is revoked at the registry and the new one put in force.
+    *valid.lock().unwrap() = "tp-new".to_owned();
+    live.set(shipcrate::secret::Token::new(
+        "tp-new".to_owned(),
+        "test".to_owned(),
+    ));
+    assert_eq!(index.versions("ab").unwrap().len(), 1);
+    let last = server.seen().pop().unwrap();
+    assert_eq!(last.target, "/index/2/ab");
+    assert_eq!(last.header("authorization"), Some("tp-new"));
+}

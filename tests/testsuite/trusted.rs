@@ -262,3 +262,331 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
             .any(|r| r.body == r#"{"jwt":"jwt-from-gitlab"}"#)
     );
 }
+
+/// crates.io's side of trusted publishing as a stand-in, with the rules that matter for a
+/// long release (rust-lang/crates.io `src/controllers/trustpub/tokens/exchange/mod.rs`): a
+/// JWT is exchanged once (its `jti`; a second time is refused, "JWT has already been used"),
+/// a minted token is good for `life` and until it is revoked. GitHub's endpoint hands out a
+/// new JWT on every request. Mints can be made to fail from a given one on.
+struct Authority {
+    life: std::time::Duration,
+    exchanged: Vec<String>,
+    minted: Vec<Minted>,
+    /// Mints from this one on (1-based) fail with a non-JSON 500.
+    fail_from: Option<usize>,
+    github_jwts: usize,
+}
+
+struct Minted {
+    token: String,
+    at: std::time::Instant,
+    revoked: bool,
+}
+
+type Shared = std::sync::Arc<std::sync::Mutex<Authority>>;
+
+impl Authority {
+    fn new(life: std::time::Duration) -> Shared {
+        std::sync::Arc::new(std::sync::Mutex::new(Authority {
+            life,
+            exchanged: Vec::new(),
+            minted: Vec::new(),
+            fail_from: None,
+            github_jwts: 0,
+        }))
+    }
+
+    /// The token is one we minted, not revoked, and not expired.
+    fn valid(&self, token: &str) -> bool {
+        self.minted
+            .iter()
+            .any(|m| m.token == token && !m.revoked && m.at.elapsed() < self.life)
+    }
+
+    fn answer(&mut self, request: &Recorded) -> (u16, String) {
+        let path = request.target.split('?').next().unwrap_or_default();
+        match (request.method.as_str(), path) {
+            ("GET", "/oidc") => {
+                self.github_jwts += 1;
+                (200, format!(r#"{{"value":"gh-jwt-{}"}}"#, self.github_jwts))
+            }
+            ("POST", "/api/v1/trusted_publishing/tokens") => {
+                let jwt = serde_json::from_str::<serde_json::Value>(&request.body).unwrap()["jwt"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                if self.exchanged.contains(&jwt) {
+                    return (
+                        400,
+                        r#"{"errors":[{"detail":"JWT has already been used"}]}"#.to_owned(),
+                    );
+                }
+                self.exchanged.push(jwt);
+                if self.fail_from.is_some_and(|n| self.minted.len() + 1 >= n) {
+                    return (500, "upstream timed out".to_owned());
+                }
+                let token = format!("tp-minted-{}", self.minted.len() + 1);
+                self.minted.push(Minted {
+                    token: token.clone(),
+                    at: std::time::Instant::now(),
+                    revoked: false,
+                });
+                (200, format!(r#"{{"token":"{token}"}}"#))
+            }
+            ("DELETE", "/api/v1/trusted_publishing/tokens") => {
+                let bearer = request.header("authorization").unwrap_or_default();
+                let token = bearer.strip_prefix("Bearer ").unwrap_or_default();
+                match self.minted.iter_mut().find(|m| m.token == token) {
+                    Some(minted) => {
+                        minted.revoked = true;
+                        (204, String::new())
+                    }
+                    None => (401, r#"{"errors":[{"detail":"unknown token"}]}"#.to_owned()),
+                }
+            }
+            _ => (404, r#"{"errors":[{"detail":"Not Found"}]}"#.to_owned()),
+        }
+    }
+}
+
+/// The CI's and the registry's trusted-publishing endpoints, answered by `authority`.
+fn authority_endpoints(authority: &Shared) -> FakeHttp {
+    let authority = std::sync::Arc::clone(authority);
+    FakeHttp::start(move |request, _| authority.lock().unwrap().answer(request))
+}
+
+/// An upload, as the registry saw it: when, with which token, and whether it was taken.
+struct Upload {
+    at: std::time::Instant,
+    token: Option<String>,
+    taken: bool,
+}
+
+/// The test registry behind a token check: an upload must carry a token `authority` minted,
+/// unrevoked and unexpired (else 403, as crates.io refuses it). `refuse(n)` may answer the
+/// n-th upload (1-based) itself, e.g. with a 429.
+fn guarded_registry(
+    authority: &Shared,
+    refuse: impl Fn(usize) -> Option<Response> + Send + 'static,
+) -> (
+    cargo_test_support::registry::TestRegistry,
+    std::sync::Arc<std::sync::Mutex<Vec<Upload>>>,
+) {
+    let authority = std::sync::Arc::clone(authority);
+    let uploads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&uploads);
+    let registry = registry_builder()
+        .add_responder("/api/v1/crates/new", move |req, server| {
+            let mut log = log.lock().unwrap();
+            let token = req.authorization.clone();
+            let mut upload = Upload {
+                at: std::time::Instant::now(),
+                token: token.clone(),
+                taken: false,
+            };
+            let answer = if let Some(answer) = refuse(log.len() + 1) {
+                answer
+            } else if token
+                .as_deref()
+                .is_some_and(|t| authority.lock().unwrap().valid(t))
+            {
+                // Valid: the registry behind the check takes it with its own credential.
+                let forwarded = cargo_test_support::registry::Request {
+                    url: req.url.clone(),
+                    method: req.method.clone(),
+                    body: req.body.clone(),
+                    authorization: Some(TOKEN.to_owned()),
+                    if_modified_since: None,
+                    if_none_match: None,
+                };
+                upload.taken = true;
+                server.check_authorized_publish(&forwarded)
+            } else {
+                Response {
+                    code: 403,
+                    headers: vec![],
+                    body: br#"{"errors":[{"detail":"authentication failed: the token is expired or revoked"}]}"#.to_vec(),
+                }
+            };
+            log.push(upload);
+            answer
+        })
+        .build();
+    (registry, uploads)
+}
+
+/// crates.io's 429 for a new crate, asking to come back in `secs` seconds.
+fn rate_limited(secs: u64) -> Response {
+    let date = httpdate::fmt_http_date(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(secs),
+    );
+    Response {
+        code: 429,
+        headers: vec![],
+        body: format!(
+            r#"{{"errors":[{{"detail":"You have published too many new crates in a short period of time. Please try again after {date} and see https://crates.io/docs/rate-limits for more information on rate limits."}}]}}"#
+        )
+        .into_bytes(),
+    }
+}
+
+/// `tp-one` <- `tp-two`.
+fn two_crates() -> Repo {
+    Repo::workspace(&["one", "two"])
+        .file("one/Cargo.toml", &manifest("tp-one", "0.1.0"))
+        .file("one/src/lib.rs", "")
+        .file("two/Cargo.toml", &format!("{}\n[dependencies]\ntp-one = {{ path = \"../one\", version = \"0.1.0\", registry = \"alternative\" }}\n", manifest("tp-two", "0.1.0")))
+        .file("two/src/lib.rs", "")
+        .commit("two crates")
+}
+
+fn github_with(run: Run, server: &FakeHttp, life: &str) -> Run {
+    github(run, server).env("SHIPCRATE_TRUSTED_PUBLISHING_TTL", life)
+}
+
+fn gitlab_with(run: Run, server: &FakeHttp, life: &str) -> Run {
+    run.env("GITLAB_CI", "true")
+        .env("CI_COMMIT_BRANCH", "main")
+        .env("CI_DEFAULT_BRANCH", "main")
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("SHIPCRATE_TRUSTED_PUBLISHING_URL", &server.url())
+        .env("SHIPCRATE_TRUSTED_PUBLISHING_TTL", life)
+}
+
+#[track_caller]
+fn all_revoked(authority: &Shared) {
+    let authority = authority.lock().unwrap();
+    assert!(!authority.minted.is_empty());
+    for minted in &authority.minted {
+        assert!(minted.revoked, "{} was not revoked", minted.token);
+    }
+}
+
+#[cargo_test]
+fn github_renews_during_a_rate_limit_wait_longer_than_the_tokens_life() {
+    // Tokens live 12 s; the registry asks for a 15 s wait after the first upload.
+    let authority = Authority::new(std::time::Duration::from_secs(12));
+    let server = authority_endpoints(&authority);
+    let (_registry, uploads) = guarded_registry(&authority, |n| (n == 1).then(|| rate_limited(15)));
+    let out = github_with(two_crates().shipcrate(), &server, "12s")
+        .run()
+        .success()
+        .stderr_has("the registry answered 429 Too Many Requests; retry 1 of 5 for tp-one@0.1.0");
+    assert_eq!(index_entries("tp-one").len(), 1, "{}", out.both());
+    assert_eq!(index_entries("tp-two").len(), 1);
+
+    let uploads = uploads.lock().unwrap();
+    let refused = uploads[0].at;
+    let retried = uploads[1].at;
+    assert!(
+        uploads[1..].iter().all(|u| u.taken),
+        "every upload after the wait carried a live token"
+    );
+    let authority_now = authority.lock().unwrap();
+    // A token minted during the wait, not only before it and after it.
+    assert!(
+        authority_now
+            .minted
+            .iter()
+            .any(|m| m.at > refused + std::time::Duration::from_secs(5)
+                && m.at + std::time::Duration::from_secs(2) < retried),
+        "no renewal during the wait"
+    );
+    // Each exchange used a JWT of its own.
+    let mut jwts = authority_now.exchanged.clone();
+    jwts.dedup();
+    assert_eq!(jwts.len(), authority_now.exchanged.len());
+    // None of the minted tokens shows in the output.
+    for minted in &authority_now.minted {
+        assert!(
+            !out.stderr.contains(&minted.token)
+                && !out
+                    .stdout
+                    .lines()
+                    .any(|l| !l.starts_with("::add-mask::") && l.contains(&minted.token))
+        );
+    }
+    drop(authority_now);
+    all_revoked(&authority);
+}
+
+#[cargo_test]
+fn gitlab_with_one_jwt_stops_before_the_token_runs_out_and_a_rerun_finishes() {
+    let authority = Authority::new(std::time::Duration::from_secs(12));
+    let server = authority_endpoints(&authority);
+    let (_registry, uploads) = guarded_registry(&authority, |n| (n == 1).then(|| rate_limited(15)));
+    let repo = two_crates();
+    gitlab_with(repo.shipcrate(), &server, "12s")
+        .env("CRATES_IO_ID_TOKEN", "gl-jwt-job-1")
+        .run()
+        .code(1)
+        .stderr_has("this GitLab job has no unused ID token to renew it")
+        .stderr_has("Re-running the job continues where it stopped")
+        .stderr_has(
+            "published: nothing; failed: nothing; not started: tp-one v0.1.0, tp-two v0.1.0",
+        );
+    assert!(index_entries("tp-one").is_empty());
+    assert_eq!(
+        uploads.lock().unwrap().len(),
+        1,
+        "stopped instead of waiting"
+    );
+    all_revoked(&authority);
+
+    // The re-run is a new job with a new JWT: it finishes.
+    gitlab_with(repo.shipcrate(), &server, "12s")
+        .env("CRATES_IO_ID_TOKEN", "gl-jwt-job-2")
+        .run()
+        .success();
+    assert_eq!(index_entries("tp-one").len(), 1);
+    assert_eq!(index_entries("tp-two").len(), 1);
+    all_revoked(&authority);
+}
+
+#[cargo_test]
+fn gitlab_with_two_jwts_renews_once_during_the_wait() {
+    let authority = Authority::new(std::time::Duration::from_secs(12));
+    let server = authority_endpoints(&authority);
+    let (_registry, uploads) = guarded_registry(&authority, |n| (n == 1).then(|| rate_limited(15)));
+    gitlab_with(two_crates().shipcrate(), &server, "12s")
+        .env("CRATES_IO_ID_TOKEN", "gl-jwt-a")
+        .env("CRATES_IO_ID_TOKEN_2", "gl-jwt-b")
+        .env(
+            "SHIPCRATE_OIDC_TOKEN_ENV",
+            "CRATES_IO_ID_TOKEN\nCRATES_IO_ID_TOKEN_2",
+        )
+        .run()
+        .success()
+        .stderr_has("Renewed the trusted-publishing token");
+    assert_eq!(index_entries("tp-one").len(), 1);
+    assert_eq!(index_entries("tp-two").len(), 1);
+    assert!(uploads.lock().unwrap()[1..].iter().all(|u| u.taken));
+    assert_eq!(
+        authority.lock().unwrap().exchanged,
+        ["gl-jwt-a", "gl-jwt-b"]
+    );
+    all_revoked(&authority);
+}
+
+#[cargo_test]
+fn a_failed_renewal_keeps_the_old_token_until_it_expires() {
+    let authority = Authority::new(std::time::Duration::from_secs(12));
+    authority.lock().unwrap().fail_from = Some(2);
+    let server = authority_endpoints(&authority);
+    let (_registry, uploads) = guarded_registry(&authority, |_| None);
+    github_with(two_crates().shipcrate(), &server, "12s")
+        .run()
+        .success()
+        // A non-JSON error body is shown as the registry sent it.
+        .stderr_has("renewing the trusted-publishing token failed: the registry refused the trusted-publishing exchange (500): upstream timed out; going on with the current one");
+    assert_eq!(index_entries("tp-one").len(), 1);
+    assert_eq!(index_entries("tp-two").len(), 1);
+    let uploads = uploads.lock().unwrap();
+    assert!(
+        uploads
+            .iter()
+            .all(|u| u.token.as_deref() == Some("tp-minted-1"))
+    );
+    assert_eq!(authority.lock().unwrap().minted.len(), 1);
+    all_revoked(&authority);
+}

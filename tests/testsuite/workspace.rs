@@ -687,3 +687,99 @@ fn a_root_package_workspace_publishes_every_member_and_explain_shows_the_plan() 
         .stdout_has("rootpkg v0.1.0: skip: not selected")
         .stdout_has("Decision: publish — nothing to upload: no crate of the workspace may go to");
 }
+
+/// `c1` <- `c2` <- … <- `c6`, each depending on the one before.
+fn six_in_a_row() -> Repo {
+    let names = ["c1", "c2", "c3", "c4", "c5", "c6"];
+    let mut repo = Repo::workspace(&names).file(".gitignore", "/target\n");
+    for (i, name) in names.iter().enumerate() {
+        let deps = match i {
+            0 => String::new(),
+            _ => format!("[dependencies]\n{}", path_dep(names[i - 1])),
+        };
+        repo = repo
+            .file(&format!("{name}/Cargo.toml"), &member(name, &deps))
+            .file(
+                &format!("{name}/src/lib.rs"),
+                "pub fn answer() -> u32 { 42 }\n",
+            );
+    }
+    repo.commit("six crates")
+}
+
+#[cargo_test]
+fn one_cargo_uploads_the_workspace_and_a_new_one_resumes_after_a_429() {
+    // The registry refuses the 4th upload once, asking to come back in a second.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let _registry = answering_uploads(move |req, server| {
+        let mut log = log.lock().unwrap();
+        // The upload body starts with the JSON metadata's length, then the JSON.
+        let body = req.body.as_deref().unwrap_or_default();
+        let json = String::from_utf8_lossy(body.get(4..).unwrap_or_default());
+        let name = json
+            .split("\"name\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("?")
+            .to_owned();
+        log.push(name);
+        if log.len() == 4 {
+            too_many(Duration::from_secs(1))
+        } else {
+            server.check_authorized_publish(req)
+        }
+    });
+    let repo = six_in_a_row();
+    let report = paths::root().join("report.json");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("the registry answered 429 Too Many Requests; retry 1 of 5 for c4@0.1.0");
+
+    // Two cargo runs: all six, then what the index said was still missing.
+    let runs: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Publishing "))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            "c1 v0.1.0, c2 v0.1.0, c3 v0.1.0, c4 v0.1.0, c5 v0.1.0, c6 v0.1.0 to registry `alternative`",
+            "c4 v0.1.0, c5 v0.1.0, c6 v0.1.0 to registry `alternative`",
+        ],
+        "{}",
+        out.both()
+    );
+    // Nothing twice: the registry saw c4 twice (refused, then taken), every other crate once.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["c1", "c2", "c3", "c4", "c4", "c5", "c6"]
+    );
+    for name in ["c1", "c2", "c3", "c4", "c5", "c6"] {
+        assert_eq!(index_entries(name).len(), 1, "{name}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let crates: Vec<(String, String, u64)> = json["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["outcome"].as_str().unwrap().to_owned(),
+                c["retries"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, u64)> = ["c1", "c2", "c3", "c4", "c5", "c6"]
+        .iter()
+        .map(|n| (n.to_string(), "published".to_owned(), u64::from(*n == "c4")))
+        .collect();
+    assert_eq!(crates, expected);
+}
