@@ -7,7 +7,10 @@
 //! Translates only: what it can't carry over it says, and it never runs anything.
 
 pub mod expr;
+mod migrate;
 mod yaml;
+
+pub use migrate::migrate;
 
 use std::path::{Path, PathBuf};
 
@@ -513,22 +516,6 @@ fn translate(
     })
 }
 
-/// A boolean setting as translated.
-fn truthy(value: Option<&Value>) -> Option<bool> {
-    value.and_then(Value::to_bool)
-}
-
-/// A string or a list of strings, as strings.
-fn strings(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(_, items) => items
-            .iter()
-            .filter_map(|v| v.clone().into_string())
-            .collect(),
-        other => other.clone().into_string().into_iter().collect(),
-    }
-}
-
 /// One deploy entry of the `.travis.yml` as a figment layer, its values attributed to the file.
 pub struct Layer<'a> {
     pub path: &'a Path,
@@ -554,142 +541,4 @@ pub enum Target {
     Shipcrate,
     Github,
     Gitlab,
-}
-
-/// The equivalent config (or workflow, or job) as YAML text, with what could not be carried
-/// over as comments.
-pub fn migrate(travis: &Travis, to: Target) -> String {
-    let s = &travis.entries[0].settings;
-    let on = s
-        .get("on")
-        .and_then(Value::as_dict)
-        .cloned()
-        .unwrap_or_default();
-    let list = |v: Option<&Value>| v.map(strings).unwrap_or_default();
-    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
-    let token = s.get("token").and_then(|v| v.as_str()).map(str::to_owned);
-    let mut notes = travis.notes.clone();
-    let token_ref = match &token {
-        Some(t) if t.starts_with('$') => Some(t.clone()),
-        Some(_) => {
-            notes.push("the token in .travis.yml was written in the clear: revoke it, and keep the new one in a CI secret".into());
-            None
-        }
-        None => None,
-    };
-    let mut out = String::from("# Migrated from .travis.yml by `shipcrate migrate`.\n");
-    for note in &notes {
-        out += &format!("# note: {note}\n");
-    }
-    let tags = truthy(on.get("tags"));
-    let all_branches = truthy(on.get("all_branches")) == Some(true);
-    let branches = list(on.get("branch"));
-    let branch_list = branches
-        .iter()
-        .map(|b| quote(b))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let repo = on.get("repo").and_then(|v| v.as_str()).map(str::to_owned);
-    let conditions = list(on.get("condition"));
-    let before = list(s.get("before_deploy"));
-    let after = list(s.get("after_deploy"));
-    let allow_dirty = truthy(s.get("allow_dirty")) == Some(true);
-
-    // The settings as shipcrate keys with string values, for the env and input forms.
-    let flat: Vec<(&str, String)> = [
-        ("on.tags", tags.map(|t| t.to_string())),
-        ("on.all_branches", all_branches.then(|| "true".to_owned())),
-        (
-            "on.branch",
-            (!branches.is_empty()).then(|| branches.join("\n")),
-        ),
-        ("on.repo", repo.clone()),
-        (
-            "on.condition",
-            (!conditions.is_empty()).then(|| conditions.join("\n")),
-        ),
-        ("allow_dirty", allow_dirty.then(|| "true".to_owned())),
-        (
-            "before_deploy",
-            (!before.is_empty()).then(|| before.join("\n")),
-        ),
-        (
-            "after_deploy",
-            (!after.is_empty()).then(|| after.join("\n")),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| Some((key, value?)))
-    .collect();
-    match to {
-        Target::Shipcrate => {
-            if let Some(t) = &token_ref {
-                out += &format!("token: {}\n", quote(t));
-            }
-            if allow_dirty {
-                out += "allow_dirty: true\n";
-            }
-            out += "on:\n";
-            if let Some(t) = tags {
-                out += &format!("  tags: {t}\n");
-            }
-            if all_branches {
-                out += "  all_branches: true\n";
-            }
-            if !branches.is_empty() {
-                out += &format!("  branch: [{branch_list}]\n");
-            }
-            if let Some(r) = &repo {
-                out += &format!("  repo: {}\n", quote(r));
-            }
-            if !conditions.is_empty() {
-                out += "  condition:\n";
-                for c in &conditions {
-                    out += &format!("    - {}\n", quote(c));
-                }
-            }
-            for (key, items) in [("before_deploy", &before), ("after_deploy", &after)] {
-                if !items.is_empty() {
-                    out += &format!("{key}:\n");
-                    for item in items {
-                        out += &format!("  - {}\n", quote(item));
-                    }
-                }
-            }
-        }
-        Target::Github => {
-            out += "# The token moves to the repository secret CARGO_REGISTRY_TOKEN.\n";
-            out += "name: Publish\non:\n  push:\n";
-            if tags == Some(true) {
-                out += "    tags: ['**']\n";
-            } else if !all_branches && !branches.is_empty() {
-                out += &format!("    branches: [{branch_list}]\n");
-            }
-            out += "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n";
-            out += "      - uses: actions/checkout@v4\n        with:\n          submodules: recursive\n";
-            out += "      - uses: shipcrate/shipcrate@v0.1.0\n        with:\n";
-            out += "          token: ${{ secrets.CARGO_REGISTRY_TOKEN }}\n";
-            for (key, value) in &flat {
-                out += &format!(
-                    "          {}: {}\n",
-                    crate::config::input_name(key),
-                    quote(value)
-                );
-            }
-        }
-        Target::Gitlab => {
-            out += "# Set CARGO_REGISTRY_TOKEN as a masked CI/CD variable.\n";
-            out += "publish:\n  image: ghcr.io/shipcrate/shipcrate:v0.1.0\n";
-            if tags == Some(true) {
-                out += "  rules:\n    - if: $CI_COMMIT_TAG\n";
-            }
-            out += "  variables:\n    GIT_SUBMODULE_STRATEGY: recursive\n";
-            for (key, value) in &flat {
-                let var = format!("SHIPCRATE_{}", key.to_ascii_uppercase().replace('.', "__"));
-                out += &format!("    {var}: {}\n", quote(value));
-            }
-            out += "  script:\n    - shipcrate\n";
-        }
-    }
-    out
 }

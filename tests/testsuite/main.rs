@@ -9,6 +9,7 @@ mod git_index;
 mod hostile;
 mod image;
 mod index;
+mod migrate;
 mod publish;
 mod rules;
 mod secrets;

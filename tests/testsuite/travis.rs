@@ -1,46 +1,9 @@
 //! Drop-in for `.travis.yml`: its cargo deploy block read with Travis's rules, and migrated.
 
-use std::path::PathBuf;
-
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
-use figment::Provider;
-use figment::providers::{Format, Yaml};
 
 use crate::support::*;
-
-#[allow(dead_code)]
-fn travis_env(branch: &str, tag: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("TRAVIS", "true".into()),
-        (
-            "TRAVIS_BRANCH",
-            if tag.is_empty() {
-                branch.into()
-            } else {
-                tag.into()
-            },
-        ),
-        ("TRAVIS_TAG", tag.into()),
-        ("TRAVIS_PULL_REQUEST", "false".into()),
-        ("TRAVIS_REPO_SLUG", "acme/widget".into()),
-        ("SHIPCRATE_TRAVIS", "true".into()),
-    ]
-}
-
-/// `shipcrate explain` for a `.travis.yml` in a given Travis build; the decision line.
-fn decide(repo: &Repo, env: &[(&str, String)]) -> String {
-    let mut run = repo.shipcrate().arg("explain");
-    for (k, v) in env {
-        run = run.env(k, v);
-    }
-    let out = run.run().success();
-    out.stdout
-        .lines()
-        .find(|l| l.starts_with("Decision:"))
-        .unwrap()
-        .to_owned()
-}
 
 fn with_travis(yaml: &str) -> Repo {
     Repo::with_crate("widget", "1.0.0")
@@ -666,110 +629,6 @@ fn an_encrypted_token_needs_the_environments() {
         .code(2)
         .stderr_has("encrypted (`secure:`) token")
         .stderr_has("set `CARGO_REGISTRY_TOKEN`");
-}
-
-fn yaml_of(text: &str) -> figment::value::Dict {
-    Yaml::string(text)
-        .data()
-        .expect("valid YAML")
-        .into_values()
-        .next()
-        .unwrap()
-}
-
-#[cargo_test]
-fn migrate_writes_equivalent_config_and_jobs() {
-    let yaml = "before_deploy: echo ready\nafter_deploy:\n  - ./notify.sh\ndeploy:\n  - provider: pages\n  - provider: cargo\n    token: $CARGO_TOKEN\n    skip_cleanup: true\n    on:\n      branch: [main, release]\n      condition: $TRAVIS_OS_NAME = linux\n";
-    let repo = with_travis(yaml);
-    let out = repo.shipcrate().arg("migrate").run().success();
-    let config = yaml_of(&out.stdout);
-    assert_eq!(config["token"].as_str(), Some("$CARGO_TOKEN"));
-    assert!(
-        out.stdout
-            .contains("# note: deploy entry #1 (provider `pages`) is not cargo: ignored"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("# note: `skip_cleanup`"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains(r#"- "[[ $TRAVIS_OS_NAME = linux ]]""#),
-        "{}",
-        out.stdout
-    );
-
-    // The migrated file decides as the .travis.yml did.
-    let migrated = repo
-        .file(".shipcrate.yml", &out.stdout)
-        .file(".travis.yml", "")
-        .commit("migrated");
-    let env = vec![
-        ("TRAVIS", "true".to_owned()),
-        ("TRAVIS_BRANCH", "release".into()),
-        ("TRAVIS_PULL_REQUEST", "false".into()),
-        ("TRAVIS_OS_NAME", "linux".into()),
-        ("CARGO_TOKEN", "t".into()),
-    ];
-    // A publishing build: the decision goes on to say what it would upload.
-    let decision = decide(&migrated, &env);
-    assert!(decision.starts_with("Decision: publish"), "{decision}");
-
-    let repo = Repo {
-        root: migrated.root.clone(),
-    }
-    .file(".travis.yml", yaml)
-    .file(".shipcrate.yml", "")
-    .commit("back");
-    std::fs::remove_file(repo.root.join(".shipcrate.yml")).unwrap();
-    let github = repo
-        .shipcrate()
-        .arg("migrate")
-        .arg("--to")
-        .arg("github")
-        .run()
-        .success()
-        .stdout;
-    let workflow = yaml_of(&github);
-    assert!(workflow.contains_key("jobs"), "{github}");
-    assert!(
-        github.contains("${{ secrets.CARGO_REGISTRY_TOKEN }}"),
-        "{github}"
-    );
-    let gitlab = repo
-        .shipcrate()
-        .arg("migrate")
-        .arg("--to")
-        .arg("gitlab")
-        .run()
-        .success()
-        .stdout;
-    assert!(yaml_of(&gitlab).contains_key("publish"), "{gitlab}");
-
-    // GitHub's own workflow schema, where the linter is installed (.ci/run installs it).
-    let linter = PathBuf::from(std::env::var("HOME").unwrap())
-        .join(".cache/shipcrate-lint/bin/check-jsonschema");
-    if linter.is_file() {
-        let file = paths::root().join("publish.yml");
-        std::fs::write(&file, &github).unwrap();
-        let status = std::process::Command::new(&linter)
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .arg(&file)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "the migrated workflow fails GitHub's schema:\n{github}"
-        );
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "check-jsonschema missing; .ci/run installs it"
-        );
-        eprintln!("note: check-jsonschema not installed; schema check skipped");
-    }
 }
 
 /// The end-to-end case: a `.travis.yml` as Rust projects wrote it, encrypted token and all,

@@ -1,0 +1,427 @@
+//! `shipcrate migrate`: every case of the Travis table, migrated to each target, decides there
+//! as Travis did. The oracle is the Travis drop-in (`--travis`), which the table checks against
+//! Travis's own specs; the migrated file runs through `explain` in the target CI's environment,
+//! for the row's build and for a build Travis decided the other way. GitHub's output must pass
+//! GitHub's workflow schema and GitLab's output GitLab's CI schema.
+
+use std::path::{Path, PathBuf};
+
+use cargo_test_support::paths;
+use cargo_test_support::prelude::*;
+use figment::Provider;
+use figment::providers::{Format, Yaml};
+use figment::value::{Dict, Value};
+
+use crate::support::*;
+use crate::travis::{ROWS, build_env};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum To {
+    Shipcrate,
+    Github,
+    Gitlab,
+}
+
+impl To {
+    fn arg(self) -> &'static str {
+        match self {
+            To::Shipcrate => "shipcrate",
+            To::Github => "github",
+            To::Gitlab => "gitlab",
+        }
+    }
+}
+
+fn yaml_of(text: &str) -> Dict {
+    Yaml::string(text)
+        .data()
+        .expect("valid YAML")
+        .into_values()
+        .next()
+        .unwrap()
+}
+
+fn decision_of(out: &Outcome) -> &str {
+    out.stdout
+        .lines()
+        .find(|l| l.starts_with("Decision:"))
+        .unwrap_or("")
+}
+
+/// Whether `shipcrate explain` with `env` publishes (`None`: it failed).
+fn publishes(repo: &Repo, env: &[(String, String)]) -> (bool, String) {
+    let mut run = repo.shipcrate().arg("explain");
+    for (k, v) in env {
+        run = run.env(k, v);
+    }
+    let out = run.run();
+    assert_eq!(out.code, Some(0), "{}", out.both());
+    let decision = decision_of(&out).to_owned();
+    (decision.starts_with("Decision: publish"), out.both())
+}
+
+/// The Travis build as Travis's drop-in sees it.
+fn travis_env(build: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    build_env(build)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+/// The same build on `to`'s CI, with the migrated settings as that CI hands them over; `None`
+/// when the CI would not start the job at all (a skip).
+fn target_env(
+    to: To,
+    migrated: &str,
+    build: &str,
+    extra: &[(&str, &str)],
+) -> Option<Vec<(String, String)>> {
+    let (kind, name) = build.split_once(' ').unwrap();
+    let mut env: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut set = |k: &str, v: &str| env.push((k.to_owned(), v.to_owned()));
+    match to {
+        To::Shipcrate => {
+            for (k, v) in build_env(build) {
+                if k != "SHIPCRATE_TRAVIS" {
+                    set(k, &v);
+                }
+            }
+        }
+        To::Github => {
+            let workflow = yaml_of(migrated);
+            let push = workflow["on"].as_dict().unwrap()["push"].clone();
+            let tags_only = push
+                .as_dict()
+                .is_some_and(|p| p.contains_key("tags") && !p.contains_key("branches"));
+            // Only pushes start the workflow: a pull request never runs it.
+            if kind == "pr" || (tags_only && kind != "tag") {
+                return None;
+            }
+            let step = workflow["jobs"].as_dict().unwrap()["publish"]
+                .as_dict()
+                .unwrap()["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| {
+                    s.as_dict().unwrap()["uses"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("shipcrate/")
+                })
+                .unwrap()
+                .as_dict()
+                .unwrap()
+                .clone();
+            for (input, value) in step["with"].as_dict().unwrap() {
+                let value = match value {
+                    Value::String(_, s) if s.contains("secrets.CARGO_REGISTRY_TOKEN") => {
+                        "t0ken-migrated".to_owned()
+                    }
+                    other => other.clone().into_string().unwrap(),
+                };
+                set(&format!("INPUT_{}", input.to_ascii_uppercase()), &value);
+            }
+            let (reference, ref_type) = if kind == "tag" {
+                (format!("refs/tags/{name}"), "tag")
+            } else {
+                (format!("refs/heads/{name}"), "branch")
+            };
+            set("GITHUB_ACTIONS", "true");
+            set("GITHUB_REF", &reference);
+            set("GITHUB_REF_NAME", name);
+            set("GITHUB_REF_TYPE", ref_type);
+            set("GITHUB_EVENT_NAME", "push");
+            set("GITHUB_REPOSITORY", "acme/widget");
+        }
+        To::Gitlab => {
+            let job = yaml_of(migrated)["publish"].as_dict().unwrap().clone();
+            let tags_only = job.get("rules").is_some_and(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|rule| rule.as_dict().unwrap()["if"].as_str() == Some("$CI_COMMIT_TAG"))
+            });
+            // A job without rules runs in branch and tag pipelines, not merge-request ones.
+            if kind == "pr" || (tags_only && kind != "tag") {
+                return None;
+            }
+            for (var, value) in job["variables"].as_dict().unwrap() {
+                set(var, &value.clone().into_string().unwrap());
+            }
+            set("GITLAB_CI", "true");
+            set("CI_COMMIT_REF_NAME", name);
+            if kind == "tag" {
+                set("CI_COMMIT_TAG", name);
+            } else {
+                set("CI_COMMIT_BRANCH", name);
+            }
+            set("CI_PIPELINE_SOURCE", "push");
+            set("CI_PROJECT_PATH", "acme/widget");
+            set("CI_DEFAULT_BRANCH", "master");
+            set("CARGO_REGISTRY_TOKEN", "t0ken-migrated");
+        }
+    }
+    Some(env)
+}
+
+/// `check-jsonschema` from `.ci/run`'s linter venv; a test that needs it fails without it.
+fn check_jsonschema() -> PathBuf {
+    let linter = PathBuf::from(std::env::var("HOME").expect("HOME"))
+        .join(".cache/shipcrate-lint/bin/check-jsonschema");
+    assert!(
+        linter.is_file(),
+        "{} is missing: `bash .ci/run` installs it (pip install check-jsonschema)",
+        linter.display()
+    );
+    linter
+}
+
+#[track_caller]
+fn validate(schema: &str, files: &[PathBuf]) {
+    if files.is_empty() {
+        return;
+    }
+    let out = std::process::Command::new(check_jsonschema())
+        .args(["--builtin-schema", schema])
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "migrated files fail {schema}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every row of the table that Travis decided (not an error, not a build elsewhere), migrated
+/// to `to`: the migrated file decides as Travis did for the row's build and for one that
+/// Travis decided the other way.
+fn migrated_rows_decide_as_travis_did(to: To) {
+    let _registry = crates_io_stand_in();
+    let repo = Repo::with_crate("widget", "1.0.0")
+        .file(".travis.yml", "")
+        .commit("travis");
+    let out_dir = paths::root().join("migrated");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut files = Vec::new();
+    let (mut checked, mut publishing, mut skipping) = (0, 0, 0);
+    for (i, ((file, lines), yaml, build, extra, want)) in ROWS.iter().enumerate() {
+        // Errors have nothing to migrate; a runtime row's build is one job of a matrix,
+        // checked on its own below.
+        let runtime_row =
+            extra.iter().any(|(k, _)| k.ends_with("_VERSION")) || want.contains("runtime");
+        if want.starts_with("error:") || build.starts_with("github") || runtime_row {
+            continue;
+        }
+        let what = format!("{file}:{lines}");
+        std::fs::write(repo.root.join(".travis.yml"), yaml).unwrap();
+        let _ = std::fs::remove_file(repo.root.join(".shipcrate.yml"));
+        let migrated = repo
+            .shipcrate()
+            .arg("migrate")
+            .arg("--to")
+            .arg(to.arg())
+            .run();
+        assert_eq!(migrated.code, Some(0), "{what}: {}", migrated.both());
+        let text = migrated.stdout.clone();
+        if let Some(ext) = match to {
+            To::Github => Some("github.yml"),
+            To::Gitlab => Some("gitlab-ci.yml"),
+            To::Shipcrate => None,
+        } {
+            let path = out_dir.join(format!("row{i}.{ext}"));
+            std::fs::write(&path, &text).unwrap();
+            files.push(path);
+        }
+
+        // The row's own build, and the first of these Travis decided the other way.
+        let own = want.starts_with("publish");
+        let mut builds = vec![(build.to_string(), own)];
+        for other in [
+            "branch master",
+            "tag v1.0.0",
+            "branch dev",
+            "branch production",
+        ] {
+            let (travis, _) = publishes(&repo, &travis_env(other, extra));
+            if travis != own {
+                builds.push((other.to_owned(), travis));
+                break;
+            }
+        }
+
+        if to == To::Shipcrate {
+            std::fs::write(repo.root.join(".shipcrate.yml"), &text).unwrap();
+        }
+        for (build, travis) in builds {
+            let decided = match target_env(to, &text, &build, extra) {
+                None => (false, "the CI does not start the job".to_owned()),
+                Some(env) => publishes(&repo, &env),
+            };
+            assert_eq!(
+                decided.0,
+                travis,
+                "{what}, migrated --to {} ({build}): Travis {}\n{text}\n{}",
+                to.arg(),
+                if travis { "published" } else { "skipped" },
+                decided.1
+            );
+            checked += 1;
+            if travis {
+                publishing += 1;
+            } else {
+                skipping += 1;
+            }
+        }
+    }
+    match to {
+        To::Github => validate("vendor.github-workflows", &files),
+        To::Gitlab => validate("vendor.gitlab-ci", &files),
+        To::Shipcrate => {}
+    }
+    assert!(
+        checked >= 60 && publishing >= 20 && skipping >= 20,
+        "{checked} builds checked ({publishing} publishing, {skipping} skipping)"
+    );
+    eprintln!(
+        "--to {}: {checked} builds ({publishing} publishing, {skipping} skipping)",
+        to.arg()
+    );
+}
+
+#[cargo_test]
+fn migrated_to_shipcrate_decides_as_travis_did() {
+    migrated_rows_decide_as_travis_did(To::Shipcrate);
+}
+
+#[cargo_test]
+fn migrated_to_github_decides_as_travis_did() {
+    migrated_rows_decide_as_travis_did(To::Github);
+}
+
+#[cargo_test]
+fn migrated_to_gitlab_decides_as_travis_did() {
+    migrated_rows_decide_as_travis_did(To::Gitlab);
+}
+
+/// A `.travis.yml` as `migrate` meets it: `secure:` token, YAML 1.1 booleans, Travis's
+/// variables in conditions, `rust: stable` picking the matrix's stable job, an untranslatable
+/// `$TRAVIS_*`.
+const REAL: &str = "language: rust\nrust: [stable, nightly]\nos: [linux, osx]\n\
+before_deploy:\n  - cd target\n  - export NOTES=1\nafter_deploy: ./notify.sh\n\
+deploy:\n  provider: cargo\n  skip_cleanup: yes\n  token:\n    secure: \"AbC/dEf=\"\n  on:\n    \
+tags: yes\n    rust: stable\n    condition: $TRAVIS_OS_NAME = linux && $TRAVIS_REPO_SLUG = acme/widget\n";
+
+#[cargo_test]
+fn migrate_carries_a_real_file_over_and_says_what_changed() {
+    let _registry = crates_io_stand_in();
+    let repo = Repo::with_crate("widget", "1.0.0")
+        .file(".travis.yml", REAL)
+        .commit("travis")
+        .tag("v1.0.0");
+    for (to, secret) in [
+        (To::Github, "Settings > Secrets and variables > Actions"),
+        (To::Gitlab, "Settings > CI/CD > Variables"),
+    ] {
+        let text = repo
+            .shipcrate()
+            .arg("migrate")
+            .arg("--to")
+            .arg(to.arg())
+            .run()
+            .success()
+            .stdout_has(secret)
+            .stdout_has("encrypted for Travis (`secure:`)")
+            .stdout_has("`on.rust: stable` only picked the stable job")
+            .stdout_has("`before_deploy`'s commands are joined into one hook")
+            .lacks("AbC/dEf=")
+            .lacks("$TRAVIS_")
+            .stdout;
+        // `tags: yes` is YAML 1.1's true: a tag build publishes, a branch build does not.
+        for (build, want) in [("tag v1.0.0", true), ("branch master", false)] {
+            let decided = match target_env(to, &text, build, &[]) {
+                None => false,
+                Some(env) => publishes(&repo, &env).0,
+            };
+            assert_eq!(decided, want, "--to {} {build}\n{text}", to.arg());
+        }
+    }
+    // A `$TRAVIS_*` without a counterpart is named, and the condition said not to hold.
+    let odd = REAL.replace("$TRAVIS_REPO_SLUG = acme/widget", "-n $TRAVIS_JOB_ID");
+    std::fs::write(repo.root.join(".travis.yml"), odd).unwrap();
+    repo.shipcrate()
+        .arg("migrate")
+        .arg("--to")
+        .arg("gitlab")
+        .run()
+        .success()
+        .stdout_has("reads `$TRAVIS_JOB_ID`, which GitLab CI does not set: it will not hold there");
+}
+
+/// A runtime row's build is one job of a build matrix: the migrated job publishes where the
+/// matrix's stable job did, and a `rust: <version>` rule checks the image's rustc.
+#[cargo_test]
+fn runtime_rules_carry_over_to_the_image() {
+    let _registry = crates_io_stand_in();
+    let repo = Repo::with_crate("widget", "1.0.0")
+        .file(".travis.yml", "")
+        .commit("travis");
+    let rustc = std::process::Command::new(
+        Path::new(&std::env::var("CARGO").unwrap()).with_file_name("rustc"),
+    )
+    .arg("--version")
+    .output()
+    .unwrap();
+    let here = String::from_utf8(rustc.stdout).unwrap();
+    let version = here.split_whitespace().nth(1).unwrap().to_owned();
+    for (rule, publishes_there) in [
+        ("stable".to_owned(), true),
+        ("nightly".to_owned(), false),
+        (version.clone(), true),
+        ("1.0.0".to_owned(), false),
+    ] {
+        let yaml = format!("deploy:\n  provider: cargo\n  on:\n    rust: \"{rule}\"\n");
+        std::fs::write(repo.root.join(".travis.yml"), &yaml).unwrap();
+        for to in [To::Github, To::Gitlab] {
+            let text = repo
+                .shipcrate()
+                .arg("migrate")
+                .arg("--to")
+                .arg(to.arg())
+                .run()
+                .success()
+                .stdout;
+            let env = target_env(to, &text, "branch master", &[]).unwrap();
+            assert_eq!(
+                publishes(&repo, &env).0,
+                publishes_there,
+                "rust: {rule} --to {} (this toolchain: {version})\n{text}",
+                to.arg()
+            );
+        }
+        // On Travis itself, via .shipcrate.yml, the job's TRAVIS_RUST_VERSION still decides.
+        let text = repo.shipcrate().arg("migrate").run().success().stdout;
+        std::fs::write(repo.root.join(".shipcrate.yml"), &text).unwrap();
+        for (job, want) in [(rule.as_str(), true), ("beta", false)] {
+            let env = target_env(
+                To::Shipcrate,
+                &text,
+                "branch master",
+                &[("TRAVIS_RUST_VERSION", job)],
+            )
+            .unwrap();
+            assert_eq!(
+                publishes(&repo, &env).0,
+                want,
+                "rust: {rule} on a {job} job\n{text}"
+            );
+        }
+        std::fs::remove_file(repo.root.join(".shipcrate.yml")).unwrap();
+    }
+}
