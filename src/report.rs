@@ -234,13 +234,29 @@ fn outputs(summary: &Summary) -> Result<[(&'static str, String); 5]> {
     ])
 }
 
-/// `$GITHUB_OUTPUT` entries, in the multi-line-safe `name<<delimiter` form.
+/// `$GITHUB_OUTPUT` entries, in the multi-line-safe `name<<delimiter` form. As actions/toolkit
+/// does (`prepareKeyValueMessage`, packages/core/src/file-command.ts), the delimiter is random
+/// and a value holding it is refused: no value can end its entry early and set another.
 fn github_outputs(summary: &Summary) -> Result<String> {
-    let delimiter = format!("shipcrate_{}_{}", std::process::id(), now());
-    Ok(outputs(summary)?
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|e| anyhow::anyhow!("no randomness for a delimiter: {e}"))?;
+    let delimiter = format!(
+        "ghadelimiter_{}",
+        random
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    outputs(summary)?
         .iter()
-        .map(|(name, value)| format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"))
-        .collect())
+        .map(|(name, value)| {
+            if value.contains(&delimiter) {
+                anyhow::bail!("the output `{name}` contains the delimiter `{delimiter}`");
+            }
+            Ok(format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"))
+        })
+        .collect()
 }
 
 /// A dotenv file for GitLab: `SHIPCRATE_OUTPUT_<NAME>=value`, one line each.

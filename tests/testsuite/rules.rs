@@ -193,3 +193,49 @@ fn explain_shows_sources_context_and_decision_and_changes_nothing() {
     repo.assert_unchanged(&before);
     assert!(index_entries("explained").is_empty());
 }
+
+/// `$GITHUB_OUTPUT` as the runner reads it: `name<<DELIMITER`, the value's lines, then the
+/// delimiter alone on a line.
+fn read_outputs(text: &str) -> (Vec<String>, std::collections::BTreeMap<String, String>) {
+    let mut delimiters = Vec::new();
+    let mut values = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let (name, delimiter) = line.split_once("<<").expect("a `name<<delimiter` line");
+        let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+        delimiters.push(delimiter.to_owned());
+        values.insert(name.to_owned(), value.join("\n"));
+    }
+    (delimiters, values)
+}
+
+#[cargo_test]
+fn github_outputs_use_a_random_delimiter_per_run() {
+    let repo = Repo::with_crate("delim", "0.1.0");
+    let run = |n: u32| {
+        let outputs = paths::root().join(format!("out-{n}"));
+        repo.shipcrate()
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "push")
+            .env("GITHUB_REF", "refs/heads/feature")
+            .env("GITHUB_SHA", &repo.head())
+            .env("GITHUB_OUTPUT", outputs.to_str().unwrap())
+            .run()
+            .success();
+        read_outputs(&std::fs::read_to_string(outputs).unwrap())
+    };
+    let (first, values) = run(1);
+    let (second, _) = run(2);
+    assert_eq!(values["decision"], "skip");
+    assert!(values["skip-reason"].contains("feature"), "{values:?}");
+    // One delimiter per run, unguessable (as actions/toolkit's `ghadelimiter_<uuid>`), and
+    // different the next time.
+    assert!(first.iter().all(|d| *d == first[0]));
+    let hex = first[0].strip_prefix("ghadelimiter_").unwrap();
+    assert!(
+        hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        "{}",
+        first[0]
+    );
+    assert_ne!(first[0], second[0]);
+}
