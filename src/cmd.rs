@@ -12,7 +12,27 @@ use crate::Env;
 use crate::secret::Masker;
 use crate::signals;
 
-/// What a streamed child did: its exit code (128+signal when killed) and its masked output.
+/// `line` without terminal colour and style sequences (`ESC [ … m`).
+fn without_colour(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("\x1b[") {
+        plain.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        match after.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
+            Some(end) if after[end..].starts_with('m') => rest = &after[end + 1..],
+            _ => {
+                plain.push_str("\x1b[");
+                rest = after;
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain
+}
+
+/// What a streamed child did: its exit code (128+signal when killed) and its masked output,
+/// without colour.
 pub struct Finished {
     pub code: i32,
     pub output: String,
@@ -103,6 +123,9 @@ pub fn stream_with(
     for line in received {
         // Our own stderr closing is no reason to stop the child: keep draining.
         let _ = writeln!(std::io::stderr().lock(), "{line}");
+        // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always` is
+        // common in CI); read without.
+        let line = without_colour(&line);
         observe(&line);
         output.push_str(&line);
         output.push('\n');
@@ -151,4 +174,17 @@ pub fn capture(mut cmd: Command) -> Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_is_taken_out_and_nothing_else() {
+        assert_eq!(
+            super::without_colour("\x1b[1m\x1b[92m   Uploading\x1b[0m a v0.1.0 (/t/a)"),
+            "   Uploading a v0.1.0 (/t/a)"
+        );
+        assert_eq!(super::without_colour("plain [1m text"), "plain [1m text");
+        assert_eq!(super::without_colour("odd \x1b[2J end"), "odd \x1b[2J end");
+    }
 }
