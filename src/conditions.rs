@@ -54,7 +54,7 @@ pub fn decide(
         };
         if !expr::eval(&parsed, &facts) {
             return skip(format!(
-                "the deploying job's condition `if: {text}` does not hold for this build"
+                "`if: {text}` (.travis.yml's condition on the deploy) does not hold for this build"
             ));
         }
     }

@@ -220,7 +220,14 @@ fn pipeline(
         reporter.masker(),
     )?;
     if trusted.is_none() && live.get().is_none() && !cfg.dry_run {
-        return Err(secret::missing(&cfg.target, env));
+        let missing = secret::missing(&cfg.target, env);
+        // dpl read `CARGO_TOKEN` too; a `.travis.yml` user may have it already.
+        return Err(match (&cfg.entry, &cfg.target) {
+            (Some(_), Target::CratesIo) => {
+                missing.context("`.travis.yml`'s deploy takes `CARGO_TOKEN` as well")
+            }
+            _ => missing,
+        });
     }
     if let Some(token) = live.get() {
         reporter.status("Token", &format!("from {}", token.from));

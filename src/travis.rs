@@ -209,7 +209,11 @@ pub fn read(path: &Path) -> Result<Travis> {
                 }
             }
         }
-        translated.job_if = job_if.clone();
+        // A job's `if:` and the entry's own both have to hold.
+        translated.job_if = match (&job_if, translated.job_if.take()) {
+            (Some(job), Some(own)) => Some(format!("({job}) AND ({own})")),
+            (job, own) => job.clone().or(own),
+        };
         entries.push(translated);
     }
     notes.sort();
@@ -373,8 +377,27 @@ fn translate(
     }
 
     // The rules: the first of `if`, `on`, `true` Travis found (`script.rb` line 95).
+    // `if: tag IS present`: no branch has a space in its name, so this is Travis's condition
+    // language (travis-yml's `deploy.if`), evaluated like a job's `if:`, beside `on:`.
+    let condition_if = |k: &Node, v: &Node| {
+        k.text() == Some("if") && v.text().is_some_and(|t| t.contains(char::is_whitespace))
+    };
+    let mut entry_if = None;
+    for (key, value) in fields {
+        if condition_if(key, value) {
+            let text = value.text().unwrap_or_default();
+            expr::parse(text).map_err(|why| {
+                format!(
+                    "{label}: `if: {text}` uses {why}, which shipcrate does not evaluate; \
+                     write the rule with `on:` keys"
+                )
+            })?;
+            entry_if = Some(text.to_owned());
+        }
+    }
     let mut rules_keys: Vec<(u8, &Node, &Node)> = fields
         .iter()
+        .filter(|(k, v)| !condition_if(k, v))
         .filter_map(|(k, v)| rules_key(k).map(|rank| (rank, k, v)))
         .collect();
     rules_keys.sort_by_key(|(rank, ..)| *rank);
@@ -512,7 +535,7 @@ fn translate(
         settings,
         token,
         runtimes,
-        job_if: None,
+        job_if: entry_if,
     })
 }
 

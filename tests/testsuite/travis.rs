@@ -448,7 +448,7 @@ pub const ROWS: &[Row] = &[
         "jobs:\n  include:\n    - stage: deploy\n      if: tag IS present\n      deploy:\n        provider: cargo\n        on:\n          all_branches: true\n",
         "branch master",
         &[],
-        "skip: the deploying job's condition `if: tag IS present` does not hold",
+        "skip: `if: tag IS present` (.travis.yml's condition on the deploy) does not hold",
     ),
     (
         (TC, "283-285"),
@@ -614,6 +614,41 @@ fn several_jobs_with_a_cargo_deploy_are_named() {
         .stderr_has(".shipcrate.yml");
 }
 
+/// A deploy's own `if:` in Travis's condition language (a branch name has no spaces) holds
+/// beside its `on:` rules; one shipcrate can't evaluate is exit 2 naming it.
+#[cargo_test]
+fn a_deploy_level_if_is_a_condition_beside_on() {
+    let _registry = crates_io_stand_in();
+    let repo = with_travis(
+        "deploy:\n  provider: cargo\n  if: tag IS present AND repo = acme/widget\n  on:\n    tags: true\n",
+    );
+    for (build, want) in [
+        ("tag v1.0.0", "Decision: publish"),
+        (
+            "branch master",
+            "Decision: skip: `if: tag IS present AND repo = acme/widget`",
+        ),
+    ] {
+        let mut run = repo.shipcrate().arg("explain");
+        for (k, v) in build_env(build) {
+            run = run.env(k, &v);
+        }
+        run.run().success().stdout_has(want);
+    }
+    std::fs::write(
+        repo.root.join(".travis.yml"),
+        "deploy:\n  provider: cargo\n  if: sender = me\n",
+    )
+    .unwrap();
+    let mut run = repo.shipcrate().arg("explain");
+    for (k, v) in build_env("branch master") {
+        run = run.env(k, &v);
+    }
+    run.run().code(2).stderr_has(
+        "`if: sender = me` uses the variable `sender`, which shipcrate does not evaluate",
+    );
+}
+
 /// An encrypted token with no token in the environment: exit 2, naming what to set.
 #[cargo_test]
 fn an_encrypted_token_needs_the_environments() {
@@ -628,7 +663,8 @@ fn an_encrypted_token_needs_the_environments() {
         .run()
         .code(2)
         .stderr_has("encrypted (`secure:`) token")
-        .stderr_has("set `CARGO_REGISTRY_TOKEN`");
+        .stderr_has("set `CARGO_REGISTRY_TOKEN`")
+        .stderr_has("takes `CARGO_TOKEN` as well");
 }
 
 /// The end-to-end case: a `.travis.yml` as Rust projects wrote it, encrypted token and all,
