@@ -17,10 +17,8 @@ const COS: &str = "travis-build spec/build/addons/deploy/conditions_spec.rb";
 const SCRIPT: &str = "travis-build lib/travis/build/addons/deploy/script.rb";
 const ADDON: &str = "travis-build lib/travis/build/addons/deploy.rb";
 const TC: &str = "travis-conditions spec/v1/eval_spec.rb";
-const TCP: &str = "travis-conditions lib/travis/conditions/v1/parser.rb";
 const DPL_YML: &str = "dpl .travis/providers/cargo/travis.yml";
 const DPL_SPEC: &str = "dpl spec/dpl/providers/cargo_spec.rb";
-const DPL_CARGO: &str = "dpl lib/dpl/providers/cargo.rb";
 
 /// One row: where Travis's behaviour comes from (file, lines), the `.travis.yml`, the build
 /// (`branch X`, `tag X`, `pr X`, or `github X` for a GitHub Actions push), extra environment,
@@ -457,41 +455,6 @@ pub const ROWS: &[Row] = &[
         &[],
         "skip: `if: branch NOT IN (foo, master, bar)`",
     ),
-    (
-        (DPL_CARGO, "16-17"),
-        "deploy:\n  provider: cargo\n  api_key: x\n",
-        "branch master",
-        &[],
-        "error: deploy entry #1 has `api_key`, which the cargo provider does not take",
-    ),
-    (
-        (DPL_CARGO, "16"),
-        "deploy:\n  provider: cargo\n  token: cio-leaked-literal\n",
-        "branch master",
-        &[],
-        "error: literal token in a file git tracks",
-    ),
-    (
-        (SCRIPT, "130-135"),
-        "deploy:\n  provider: cargo\n  on:\n    tag: true\n",
-        "tag v1.0.0",
-        &[],
-        "error: unknown rule `on.tag`; did you mean `tags`?",
-    ),
-    (
-        (SCRIPT, "142"),
-        "deploy:\n  provider: cargo\n  on:\n    rust: [stable, beta]\n",
-        "branch master",
-        &[],
-        "error: `on.rust` must be one version",
-    ),
-    (
-        (TCP, "9-22"),
-        "jobs:\n  include:\n    - if: commit_message =~ /release/\n      deploy:\n        provider: cargo\n",
-        "branch master",
-        &[],
-        "error: uses the regular-expression match `=~`, which shipcrate does not evaluate",
-    ),
 ];
 
 /// The environment of `build` (see [`Row`]).
@@ -612,6 +575,54 @@ fn several_jobs_with_a_cargo_deploy_are_named() {
         .code(2)
         .stderr_has(".travis.yml")
         .stderr_has(".shipcrate.yml");
+}
+
+/// Where shipcrate stops with exit 2 although Travis went on, because going on would publish
+/// by accident, never publish, or publish a leaked token: each names what Travis did.
+#[cargo_test]
+fn where_shipcrate_refuses_what_travis_let_through() {
+    let cases: &[(&str, &str)] = &[
+        // dpl's cargo provider takes `token` and `allow_dirty` only (dpl
+        // lib/dpl/providers/cargo.rb:16-17): anything else is a typo or another provider's.
+        (
+            "deploy:\n  provider: cargo\n  api_key: x\n",
+            "deploy entry #1 has `api_key`, which the cargo provider does not take",
+        ),
+        // Travis passed a literal token to dpl; in a tracked file it has leaked.
+        (
+            "deploy:\n  provider: cargo\n  token: cio-leaked-literal\n",
+            "literal token in a file git tracks",
+        ),
+        // Travis ignored a rule it didn't know (script.rb:117-143 read only repo, branch,
+        // all_branches, tags, condition and the runtimes), so `tag: true` deployed master.
+        (
+            "deploy:\n  provider: cargo\n  on:\n    tag: true\n",
+            "unknown rule `on.tag`; did you mean `tags`?",
+        ),
+        // script.rb:142 compared the list's text (`["stable", "beta"]`): it never held.
+        (
+            "deploy:\n  provider: cargo\n  on:\n    rust: [stable, beta]\n",
+            "`on.rust` must be one version",
+        ),
+        // travis-conditions evaluates `=~` (lib/travis/conditions/v1/parser.rb:25); shipcrate
+        // does not, and says so rather than guess.
+        (
+            "jobs:\n  include:\n    - if: commit_message =~ /release/\n      deploy:\n        provider: cargo\n",
+            "uses the regular-expression match `=~`, which shipcrate does not evaluate",
+        ),
+    ];
+    let repo = with_travis("");
+    for (yaml, want) in cases {
+        std::fs::write(repo.root.join(".travis.yml"), yaml).unwrap();
+        let mut run = repo.shipcrate().arg("explain");
+        for (k, v) in build_env("branch master") {
+            run = run.env(k, &v);
+        }
+        run.run()
+            .code(2)
+            .stderr_has(want)
+            .lacks("cio-leaked-literal");
+    }
 }
 
 /// A deploy's own `if:` in Travis's condition language (a branch name has no spaces) holds
