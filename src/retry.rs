@@ -64,13 +64,8 @@ pub fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
 }
 
 fn jitter() -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let mixed =
-        u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id());
-    Duration::from_millis(mixed % (JITTER_MAX.as_millis() as u64 + 1))
+    let most = u64::try_from(JITTER_MAX.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=most))
 }
 
 /// Minutes of waiting crates.io's rate limits will impose on a plan, if any: after a burst of

@@ -972,13 +972,9 @@ fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> {
     })
 }
 
-/// A duration the way the settings take it: `5m`, `1h`, `90s`.
+/// A duration the way the settings take it: `5m`, `1h`, `1m 30s`.
 fn human(duration: Duration) -> String {
-    match duration.as_secs() {
-        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
+    humantime::format_duration(duration).to_string()
 }
 
 /// How long crates.io's trusted-publishing tokens live.
@@ -995,24 +991,18 @@ fn duration(
         return Ok(default);
     };
     let text = value.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => text.split_at(i),
-        None => (text, "s"),
+    // Plain seconds, or anything humantime reads (`5m`, `1h 30m`, `90s`).
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text),
     };
-    let scale = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => 0,
-    };
-    match number.parse::<u64>() {
-        Ok(n) if scale > 0 => Ok(Duration::from_secs(n * scale)),
-        _ => Err(UsageError(format!(
-            "`{key}` ({}) is `{value}`; it takes seconds, or a number with `s`, `m` or `h`, like `5m`",
+    parsed.map_err(|_| {
+        UsageError(format!(
+            "`{key}` ({}) is `{value}`; it takes seconds, or a duration like `90s`, `5m` or `1h 30m`",
             origin(key)
         ))
-        .into()),
-    }
+        .into()
+    })
 }
 
 fn display_rel(file: &Path, root: &Path) -> String {
@@ -1072,7 +1062,7 @@ mod tests {
         )
         .unwrap();
         let shown = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().1.clone();
-        assert_eq!(shown("max_wait"), "90s");
+        assert_eq!(shown("max_wait"), "1m 30s");
         assert_eq!(shown("index_timeout"), "2h");
         assert_eq!(shown("on.branch"), "[main, next]");
     }
