@@ -14,6 +14,7 @@ pub mod error;
 pub mod git;
 pub mod hooks;
 pub mod index;
+pub mod outcome;
 pub mod ownership;
 pub mod plan;
 pub mod publish;

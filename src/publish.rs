@@ -1,5 +1,6 @@
-//! Runs cargo for the plan: packaging for comparison, the dry run, and each upload with its
-//! retries. The token is only ever in cargo's environment, never in argv.
+//! Runs cargo for the plan: packaging for comparison, the dry run, and the uploads — one
+//! cargo for as many crates as the token's life covers, resumed when the registry pushes
+//! back. The token is only ever in the upload's environment, never in argv.
 //!
 //! Decides nothing about order or rules: the plan and the caller do.
 
@@ -9,53 +10,17 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
 
 use crate::Env;
 use crate::cmd;
 use crate::config::{Config, Target};
 use crate::index::Index;
+use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
 use crate::report::Reporter;
 use crate::retry::{self, Failure};
 use crate::secret::{LiveToken, Masker};
 use crate::signals;
-
-/// How one crate ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Published,
-    AlreadyPublished,
-    /// Packaged and verified by a dry run; nothing uploaded.
-    Verified,
-    Skipped,
-    Failed,
-    NotStarted,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CrateOutcome {
-    pub name: String,
-    pub version: String,
-    pub outcome: Outcome,
-    pub duration_ms: u128,
-    pub retries: u32,
-    pub reason: Option<String>,
-}
-
-impl CrateOutcome {
-    pub fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
-        CrateOutcome {
-            name: package.name.clone(),
-            version: package.version.clone(),
-            outcome,
-            duration_ms: 0,
-            retries: 0,
-            reason,
-        }
-    }
-}
 
 /// cargo, set up for one plan. Only the upload (`--no-verify`, which builds nothing) has the
 /// token in its environment; every command that may build — and so run build scripts and

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::Env;
 use crate::conditions::Decision;
-use crate::publish::{CrateOutcome, Outcome};
+use crate::outcome::{CrateOutcome, Outcome};
 use crate::secret::Masker;
 
 /// The one reporter; knows which CI's log conventions apply.

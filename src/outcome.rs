@@ -1,0 +1,44 @@
+//! What happened to each crate of a run: the record every report is made from.
+//!
+//! Data only; the publisher fills it in, the reporter reads it.
+
+use serde::Serialize;
+
+use crate::plan::Package;
+
+/// How one crate ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Published,
+    AlreadyPublished,
+    /// Packaged and verified by a dry run; nothing uploaded.
+    Verified,
+    Skipped,
+    Failed,
+    NotStarted,
+}
+
+/// One crate's outcome, as the reports show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrateOutcome {
+    pub name: String,
+    pub version: String,
+    pub outcome: Outcome,
+    pub duration_ms: u128,
+    pub retries: u32,
+    pub reason: Option<String>,
+}
+
+impl CrateOutcome {
+    pub fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
+        CrateOutcome {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            outcome,
+            duration_ms: 0,
+            retries: 0,
+            reason,
+        }
+    }
+}
