@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -79,6 +80,12 @@ fn die_with_parent(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_: &mut Command) {}
 
+/// What a streamed child sends the reader: a line of output, or its end.
+enum Event {
+    Line(String),
+    Exited(std::io::Result<std::process::ExitStatus>),
+}
+
 /// Run to completion, streaming stdout and stderr line by line to our stderr, masked.
 pub fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
     stream_with(cmd, masker, |_| {})
@@ -98,43 +105,65 @@ pub fn stream_with(
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("could not start `{program}`"))?;
-    signals::track_child(child.id());
-    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let pid = child.id();
+    signals::track_child(pid);
+    let (events, received) = std::sync::mpsc::channel::<Event>();
     let pump = |source: Box<dyn Read + Send>| {
         let masker = masker.clone();
-        let lines = lines.clone();
+        let events = events.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(source).split(b'\n') {
                 let Ok(line) = line else { break };
-                if lines
-                    .send(masker.mask(&String::from_utf8_lossy(&line)))
-                    .is_err()
-                {
+                let line = masker.mask(&String::from_utf8_lossy(&line));
+                if events.send(Event::Line(line)).is_err() {
                     break;
                 }
             }
         })
     };
-    let out = pump(Box::new(child.stdout.take().expect("piped stdout")));
-    let err = pump(Box::new(child.stderr.take().expect("piped stderr")));
-    drop(lines);
+    pump(Box::new(child.stdout.take().expect("piped stdout")));
+    pump(Box::new(child.stderr.take().expect("piped stderr")));
+    let waiter = events.clone();
+    std::thread::spawn(move || {
+        let status = child.wait();
+        // The receiver may be gone only if the caller is; nothing left to tell.
+        waiter.send(Event::Exited(status)).ok();
+    });
+    drop(events);
     let mut output = String::new();
-    // Ends when both pipes close: the child and everything that inherited them are done.
-    for line in received {
-        // Our own stderr closing is no reason to stop the child: keep draining.
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
-        // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always` is
-        // common in CI); read without.
-        let line = without_colour(&line);
-        observe(&line);
-        output.push_str(&line);
-        output.push('\n');
+    let mut status = None;
+    let mut drain_until: Option<Instant> = None;
+    // Ends when both pipes close and the child is reaped — or, when a background job the child
+    // left (`cmd &` in a hook) holds the pipes open, a moment after the child exits: the job
+    // is stopped when shipcrate exits, and must not hold the run up till then.
+    loop {
+        let event = match drain_until {
+            None => received.recv().ok(),
+            Some(until) => received
+                .recv_timeout(until.saturating_duration_since(Instant::now()))
+                .ok(),
+        };
+        match event {
+            Some(Event::Line(line)) => {
+                // Our own stderr closing is no reason to stop the child: keep draining.
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+                // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always`
+                // is common in CI); read without.
+                let line = without_colour(&line);
+                observe(&line);
+                output.push_str(&line);
+                output.push('\n');
+            }
+            Some(Event::Exited(exited)) => {
+                signals::untrack_child(pid);
+                signals::park_if_stopping();
+                status = Some(exited);
+                drain_until = Some(Instant::now() + Duration::from_secs(2));
+            }
+            None => break,
+        }
     }
-    let status = child.wait();
-    signals::untrack_child(child.id());
-    signals::park_if_stopping();
-    let _ = out.join();
-    let _ = err.join();
+    let status = status.context("the child's waiter thread died")?;
     let status = status.with_context(|| format!("waiting for `{program}`"))?;
     let code = status.code().unwrap_or_else(|| {
         use std::os::unix::process::ExitStatusExt;

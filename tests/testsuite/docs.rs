@@ -56,3 +56,42 @@ fn readme_shows_the_validated_examples_and_the_dev_action_matches() {
         "the development action's inputs or outputs differ from action.yml's"
     );
 }
+
+/// CI runs the README's full-suite command, and the README names every test a plain
+/// `cargo test` ignores, with what it needs.
+#[test]
+fn readme_gives_cis_test_command_and_every_ignored_test() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let full = "cargo test --locked -- --include-ignored";
+    assert!(
+        readme.contains(&format!("\n{full} ")),
+        "README lacks `{full}`"
+    );
+    assert!(
+        ci.lines().any(|l| l.trim() == full),
+        ".ci/run does not run `{full}`"
+    );
+    for entry in std::fs::read_dir(root.join("tests/testsuite")).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let Some(reason) = line.trim().strip_prefix("#[ignore = \"") else {
+                continue;
+            };
+            assert!(reason.starts_with("needs "), "{module}: {line}");
+            let name = lines
+                .find_map(|l| l.trim().strip_prefix("fn "))
+                .and_then(|l| l.split('(').next())
+                .unwrap();
+            assert!(
+                readme.contains(&format!("`{module}::*`"))
+                    || readme.contains(&format!("`{module}::{name}`")),
+                "README's development section doesn't name {module}::{name} ({reason})"
+            );
+        }
+    }
+}

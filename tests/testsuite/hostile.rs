@@ -767,3 +767,22 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
     assert!(index_entries("killed").is_empty());
     drop(alive);
 }
+
+#[cargo_test]
+fn a_hooks_background_job_is_stopped_when_the_run_ends() {
+    let _registry = registry();
+    let repo = Repo::with_crate("daemon", "0.1.0");
+    let started = paths::root().join("background-started");
+    repo.shipcrate()
+        .registry_target()
+        .env(
+            "SHIPCRATE_AFTER_DEPLOY",
+            &format!("(touch {}; exec sleep 120) &", started.display()),
+        )
+        .run()
+        .success();
+    assert_eq!(index_entries("daemon").len(), 1);
+    wait_for(&started);
+    let left = survivors(Duration::from_secs(10));
+    assert!(left.is_empty(), "still running: {left:?}");
+}

@@ -16,9 +16,13 @@ fn image() -> String {
     format!("ghcr.io/shipcrate/shipcrate:v{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The docker client, when an engine answers and the image is built; outside CI a missing
-/// engine or image skips the test with a note, in CI it fails.
-fn docker() -> Option<PathBuf> {
+/// Why the image tests are ignored by a plain `cargo test`: they run with `--include-ignored`.
+const NEEDS_DOCKER: &str = "needs a Docker engine and the image: run `scripts/image.sh all`";
+
+/// The docker client; an engine must answer and the image be built, else the test fails
+/// saying so (these tests are `#[ignore]`d unless asked for).
+#[track_caller]
+fn docker() -> PathBuf {
     let client =
         PathBuf::from(std::env::var_os("DOCKER").unwrap_or_else(|| "/usr/bin/docker".into()));
     let ready = client.is_file()
@@ -28,19 +32,12 @@ fn docker() -> Option<PathBuf> {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "no Docker engine with {} here: `scripts/image.sh all` starts one and builds it",
-            image()
-        );
-        eprintln!(
-            "note: no Docker engine or no {} image; skipping (run `scripts/image.sh all`)",
-            image()
-        );
-        return None;
-    }
-    Some(client)
+    assert!(
+        ready,
+        "no Docker engine with {} here: this test {NEEDS_DOCKER}",
+        image()
+    );
+    client
 }
 
 /// `docker run --rm --network host <args> IMAGE <cmd>`, with `stdin` fed in.
@@ -98,8 +95,9 @@ fn chown_repo(repo: &Repo, uid: u32) {
 }
 
 #[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn runs_as_a_github_docker_action() {
-    let Some(docker) = docker() else { return };
+    let docker = docker();
     let registry = registry();
     let repo = Repo::with_crate("ghimage", "1.0.0").tag("v1.0.0");
     let sha = repo.head();
@@ -175,8 +173,9 @@ fn runs_as_a_github_docker_action() {
 }
 
 #[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn runs_with_plain_docker_run() {
-    let Some(docker) = docker() else { return };
+    let docker = docker();
     let registry = registry();
     let repo = Repo::with_crate("plainimage", "0.2.0");
     let index = registry.index_url().to_string();
@@ -195,8 +194,9 @@ fn runs_with_plain_docker_run() {
 }
 
 #[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn runs_as_a_gitlab_job_image() {
-    let Some(docker) = docker() else { return };
+    let docker = docker();
     let _registry = registry();
     let repo = Repo::with_crate("glimage", "3.0.0").tag("v3.0.0");
     let sha = repo.head();
@@ -237,8 +237,9 @@ fn runs_as_a_gitlab_job_image() {
 }
 
 #[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
-    let Some(docker) = docker() else { return };
+    let docker = docker();
     let history = |image: &str| -> Vec<(u64, String)> {
         let format = "{{.Size}}\t{{.CreatedBy}}";
         docker_stdout(
@@ -370,8 +371,9 @@ fn untagged_image(docker: &Path, label: &str) -> String {
 }
 
 #[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn image_sh_removes_only_images_it_made() {
-    let Some(docker) = docker() else { return };
+    let docker = docker();
     let stamp = format!("{}-{}", std::process::id(), paths::root().display());
     let ours = untagged_image(
         &docker,

@@ -575,10 +575,12 @@ pub struct GitRegistry {
 }
 
 impl GitRegistry {
-    /// Start it, or `None` (with a note) when it is not installed outside CI.
+    /// Start it; a test that needs it fails naming the install when it is missing (these
+    /// tests are `#[ignore]`d unless asked for).
     // The child is reaped by `Drop`, which clippy cannot follow into the returned struct.
     #[allow(clippy::zombie_processes)]
-    pub fn start() -> Option<Self> {
+    #[track_caller]
+    pub fn start() -> Self {
         let exe = std::env::var_os("PATH")
             .into_iter()
             .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
@@ -586,17 +588,11 @@ impl GitRegistry {
                 std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/shipcrate-tools/bin")),
             )
             .map(|d| d.join("cargo-http-registry"))
-            .find(|p| p.is_file());
-        let Some(exe) = exe else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "cargo-http-registry is not installed; .ci/run installs it"
+            .find(|p| p.is_file())
+            .expect(
+                "cargo-http-registry is not installed: `cargo install --locked cargo-http-registry` \
+                 (or `bash .ci/run`, which installs it)",
             );
-            eprintln!(
-                "note: cargo-http-registry not installed; skipping (`cargo install --locked cargo-http-registry`)"
-            );
-            return None;
-        };
         let root = paths::root().join("git-registry");
         let mut child = Command::new(exe)
             .args(["--addr", "127.0.0.1:0"])
@@ -615,7 +611,7 @@ impl GitRegistry {
                 .and_then(|v| v["api"].as_str().map(str::to_owned));
             if let Some(port) = api.and_then(|a| a.rsplit(':').next().and_then(|p| p.parse().ok()))
             {
-                return Some(GitRegistry { child, root, port });
+                return GitRegistry { child, root, port };
             }
             if std::time::Instant::now() > deadline {
                 let _ = child.kill();
