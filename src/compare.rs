@@ -22,8 +22,9 @@ pub fn differences(local: &[u8], published: &[u8]) -> Result<Vec<String>> {
     Ok(paths.into_iter().cloned().collect())
 }
 
-/// The files of a `.crate` (gzipped tar under `name-version/`), by path below that dir.
-fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+/// Every file of a `.crate` (a gzipped tar under `name-version/`), by its path below that
+/// directory. The one reader of `.crate` files, the tests' included.
+pub fn read_crate(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut files = BTreeMap::new();
     for entry in archive.entries()? {
@@ -33,13 +34,19 @@ fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
             .split_once('/')
             .map_or(path.as_str(), |(_, rest)| rest)
             .to_owned();
-        if [".cargo_vcs_info.json", "Cargo.toml", "Cargo.lock"].contains(&inner.as_str()) {
-            continue;
-        }
         let mut content = Vec::new();
         entry.read_to_end(&mut content)?;
         files.insert(inner, content);
     }
+    Ok(files)
+}
+
+/// The files of a `.crate` that come from the commit: all but those cargo generates.
+fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut files = read_crate(bytes)?;
+    files.retain(|path, _| {
+        ![".cargo_vcs_info.json", "Cargo.toml", "Cargo.lock"].contains(&path.as_str())
+    });
     Ok(files)
 }
 

@@ -10,7 +10,6 @@
 //! sharing one target dir, so each build after the first is warm.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
@@ -263,17 +262,7 @@ struct Crate(BTreeMap<String, Vec<u8>>);
 
 impl Crate {
     fn read(bytes: &[u8]) -> Crate {
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        let mut files = BTreeMap::new();
-        for entry in archive.entries().unwrap() {
-            let mut entry = entry.unwrap();
-            let path = entry.path().unwrap().to_string_lossy().into_owned();
-            let inner = path.split_once('/').unwrap().1.to_owned();
-            let mut content = Vec::new();
-            entry.read_to_end(&mut content).unwrap();
-            files.insert(inner, content);
-        }
-        Crate(files)
+        Crate(shipcrate::compare::read_crate(bytes).unwrap())
     }
 
     /// `(sha1, path_in_vcs)` of `.cargo_vcs_info.json`.

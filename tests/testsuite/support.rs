@@ -4,7 +4,6 @@
 //! is private to it and the registry's config lives in `paths::cargo_home()`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -463,18 +462,16 @@ pub fn downloaded_crate(
         .find(|e| e.file_name().to_string_lossy() == file)
         .unwrap_or_else(|| panic!("{file} not in the consumer's cache"))
         .into_path();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(path).unwrap(),
-    ));
-    let mut files = BTreeMap::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = entry.path().unwrap().display().to_string();
-        let mut text = String::new();
-        entry.read_to_string(&mut text).unwrap();
-        files.insert(name, text);
-    }
-    files
+    shipcrate::compare::read_crate(&std::fs::read(path).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(inner, bytes)| {
+            (
+                format!("{name}-{version}/{inner}"),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// PATH shims for `cargo`, `git` and `sh` that record argv and env, then exec the real tool.
