@@ -89,7 +89,10 @@ impl Index {
                     .prefix("shipcrate-index-")
                     .tempdir()?;
                 signals::track_dir(dir.path());
-                git2::Repository::init_bare(dir.path())
+                // No template: nothing to write now and remove at the end (sample hooks).
+                let mut init = git2::RepositoryInitOptions::new();
+                init.bare(true).external_template(false);
+                git2::Repository::init_opts(dir.path(), &init)
                     .context("could not make a repository for the registry's index")?;
                 Source::Git {
                     dir,

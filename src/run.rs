@@ -239,7 +239,7 @@ fn pipeline(
         .context("no commit to publish: HEAD is unborn")?;
 
     // 6.–8. The pristine copy, the plan, the registry's index.
-    let (tree, mut plan, mut index) =
+    let (tree, mut plan, index) =
         copy_and_plan(&tools, &root, &cfg, &commit, &live, &clean_env, reporter)?;
     let tree_root = tree.as_ref().map_or(root.as_path(), PristineTree::root);
     let target_dir = plan.target_dir.clone();
@@ -337,6 +337,10 @@ fn pipeline(
         return reporter.finish(&summary(outcomes), &files, env);
     }
     let crates: Vec<String> = upload.iter().map(Package::spec).collect();
+
+    // A dry run reads the index no further: its temp dir goes while cargo builds, not after.
+    let mut index = Some(index);
+    let _index_gone = DropBehind::start(if cfg.dry_run { index.take() } else { None });
 
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't
@@ -466,12 +470,14 @@ fn pipeline(
     }
 
     // 12. Upload, in order, each crate visible in the index before anything that needs it.
-    if !cfg.dry_run && halted.is_none() {
+    if let Some(index) = index.as_mut()
+        && halted.is_none()
+    {
         let life: &mut dyn TokenLife = match &mut trusted {
             Some(session) => session,
             None => &mut Forever,
         };
-        let uploads = cargo.upload(&upload, &mut index, life, reporter);
+        let uploads = cargo.upload(&upload, index, life, reporter);
         outcomes.extend(uploads.outcomes);
         halted = uploads.halted;
     }
@@ -674,6 +680,25 @@ fn entry_for_build(mut cfg: Config, index: Option<usize>, ctx: &BuildContext) ->
             .and_then(|(_, t)| t.clone());
     }
     cfg
+}
+
+/// Drops a value (a temp dir's owner) on a thread of its own, and waits for that when it is
+/// dropped itself, so the removal overlaps other work but never outlives the run.
+struct DropBehind(Option<std::thread::JoinHandle<()>>);
+
+impl DropBehind {
+    fn start<T: Send + 'static>(value: Option<T>) -> Self {
+        DropBehind(value.map(|value| std::thread::spawn(move || drop(value))))
+    }
+}
+
+impl Drop for DropBehind {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            // A panic while removing a temp dir has nothing left to stop.
+            thread.join().ok();
+        }
+    }
 }
 
 /// A thread's result; its panic goes on in ours.

@@ -650,6 +650,16 @@ fn a_root_package_workspace_publishes_every_member_and_explain_shows_the_plan() 
         .stdout_has("    1. memb v0.1.0: publish\n")
         .lacks("rootpkg v0.1.0");
 
+    // A dry run verifies both and leaves no temp dir behind (the index's goes while cargo
+    // builds).
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success()
+        .stderr_has("rootpkg v0.1.0: verified");
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
     let out = repo
         .shipcrate()
         .registry_target()
