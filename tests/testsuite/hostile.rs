@@ -21,6 +21,11 @@ const CI_CREDENTIALS: &[(&str, &str)] = &[
     ),
     ("ACTIONS_RUNTIME_TOKEN", "actions-runtime-token-3e8d"),
     ("CI_JOB_TOKEN", "glcbt-job-token-0b6f"),
+    // GitLab's clone URL carries the job token.
+    (
+        "CI_REPOSITORY_URL",
+        "https://gitlab-ci-token:glcbt-job-token-0b6f@gitlab.example/g/p.git",
+    ),
     (
         "CRATES_IO_ID_TOKEN",
         "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Zy9wIn0.c2lnbmF0dXJl",
@@ -29,7 +34,12 @@ const CI_CREDENTIALS: &[(&str, &str)] = &[
 ];
 
 /// What hooks keep for release steps in `after_deploy`.
-const KEPT_FOR_HOOKS: &[&str] = &["ACTIONS_RUNTIME_TOKEN", "CI_JOB_TOKEN", "GITHUB_TOKEN"];
+const KEPT_FOR_HOOKS: &[&str] = &[
+    "ACTIONS_RUNTIME_TOKEN",
+    "CI_JOB_TOKEN",
+    "CI_REPOSITORY_URL",
+    "GITHUB_TOKEN",
+];
 
 /// A crate whose build script writes its environment and argv to `probe/<pid>`, as a hostile
 /// dependency would send them home.
@@ -785,4 +795,55 @@ fn a_hooks_background_job_is_stopped_when_the_run_ends() {
     wait_for(&started);
     let left = survivors(Duration::from_secs(10));
     assert!(left.is_empty(), "still running: {left:?}");
+}
+
+#[cargo_test]
+fn a_process_of_the_same_user_cannot_read_shipcrates_environment() {
+    // Root reads every process: run shipcrate as `nobody`, whose `on.condition` (a child, like
+    // a build script) tries to read shipcrate's environment, which holds the token.
+    const NOBODY: u32 = 65534;
+    let repo = Repo::with_crate("undumpable", "0.1.0");
+    // cargo isn't reached before the decision; the toolchain under /root is closed to nobody.
+    let tools = paths::root().join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::write(tools.join("cargo"), "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(
+        tools.join("cargo"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let seen = paths::root().join("seen");
+    let chown = std::process::Command::new("chown")
+        .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+        .arg(paths::root())
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let condition = format!(
+        "cat /proc/$PPID/environ > {seen}/parent 2>&1; cat /proc/$$/environ > {seen}/own; false",
+        seen = seen.display()
+    );
+    std::fs::create_dir(&seen).unwrap();
+    std::os::unix::fs::chown(&seen, Some(NOBODY), Some(NOBODY)).unwrap();
+    repo.shipcrate()
+        .run_as(NOBODY)
+        .path_prefix(&tools)
+        .registry_target()
+        .env("SHIPCRATE_ON__CONDITION", &condition)
+        .run()
+        .success()
+        .stderr_has("not publishing");
+    // The control: a process of the same user reads a dumpable one (its own shell).
+    let own = std::fs::read(seen.join("own")).unwrap();
+    assert!(
+        own.windows(5).any(|w| w == b"PATH="),
+        "{}",
+        String::from_utf8_lossy(&own)
+    );
+    let parent = std::fs::read_to_string(seen.join("parent")).unwrap();
+    assert!(
+        !parent.contains(TOKEN),
+        "read shipcrate's environment: {parent}"
+    );
+    assert!(parent.contains("Permission denied"), "{parent}");
 }

@@ -234,6 +234,14 @@ impl Run {
         self
     }
 
+    /// Run as another user (the test runs as root).
+    #[must_use]
+    pub fn run_as(mut self, uid: u32) -> Self {
+        use std::os::unix::process::CommandExt;
+        self.cmd.uid(uid).gid(uid);
+        self
+    }
+
     /// Put a directory first on PATH (for shims).
     #[must_use]
     pub fn path_prefix(mut self, dir: &Path) -> Self {
