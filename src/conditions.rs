@@ -413,6 +413,76 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_build_matches_a_branch_pattern_by_its_name() {
+        let on = On {
+            branch: vec!["v1.*".into()],
+            ..On::default()
+        };
+        assert_eq!(run(&on, &ctx(None, &["v1.2.0"])), Decision::Publish);
+        skipped(run(&on, &ctx(None, &["v2.0.0"])), "tag build");
+    }
+
+    #[test]
+    fn runtimes_compare_the_travis_variable_as_text() {
+        let on = On {
+            all_branches: true,
+            runtimes: vec![crate::travis::Runtime {
+                key: "rust".into(),
+                var: "TRAVIS_RUST_VERSION".into(),
+                value: "1.70".into(),
+            }],
+            ..On::default()
+        };
+        let decide_with = |c: &BuildContext, version: Option<&str>| {
+            let env: Env = version
+                .map(|v| ("TRAVIS_RUST_VERSION".to_owned(), v.to_owned()))
+                .into_iter()
+                .collect();
+            decide(&on, c, &env, |_| Ok(0)).unwrap()
+        };
+        let mut travis = ctx(Some("dev"), &[]);
+        travis.provider = Provider::Travis;
+        assert_eq!(decide_with(&travis, Some("1.70")), Decision::Publish);
+        skipped(decide_with(&travis, Some("1.70.0")), "is `1.70.0`");
+        skipped(decide_with(&travis, None), "is not set");
+        skipped(
+            decide_with(&ctx(Some("dev"), &[]), None),
+            "needs `TRAVIS_RUST_VERSION`, which only Travis sets",
+        );
+    }
+
+    #[test]
+    fn the_first_entry_that_holds_publishes_and_a_later_one_is_noted() {
+        let master = On {
+            branch: vec!["master".into()],
+            ..On::default()
+        };
+        let all = On {
+            all_branches: true,
+            ..On::default()
+        };
+        let tags = On {
+            tags: Some(true),
+            ..On::default()
+        };
+        let entries = [("#1", &master), ("#2", &tags), ("#3", &all)];
+        let choose_for = |c: &BuildContext| choose(&entries, c, &Env::new(), |_| Ok(0)).unwrap();
+        let on_master = choose_for(&ctx(Some("master"), &[]));
+        assert_eq!(on_master.index, Some(0));
+        assert!(
+            on_master.notes[0].contains("#3 hold too"),
+            "{:?}",
+            on_master.notes
+        );
+        assert_eq!(choose_for(&ctx(None, &["v1"])).index, Some(1));
+        let mut pr = ctx(Some("master"), &[]);
+        pr.pull_request = true;
+        let none = choose_for(&pr);
+        assert_eq!(none.index, None);
+        skipped(none.decision, "pull-request");
+    }
+
+    #[test]
     fn unknown_default_branch_is_a_skip_that_says_what_to_set() {
         let mut c = ctx(Some("main"), &[]);
         c.default_branch = None;

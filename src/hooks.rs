@@ -45,7 +45,6 @@ pub fn run(
 /// failing command stops the rest and is named; without it (Travis's `after_deploy`, whose
 /// commands were not asserted) every command runs and the failures are given back.
 /// Gives the failed commands, and the directory the shell ended in.
-#[allow(clippy::too_many_arguments)]
 pub fn run_in_one_shell(
     stage: &str,
     commands: &[String],
