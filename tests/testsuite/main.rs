@@ -10,6 +10,7 @@ mod hostile;
 mod image;
 mod index;
 mod migrate;
+mod newcomer;
 mod publish;
 mod rules;
 mod secrets;
