@@ -32,6 +32,9 @@ static STATE: Mutex<State> = Mutex::new(State {
     watchdog: None,
 });
 
+/// Set by [`install`]: children get a watchdog (tests that use the library directly don't).
+static WATCHED: AtomicBool = AtomicBool::new(false);
+
 /// Set once a signal arrived: no new child starts, and threads that finish one wait for the
 /// exit instead of carrying on (an upload must not begin while we stop).
 static STOPPING: AtomicBool = AtomicBool::new(false);
@@ -53,7 +56,7 @@ struct Watchdog {
     _pipe: ChildStdin,
 }
 
-/// Start the watcher thread and the watchdog, remove what killed runs left, and make this
+/// Start the watcher thread, arm the watchdog, remove what killed runs left, and make this
 /// process non-dumpable. Call once, before any temp dir or child exists.
 pub fn install() -> std::io::Result<()> {
     // A build script runs as our user: non-dumpable, our memory and /proc/<pid>/environ (which
@@ -65,7 +68,9 @@ pub fn install() -> std::io::Result<()> {
         eprintln!("warning: could not make shipcrate non-dumpable: {error}");
     }
     sweep_stale(&std::env::temp_dir());
-    start_watchdog();
+    // The watchdog starts with the first child: a run that stops before starting any (a skip)
+    // pays nothing for it.
+    WATCHED.store(true, Ordering::SeqCst);
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
@@ -134,9 +139,13 @@ fn lock_path(dir: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The process group children join: the watchdog's, while it runs.
+/// The process group children join: the watchdog's, started with the first child.
 pub fn child_group() -> Option<u32> {
-    watchdog_pid(&mut STATE.lock().unwrap_or_else(|e| e.into_inner()))
+    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    if WATCHED.swap(false, Ordering::SeqCst) {
+        state.watchdog = start_watchdog();
+    }
+    watchdog_pid(&mut state)
 }
 
 fn watchdog_pid(state: &mut State) -> Option<u32> {
@@ -152,11 +161,9 @@ pub fn park_if_stopping() {
     }
 }
 
-fn start_watchdog() {
+fn start_watchdog() -> Option<Watchdog> {
     use std::os::unix::process::CommandExt;
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
+    let exe = std::env::current_exe().ok()?;
     // No environment: it needs none, and holds no token.
     let spawned = Command::new(exe)
         .arg0(WATCHDOG)
@@ -168,16 +175,16 @@ fn start_watchdog() {
         .spawn();
     match spawned {
         Ok(mut child) => {
-            let Some(pipe) = child.stdin.take() else {
-                return;
-            };
-            STATE.lock().unwrap_or_else(|e| e.into_inner()).watchdog =
-                Some(Watchdog { child, _pipe: pipe });
+            let pipe = child.stdin.take()?;
+            Some(Watchdog { child, _pipe: pipe })
         }
-        Err(error) => eprintln!(
-            "warning: could not start shipcrate's watchdog ({error}): if shipcrate is killed \
-             outright, what it started may keep running"
-        ),
+        Err(error) => {
+            eprintln!(
+                "warning: could not start shipcrate's watchdog ({error}): if shipcrate is \
+                 killed outright, what it started may keep running"
+            );
+            None
+        }
     }
 }
 
