@@ -410,29 +410,36 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
 
     // Travis ran `before_deploy` in one shell, stopping at the first failure; `after_deploy`
     // ran every command. One hook each keeps `cd` and `export` carrying over.
-    let hook = |key: &str, joiner: &str| -> Option<String> {
-        let commands = strings(first.settings.get(key));
-        match commands.as_slice() {
-            [] => None,
-            [one] => Some(one.clone()),
-            many => Some(
-                many.iter()
-                    .map(|c| format!("{{ {c}\n}}"))
-                    .collect::<Vec<_>>()
-                    .join(joiner),
-            ),
+    // Settings given through the environment or action inputs hold one hook per line, so a
+    // joined hook is one line: `{ a; } && { b; }`.
+    let mut hooks = |key: &str, joiner: &str| -> Vec<String> {
+        let commands: Vec<String> = strings(first.settings.get(key))
+            .iter()
+            .map(|c| c.trim().trim_end_matches(';').trim_end().to_owned())
+            .collect();
+        if commands.len() < 2 {
+            return commands;
         }
-    };
-    let before = hook("before_deploy", " &&\n");
-    let after = hook("after_deploy", ";\n");
-    for (key, value) in [("before_deploy", &before), ("after_deploy", &after)] {
-        if value.as_deref().is_some_and(|v| v.contains("\n}")) {
+        if commands
+            .iter()
+            .any(|c| c.contains('\n') || c.contains('#') || c.ends_with('&'))
+        {
             notes.push(format!(
-                "`{key}`'s commands are joined into one hook, so `cd` and `export` carry over \
-                 as they did in Travis's shell"
+                "`{key}`'s commands stay separate hooks (one spans lines, has a comment or \
+                 runs in the background): `cd` and `export` no longer carry over from one to \
+                 the next as they did in Travis's shell"
             ));
+            return commands;
         }
-    }
+        notes.push(format!(
+            "`{key}`'s commands are joined into one hook, so `cd` and `export` carry over as \
+             they did in Travis's shell"
+        ));
+        let joined: Vec<String> = commands.iter().map(|c| format!("{{ {c}; }}")).collect();
+        vec![joined.join(joiner)]
+    };
+    let before = hooks("before_deploy", " && ");
+    let after = hooks("after_deploy", "; ");
 
     // The settings as shipcrate keys with string values, for the env and input forms.
     let flat: Vec<(&str, String)> = [
@@ -451,13 +458,27 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
             (!rules.condition.is_empty()).then(|| rules.condition.join("\n")),
         ),
         ("allow_dirty", allow_dirty.then(|| "true".to_owned())),
-        ("before_deploy", before.clone()),
-        ("after_deploy", after.clone()),
+        (
+            "before_deploy",
+            (!before.is_empty()).then(|| before.join("\n")),
+        ),
+        (
+            "after_deploy",
+            (!after.is_empty()).then(|| after.join("\n")),
+        ),
     ]
     .into_iter()
     .filter_map(|(key, value)| Some((key, value?)))
     .collect();
 
+    if to == Target::Shipcrate && rules.condition.iter().any(|c| c.contains("TRAVIS_")) {
+        notes.push(
+            "the rules read Travis's variables, so this file decides as .travis.yml did where \
+             they are set (on Travis); for GitHub Actions or GitLab CI, `shipcrate migrate \
+             --to github` / `--to gitlab` translates them"
+                .to_owned(),
+        );
+    }
     let mut out = String::from("# Migrated from .travis.yml by `shipcrate migrate`.\n");
     notes.sort();
     notes.dedup();
@@ -495,9 +516,12 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
                     out += &format!("    - {}\n", quote(c));
                 }
             }
-            for (key, value) in [("before_deploy", &before), ("after_deploy", &after)] {
-                if let Some(value) = value {
-                    out += &format!("{key}: {}\n", quote(value));
+            for (key, hooks) in [("before_deploy", &before), ("after_deploy", &after)] {
+                if !hooks.is_empty() {
+                    out += &format!("{key}:\n");
+                    for hook in hooks {
+                        out += &format!("  - {}\n", quote(hook));
+                    }
                 }
             }
         }

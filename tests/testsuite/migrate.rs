@@ -425,3 +425,54 @@ fn runtime_rules_carry_over_to_the_image() {
         std::fs::remove_file(repo.root.join(".shipcrate.yml")).unwrap();
     }
 }
+
+/// The migrated GitHub job, as the action hands it its inputs, really publishes on a tag push,
+/// and its hook carries `cd` and `export` over as Travis's shell did.
+#[cargo_test]
+fn a_migrated_github_job_publishes_with_travis_hooks() {
+    let registry = registry();
+    let log = paths::root().join("hooks.log");
+    let yaml = format!(
+        "before_deploy:\n  - mkdir -p notes\n  - cd notes\n  - export STAMP=\"release $GITHUB_REF_NAME\"\n  \
+         - echo \"$STAMP in $(basename $PWD)\" >> {log}\ndeploy:\n  provider: cargo\n  token:\n    \
+         secure: \"AbC/dEf=\"\n  on:\n    tags: yes\n",
+        log = log.display()
+    );
+    let repo = Repo::with_crate("migrated", "3.1.0")
+        .file(".travis.yml", &yaml)
+        .commit("travis")
+        .tag("v3.1.0");
+    let text = repo
+        .shipcrate()
+        .arg("migrate")
+        .arg("--to")
+        .arg("github")
+        .run()
+        .success()
+        .stdout;
+    let env = target_env(To::Github, &text, "tag v3.1.0", &[]).expect("a tag push runs the job");
+    let mut run = repo.shipcrate();
+    for (k, v) in env {
+        // The repository secret holds the loopback registry's token here.
+        let v = if k == "INPUT_TOKEN" {
+            TOKEN.to_owned()
+        } else {
+            v
+        };
+        run = run.env(&k, &v);
+    }
+    let out = run.env("SHIPCRATE_REGISTRY", "alternative").run().success();
+    // Only GitHub's `::add-mask::` lines may carry it (that is how it gets masked).
+    let shown: Vec<&str> = out
+        .stdout
+        .lines()
+        .chain(out.stderr.lines())
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    assert!(!shown.join("\n").contains(TOKEN), "{}", out.both());
+    consume(&registry, "migrated", "3.1.0");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "release v3.1.0 in notes\n"
+    );
+}
