@@ -7,7 +7,9 @@
 //! detached, shallow HEAD), configures shipcrate through the environment only, and publishes
 //! to a fresh loopback registry. The verify builds are real builds; the crates' own
 //! dependencies come from crates.io, as cargo resolves them. The cases run one at a time,
-//! sharing one target dir, so each build after the first is warm.
+//! sharing one target dir, so each build after the first is warm. A plain `cargo test`
+//! ignores them (they take minutes and need the corpus); CI runs them with
+//! `--include-ignored`, and they fail, naming the corpus, when it is missing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -460,6 +462,7 @@ fn release_reproduces_crates_io(release: &Release) -> Vec<&'static str> {
 }
 
 #[cargo_test]
+#[ignore = "needs the corpus: ../shared/corpus, or SHIPCRATE_CORPUS naming it"]
 fn rayon_v1_12_0_publishes_rayon_core_and_rayon_as_crates_io_has_them() {
     let compared = release_reproduces_crates_io(&RAYON);
     // rayon-core 1.13.0 went to crates.io from an earlier commit; rayon from this one.
@@ -467,11 +470,13 @@ fn rayon_v1_12_0_publishes_rayon_core_and_rayon_as_crates_io_has_them() {
 }
 
 #[cargo_test]
+#[ignore = "needs the corpus: ../shared/corpus, or SHIPCRATE_CORPUS naming it"]
 fn anyhow_1_0_104_publishes_as_crates_io_has_it() {
     assert_eq!(release_reproduces_crates_io(&ANYHOW), ["anyhow"]);
 }
 
 #[cargo_test]
+#[ignore = "needs the corpus: ../shared/corpus, or SHIPCRATE_CORPUS naming it"]
 fn regex_1_13_1_publishes_all_seven_crates_as_crates_io_has_them() {
     assert_eq!(release_reproduces_crates_io(&REGEX), ["regex"]);
 }
@@ -564,6 +569,7 @@ fn upload_as_is(registry: &TestRegistry, file: &Crate, bytes: &[u8]) {
 }
 
 #[cargo_test]
+#[ignore = "needs the corpus: ../shared/corpus, or SHIPCRATE_CORPUS naming it"]
 fn regex_1_13_1_on_top_of_its_history_uploads_regex_alone_and_names_what_differs() {
     let registry = registry();
     let _one = one_at_a_time();
