@@ -263,26 +263,31 @@ fn strings(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn on_of(entry: &Entry) -> (Option<bool>, bool, Vec<String>, Option<String>, Vec<String>) {
+/// An entry's `on:` rules as it was read (conditions in Travis's variables).
+fn on_of(entry: &Entry) -> Rules {
     let on = entry
         .settings
         .get("on")
         .and_then(Value::as_dict)
         .cloned()
         .unwrap_or_default();
-    (
-        on.get("tags").and_then(Value::to_bool),
-        on.get("all_branches").and_then(Value::to_bool) == Some(true),
-        strings(on.get("branch")),
-        on.get("repo").and_then(|v| v.as_str()).map(str::to_owned),
-        strings(on.get("condition")),
-    )
+    Rules {
+        tags: on.get("tags").and_then(Value::to_bool),
+        all_branches: on.get("all_branches").and_then(Value::to_bool) == Some(true),
+        branch: strings(on.get("branch")),
+        repo: on.get("repo").and_then(|v| v.as_str()).map(str::to_owned),
+        condition: strings(on.get("condition")),
+    }
 }
 
 /// One entry's rules as shipcrate keys (translated for `to`).
 fn native(entry: &Entry, to: Target, notes: &mut Vec<String>) -> Rules {
-    let (tags, all_branches, branch, repo, conditions) = on_of(entry);
-    let mut condition: Vec<String> = conditions.iter().map(|c| translate(c, to, notes)).collect();
+    let mut rules = on_of(entry);
+    let mut condition: Vec<String> = rules
+        .condition
+        .iter()
+        .map(|c| translate(c, to, notes))
+        .collect();
     if let Some(text) = &entry.job_if {
         condition.insert(0, format!("[[ {} ]]", job_condition(text, to)));
     }
@@ -293,13 +298,8 @@ fn native(entry: &Entry, to: Target, notes: &mut Vec<String>) -> Rules {
             .filter_map(|r| runtime(r, to, notes))
             .map(|c| format!("[[ {c} ]]")),
     );
-    Rules {
-        tags,
-        all_branches,
-        branch,
-        repo,
-        condition,
-    }
+    rules.condition = condition;
+    rules
 }
 
 /// Several entries: Travis ran each with its own rules, so the build publishes when any
@@ -308,7 +308,13 @@ fn compiled(entries: &[Entry], to: Target, notes: &mut Vec<String>) -> Rules {
     let v = vars(to);
     let mut alternatives = Vec::new();
     for entry in entries {
-        let (tags, all_branches, branch, repo, conditions) = on_of(entry);
+        let Rules {
+            tags,
+            all_branches,
+            branch,
+            repo,
+            condition: conditions,
+        } = on_of(entry);
         let mut terms = Vec::new();
         if let Some(text) = &entry.job_if {
             terms.push(job_condition(text, to));
