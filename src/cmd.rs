@@ -13,22 +13,29 @@ use crate::Env;
 use crate::secret::Masker;
 use crate::signals;
 
-/// `line` without terminal colour and style sequences (`ESC [ … m`).
-fn without_colour(line: &str) -> String {
+/// `line` as a terminal would leave it, in plain text: control sequences (`ESC [ … final`,
+/// colour and cursor moves alike) taken out, and only what follows the last carriage return
+/// (a progress bar redraws its line with `\r`).
+fn plain_text(line: &str) -> String {
+    let line = line
+        .rsplit('\r')
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or("");
     let mut plain = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(at) = rest.find("\x1b[") {
-        plain.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        match after.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
-            Some(end) if after[end..].starts_with('m') => rest = &after[end + 1..],
-            _ => {
-                plain.push_str("\x1b[");
-                rest = after;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, then one final byte in `@`..=`~`.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
             }
+            continue;
         }
+        plain.push(c);
     }
-    plain.push_str(rest);
     plain
 }
 
@@ -149,7 +156,7 @@ pub fn stream_with(
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
                 // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always`
                 // is common in CI); read without.
-                let line = without_colour(&line);
+                let line = plain_text(&line);
                 observe(&line);
                 output.push_str(&line);
                 output.push('\n');
@@ -208,12 +215,17 @@ pub fn capture(mut cmd: Command) -> Result<String> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn colour_is_taken_out_and_nothing_else() {
+    fn control_sequences_and_redraws_are_taken_out_and_nothing_else() {
         assert_eq!(
-            super::without_colour("\x1b[1m\x1b[92m   Uploading\x1b[0m a v0.1.0 (/t/a)"),
+            super::plain_text("\x1b[1m\x1b[92m   Uploading\x1b[0m a v0.1.0 (/t/a)"),
             "   Uploading a v0.1.0 (/t/a)"
         );
-        assert_eq!(super::without_colour("plain [1m text"), "plain [1m text");
-        assert_eq!(super::without_colour("odd \x1b[2J end"), "odd \x1b[2J end");
+        assert_eq!(super::plain_text("plain [1m text"), "plain [1m text");
+        assert_eq!(super::plain_text("erased\x1b[K here"), "erased here");
+        // A progress bar's redraws: what is left on the line.
+        assert_eq!(
+            super::plain_text("    Waiting [==>  ] 1/60\r\x1b[K   Published a v0.1.0 at x"),
+            "   Published a v0.1.0 at x"
+        );
     }
 }

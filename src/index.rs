@@ -197,6 +197,12 @@ impl Index {
             // What cargo treats as "no such crate".
             404 | 410 | 451 => Ok(None),
             401 | 403 if !auth && self.token.get().is_some() => self.get(url, true),
+            401 | 403 if self.token.get().is_none() => bail!(
+                "{url} answered with status {status}: this index wants a token even to be read \
+                 (`auth-required`), and none is set. Give the registry's token (`token`, or \
+                 `CARGO_REGISTRIES_<NAME>_TOKEN`); trusted publishing mints its token only \
+                 before the uploads, too late for such an index"
+            ),
             _ => bail!("{url} answered with status {status}"),
         }
     }

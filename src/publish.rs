@@ -304,7 +304,13 @@ impl<'a> Cargo<'a> {
             &format!("{} to {}", names.join(", "), self.cfg.target),
         );
         // The token in force now: a renewal before this run reaches it.
-        let (command, token_file) = self.command("publish", &refs, false, Role::Upload)?;
+        let (mut command, token_file) = self.command("publish", &refs, false, Role::Upload)?;
+        // cargo's status lines are how each crate's result is known as it happens: not
+        // quieted, not overdrawn by a progress bar, whatever the commit's cargo config says.
+        command
+            .env("CARGO_TERM_QUIET", "false")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        run.next_run();
         reporter.group_start("cargo_publish", "cargo publish");
         let finished = cmd::stream_with(command, self.masker, |line| run.observe(batch, line));
         drop(token_file);
@@ -324,37 +330,49 @@ impl<'a> Cargo<'a> {
         life: &mut dyn TokenLife,
         reporter: &Reporter,
     ) -> Result<()> {
-        // cargo gives up waiting after 60 s with only a warning (or, with more to upload,
-        // an error): see for ourselves, bounded by `index_timeout`.
+        // The crate cargo stopped at, read before anything else changes the books: the one
+        // it was uploading, else the one its error names (`crate a@0.1.0 already exists on
+        // …`), else the first not in yet.
+        let culprit = failure.as_deref().and_then(|output| {
+            run.in_flight(batch)
+                .or_else(|| {
+                    batch
+                        .iter()
+                        .find(|p| !run.settled(p) && names(output, &p.spec()))
+                })
+                .or_else(|| batch.iter().find(|p| !run.settled(p)))
+                .cloned()
+        });
+        // cargo gives up waiting after 60 s (with a warning, or with an error when more was
+        // to come), and exiting 0 it says every crate went in, whether or not we read its
+        // words for each: the index is what counts, for at most `index_timeout`.
         for package in batch {
-            // cargo exiting 0 says every crate went in, whether or not we recognised its
-            // words for each: the index is what counts.
             if (run.uploaded(package) || failure.is_none()) && !run.settled(package) {
-                wait_for_index(index, package, self.cfg.index_timeout, life, reporter)?;
+                if let Err(error) =
+                    wait_for_index(index, package, self.cfg.index_timeout, life, reporter)
+                {
+                    run.record(
+                        package,
+                        Outcome::Published,
+                        Some(format!("uploaded, but {error:#}")),
+                    );
+                    return Err(error);
+                }
                 run.confirm(package);
             }
         }
         let Some(output) = failure else {
             return Ok(());
         };
-        // The crate cargo stopped at: the one it was uploading, else the one its error names
-        // (`crate a@0.1.0 already exists on …`), else the first not in yet.
-        let culprit = run
-            .in_flight(batch)
-            .or_else(|| {
-                batch
-                    .iter()
-                    .find(|p| !run.settled(p) && output.contains(&p.spec()))
-            })
-            .or_else(|| batch.iter().find(|p| !run.settled(p)))
-            .cloned();
         // What is in the index now is published, whoever uploaded it: not us when the
         // registry said it had the version already.
         let failure = retry::classify(&output);
         index.refresh()?;
         for package in batch {
             if !run.settled(package) && listed(index, package)? {
-                let theirs = failure == Failure::AlreadyExists && Some(package) == culprit.as_ref();
+                let theirs = failure == Failure::AlreadyExists
+                    && Some(package) == culprit.as_ref()
+                    && !run.attempted_before(package);
                 run.listed(package, !theirs);
             }
         }
@@ -368,20 +386,32 @@ impl<'a> Cargo<'a> {
                 // version within seconds; a registry that says "exists" and shows nothing in
                 // a minute is refusing for another reason.
                 let timeout = self.cfg.index_timeout.min(Duration::from_secs(60));
-                if wait_for_index(index, &culprit, timeout, life, reporter).is_ok() {
-                    run.listed(&culprit, false);
-                    return Ok(());
+                match wait_for_index(index, &culprit, timeout, life, reporter) {
+                    Ok(()) => {
+                        let ours = run.attempted_before(&culprit);
+                        run.listed(&culprit, ours);
+                        return Ok(());
+                    }
+                    Err(error) if error.is::<NotListed>() => {
+                        run.fail(
+                            &culprit,
+                            format!(
+                                "{} — the registry says this version exists, but its index does \
+                                 not list it within {}s",
+                                first_error(&output),
+                                timeout.as_secs()
+                            ),
+                        );
+                        bail!("publishing {} failed", culprit.spec());
+                    }
+                    Err(error) => {
+                        run.fail(
+                            &culprit,
+                            format!("{}; then {error:#}", first_error(&output)),
+                        );
+                        return Err(error);
+                    }
                 }
-                run.fail(
-                    &culprit,
-                    format!(
-                        "{} — the registry says this version exists, but its index does not \
-                         list it within {}s",
-                        first_error(&output),
-                        timeout.as_secs()
-                    ),
-                );
-                bail!("publishing {} failed", culprit.spec());
             }
             Failure::RateLimited { until } => (
                 until,
@@ -435,8 +465,10 @@ impl<'a> Cargo<'a> {
     }
 }
 
-/// What a run expects one crate's upload to take before it has seen one: cargo waits up to
-/// 60 s for each crate to appear in the index.
+/// How long cargo waits for each uploaded crate to appear in the index (fixed on stable).
+const CARGO_INDEX_WAIT: Duration = Duration::from_secs(60);
+
+/// What a run expects one crate's upload to take before it has seen one.
 const FIRST_CRATE_ESTIMATE: Duration = Duration::from_secs(75);
 
 /// Keeps the token alive across the uploads; trusted publishing renews, a plain token lives
@@ -474,8 +506,14 @@ struct UploadRun {
     /// Not yet published, in plan order.
     rest: Vec<Package>,
     done: Vec<CrateOutcome>,
+    /// When each crate's first upload began (its duration in the report) and when its
+    /// latest did (the per-crate estimate).
     started: BTreeMap<String, Instant>,
+    attempt: BTreeMap<String, Instant>,
     retries: BTreeMap<String, u32>,
+    /// Crates an earlier cargo run began uploading: a version the registry then says it has
+    /// may be our own upload that went through before an error.
+    attempted: BTreeSet<String>,
     /// This cargo run: crates it began uploading, uploaded, and saw in the index.
     uploading: BTreeSet<String>,
     uploaded: BTreeSet<String>,
@@ -490,7 +528,9 @@ impl UploadRun {
             rest: packages.to_vec(),
             done: Vec::new(),
             started: BTreeMap::new(),
+            attempt: BTreeMap::new(),
             retries: BTreeMap::new(),
+            attempted: BTreeSet::new(),
             uploading: BTreeSet::new(),
             uploaded: BTreeSet::new(),
             confirmed: BTreeSet::new(),
@@ -498,12 +538,20 @@ impl UploadRun {
         }
     }
 
+    /// What one crate's upload is expected to take, to size a cargo run to the token's life:
+    /// 1.5× the slowest seen, and never less than cargo's own 60 s wait for the index.
     fn per_crate_estimate(&self) -> Duration {
         if self.longest.is_zero() {
             FIRST_CRATE_ESTIMATE
         } else {
-            (self.longest * 3 / 2).max(Duration::from_secs(10))
+            (self.longest * 3 / 2).max(CARGO_INDEX_WAIT)
         }
+    }
+
+    /// A new cargo run begins: what the last one began uploading was attempted before.
+    fn next_run(&mut self) {
+        self.attempted.extend(std::mem::take(&mut self.uploading));
+        self.uploaded.clear();
     }
 
     /// One line of cargo's output, as it arrives.
@@ -559,7 +607,7 @@ impl UploadRun {
         }
         self.confirmed.insert(package.name.clone());
         let took = self
-            .started
+            .attempt
             .get(&package.name)
             .map_or(Duration::ZERO, Instant::elapsed);
         self.longest = self.longest.max(took);
@@ -569,7 +617,9 @@ impl UploadRun {
     /// `package` is in the index though cargo didn't confirm it: ours when cargo began its
     /// upload (and the registry didn't say it had it already), someone else's otherwise.
     fn listed(&mut self, package: &Package, maybe_ours: bool) {
-        if maybe_ours && self.uploading.contains(&package.name) {
+        if maybe_ours
+            && (self.uploading.contains(&package.name) || self.attempted.contains(&package.name))
+        {
             self.confirm(package);
         } else {
             self.record(
@@ -584,10 +634,12 @@ impl UploadRun {
         self.record(package, Outcome::Failed, Some(reason));
     }
 
+    fn attempted_before(&self, package: &Package) -> bool {
+        self.attempted.contains(&package.name)
+    }
+
     /// Count a retry of `package`; returns its number (1-based).
     fn retry(&mut self, package: &Package) -> u32 {
-        self.uploading.clear();
-        self.uploaded.clear();
         let count = self.retries.entry(package.name.clone()).or_default();
         *count += 1;
         *count
@@ -661,6 +713,19 @@ impl<'p> CargoSays<'p> {
     }
 }
 
+/// `output` names `spec` (`name@version`) as a whole word: `b@0.1.0` is not in
+/// `crate ab@0.1.0 already exists`.
+fn names(output: &str, spec: &str) -> bool {
+    let part_of_name = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    output.match_indices(spec).any(|(at, _)| {
+        !output[..at].chars().next_back().is_some_and(part_of_name)
+            && !output[at + spec.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| part_of_name(c) || c == '.')
+    })
+}
+
 fn listed(index: &Index, package: &Package) -> Result<bool> {
     Ok(index
         .versions(&package.name)?
@@ -722,8 +787,35 @@ impl Drop for TokenFile {
     }
 }
 
-/// Poll the index until it lists `package`, for at most `timeout`; a token that runs out
-/// meanwhile is renewed (an auth-required index needs it).
+/// An upload the index did not list in time (its caller tells a refusal from a slow index).
+#[derive(Debug)]
+pub struct NotListed {
+    spec: String,
+    timeout: Duration,
+    last_error: Option<String>,
+}
+
+impl std::fmt::Display for NotListed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} was uploaded but did not appear in the index within {}s (`index_timeout`)",
+            self.spec,
+            self.timeout.as_secs()
+        )?;
+        if let Some(error) = &self.last_error {
+            write!(f, " (the index's last answer: {error})")?;
+        }
+        write!(f, "; crates that depend on it were not published")
+    }
+}
+
+impl std::error::Error for NotListed {}
+
+/// Poll the index until it lists `package`, for at most `timeout`. An index that fails to
+/// answer is asked again until then (its last error is the one reported). An auth-required
+/// index needs the token, so it is kept alive meanwhile; a public one never stops the wait
+/// for the token's sake.
 pub fn wait_for_index(
     index: &mut Index,
     package: &Package,
@@ -735,18 +827,21 @@ pub fn wait_for_index(
     let mut pause = Duration::from_millis(250);
     let mut said = false;
     loop {
-        life.ensure(Duration::ZERO, reporter)?;
-        index.refresh()?;
-        if listed(index, package)? {
-            return Ok(());
+        if index.auth_required() {
+            life.ensure(Duration::ZERO, reporter)?;
         }
+        let error = match index.refresh().and_then(|()| listed(index, package)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => None,
+            Err(error) => Some(error),
+        };
         if Instant::now() >= deadline {
-            bail!(
-                "{} was uploaded but did not appear in the index within {}s (`index_timeout`); \
-                 crates that depend on it were not published",
-                package.spec(),
-                timeout.as_secs()
-            );
+            return Err(NotListed {
+                spec: package.spec(),
+                timeout,
+                last_error: error.map(|e| format!("{e:#}")),
+            }
+            .into());
         }
         if !said {
             reporter.status(
@@ -821,6 +916,15 @@ fn first_error(output: &str) -> String {
 mod tests {
     use super::CargoSays;
     use crate::plan::Package;
+
+    #[test]
+    fn an_error_names_a_crate_only_as_a_whole_word() {
+        let out = "error: crate ab@0.1.0 already exists on registry `alternative`";
+        assert!(super::names(out, "ab@0.1.0"));
+        assert!(!super::names(out, "b@0.1.0"));
+        assert!(!super::names(out, "ab@0.1"));
+        assert!(super::names("crate `ab@0.1.0`, and", "ab@0.1.0"));
+    }
 
     #[test]
     fn cargos_upload_lines_are_read_for_the_crates_of_the_run() {

@@ -385,11 +385,14 @@ fn pipeline(
     }
 
     // 11. The trusted-publishing token, minted now that every crate has built (a slow build
-    //     doesn't eat its life) and before any hook runs; then before_deploy — only when
-    //     something will really be uploaded.
+    //     doesn't eat its life) and, on GitHub, before any hook runs (renewal is free there;
+    //     a GitLab job's one JWT is minted right before the first upload instead, so a long
+    //     hook doesn't eat its life); then before_deploy — only when something will really
+    //     be uploaded.
     if !cfg.dry_run
         && halted.is_none()
         && let Some(session) = &mut trusted
+        && session.mints_freely()
         && let Err(error) = session.ensure(std::time::Duration::ZERO, reporter)
     {
         outcomes.extend(upload.iter().map(|p| {

@@ -43,6 +43,8 @@ pub struct Session {
     agent: ureq::Agent,
     live: LiveToken,
     held: Option<(SecretString, Instant)>,
+    /// When the last renewal failed, if it did.
+    failed_renewal: Option<Instant>,
     masker: Masker,
 }
 
@@ -136,6 +138,7 @@ pub fn session(
         agent: crate::index::agent(),
         live: live.clone(),
         held: None,
+        failed_renewal: None,
         masker: masker.clone(),
     }))
 }
@@ -146,6 +149,25 @@ fn audience(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.trim_end_matches('/').to_owned()
 }
+
+/// Why an exchange gave no token.
+enum Refusal {
+    /// The registry judged the JWT and said no: it is spent.
+    Final(anyhow::Error),
+    /// The registry couldn't be asked, or failed: the JWT may be tried again.
+    Transient(anyhow::Error),
+}
+
+impl Refusal {
+    fn into_error(self) -> anyhow::Error {
+        match self {
+            Refusal::Final(error) | Refusal::Transient(error) => error,
+        }
+    }
+}
+
+/// How long after a failed renewal the next is tried (while the token is still usable).
+const RENEWAL_PAUSE: Duration = Duration::from_secs(15);
 
 /// How often the ID-token request is tried: actions/toolkit's `getIDToken` gives its HTTP
 /// client `maxRetries: 10` (packages/core/src/oidc-utils.ts).
@@ -181,23 +203,54 @@ impl Session {
     /// A fresh token, exchanged for a fresh JWT, put in force; then the one it replaces is
     /// revoked (never before: a failed mint leaves the old one working until it expires).
     fn mint(&mut self, reporter: &Reporter) -> Result<()> {
-        let jwt = self.id_token()?;
-        let minted = self.exchange(&jwt)?;
+        // An unreachable registry or a 429/5xx is asked again, three tries in all; GitHub
+        // gives a fresh JWT for each try, a GitLab job retries its one.
+        let mut pause = Duration::from_millis(500);
+        let mut tries = 0;
+        let minted = loop {
+            tries += 1;
+            let answer = match &self.identity {
+                Identity::Github { .. } => {
+                    let jwt = self.github_id_token()?;
+                    self.exchange(&jwt)
+                }
+                Identity::Gitlab { unused } => {
+                    let (_, jwt) = unused
+                        .front()
+                        .cloned()
+                        .context("every ID token of this job has been exchanged")?;
+                    let answer = self.exchange(jwt.expose_secret());
+                    // A JWT is spent once the registry has judged it; one it never got to
+                    // judge (unreachable, 5xx) stays for the next try.
+                    if !matches!(answer, Err(Refusal::Transient(_)))
+                        && let Identity::Gitlab { unused } = &mut self.identity
+                    {
+                        unused.pop_front();
+                    }
+                    answer
+                }
+            };
+            match answer {
+                Ok(minted) => break minted,
+                Err(Refusal::Transient(error)) if tries < 3 => {
+                    reporter.status("Retrying", &format!("the token exchange: {error:#}"));
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                }
+                Err(refusal) => return Err(refusal.into_error()),
+            }
+        };
         reporter.add_secret(&minted);
         let renewal = self.held.is_some();
         let old = self
             .held
             .replace((SecretString::from(minted.clone()), Instant::now()));
+        // A signal from here on revokes both, until the old one is revoked below.
+        self.revoke_on_signal(old.iter().map(|(t, _)| t.clone()).collect());
         self.live.set(Token::new(
-            minted.clone(),
+            minted,
             "trusted publishing (the CI's OIDC identity)".to_owned(),
         ));
-        let (api, agent) = (self.endpoint(), self.agent.clone());
-        signals::set_cleanup(Some(Box::new(move || {
-            if let Err(error) = revoke(&agent, &api, &minted) {
-                eprintln!("warning: {error:#}; revoke it by hand if it matters to you");
-            }
-        })));
         if renewal {
             reporter.status(
                 "Renewed",
@@ -209,27 +262,36 @@ impl Session {
         } else {
             reporter.status("Token", "from trusted publishing (the CI's OIDC identity)");
         }
-        if let Some((old, _)) = old
-            && let Err(error) = revoke(&self.agent, &self.endpoint(), old.expose_secret())
-        {
-            reporter.warn(&format!(
-                "{error:#}; it expires on its own within {}s, or revoke it by hand",
-                self.ttl.as_secs()
-            ));
+        if let Some((old, _)) = old {
+            if let Err(error) = revoke(&self.agent, &self.endpoint(), old.expose_secret()) {
+                reporter.warn(&format!(
+                    "{error:#}; it expires on its own within {}s, or revoke it by hand",
+                    self.ttl.as_secs()
+                ));
+            }
+            self.revoke_on_signal(Vec::new());
         }
         Ok(())
     }
 
-    /// An unused JWT: a new one from GitHub, the next declared one on GitLab.
-    fn id_token(&mut self) -> Result<String> {
-        let (url, bearer) = match &mut self.identity {
-            Identity::Gitlab { unused } => {
-                let (_, jwt) = unused
-                    .pop_front()
-                    .context("every ID token of this job has been exchanged")?;
-                return Ok(jwt.expose_secret().to_owned());
+    /// On a signal, revoke the held token and `also`.
+    fn revoke_on_signal(&self, also: Vec<SecretString>) {
+        let held = self.held.iter().map(|(t, _)| t.clone());
+        let tokens: Vec<SecretString> = held.chain(also).collect();
+        let (api, agent) = (self.endpoint(), self.agent.clone());
+        signals::set_cleanup(Some(Box::new(move || {
+            for token in &tokens {
+                if let Err(error) = revoke(&agent, &api, token.expose_secret()) {
+                    eprintln!("warning: {error:#}; revoke it by hand if it matters to you");
+                }
             }
-            Identity::Github { url, bearer } => (url.clone(), bearer.clone()),
+        })));
+    }
+
+    /// A new JWT from GitHub's ID-token endpoint, asked up to [`ID_TOKEN_TRIES`] times.
+    fn github_id_token(&self) -> Result<String> {
+        let Identity::Github { url, bearer } = &self.identity else {
+            bail!("not on GitHub Actions");
         };
         let sep = if url.contains('?') { '&' } else { '?' };
         let url = format!("{url}{sep}audience={}", encode(&self.audience));
@@ -280,27 +342,37 @@ impl Session {
         }
     }
 
-    /// The registry's token for `jwt`.
-    fn exchange(&self, jwt: &str) -> Result<String> {
-        let mut response = self
+    /// The registry's token for `jwt`, asked once.
+    fn exchange(&self, jwt: &str) -> std::result::Result<String, Refusal> {
+        let mut response = match self
             .agent
             .post(&self.endpoint())
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .send(serde_json::json!({ "jwt": jwt }).to_string())
-            .with_context(|| format!("could not reach {}", self.endpoint()))?;
+        {
+            Ok(response) => response,
+            Err(error) => {
+                return Err(Refusal::Transient(
+                    anyhow::Error::new(error)
+                        .context(format!("could not reach {}", self.endpoint())),
+                ));
+            }
+        };
         let status = response.status().as_u16();
         let text = body_text(&mut response);
         #[derive(serde::Deserialize)]
         struct Minted {
             token: String,
         }
+        let refused = anyhow::anyhow!(
+            "the registry refused the trusted-publishing exchange ({status}): {}",
+            detail(&text)
+        );
         match serde_json::from_str::<Minted>(&text) {
             Ok(Minted { token }) if status == 200 => Ok(token),
-            _ => bail!(
-                "the registry refused the trusted-publishing exchange ({status}): {}",
-                detail(&text)
-            ),
+            _ if status == 429 || status >= 500 => Err(Refusal::Transient(refused)),
+            _ => Err(Refusal::Final(refused)),
         }
     }
 
@@ -319,6 +391,12 @@ impl Session {
             Some((token, _)) => revoke(&self.agent, &self.endpoint(), token.expose_secret()),
             None => Ok(()),
         }
+    }
+
+    /// Whether a new token can be had whenever one is wanted (GitHub), rather than once per
+    /// declared JWT (GitLab).
+    pub fn mints_freely(&self) -> bool {
+        matches!(self.identity, Identity::Github { .. })
     }
 
     /// Why the run must stop before the token runs out.
@@ -346,21 +424,40 @@ impl TokenLife for Session {
             Identity::Github { .. } => self.left() < work + margin,
             Identity::Gitlab { .. } => self.left() < margin,
         };
-        if due && self.can_mint() {
+        // After a failed renewal, wait a little before the next try (a wait ticks twice a
+        // second), unless the token is about to be unusable.
+        let resting = self
+            .failed_renewal
+            .is_some_and(|at| at.elapsed() < RENEWAL_PAUSE && self.left() >= margin);
+        let mut failure = None;
+        if due && self.can_mint() && !resting {
             // Mint first, switch, then revoke: a failed mint leaves the old token in force.
-            if let Err(error) = self.mint(reporter) {
-                if self.left().is_zero() {
-                    return Err(error.context("the trusted-publishing token ran out"));
+            match self.mint(reporter) {
+                Ok(()) => self.failed_renewal = None,
+                Err(error) => {
+                    self.failed_renewal = Some(Instant::now());
+                    if self.left() >= margin {
+                        reporter.warn(&format!(
+                            "renewing the trusted-publishing token failed: {error:#}; going on \
+                             with the current one, which expires in {}s",
+                            self.left().as_secs()
+                        ));
+                    }
+                    failure = Some(error);
                 }
-                reporter.warn(&format!(
-                    "renewing the trusted-publishing token failed: {error:#}; going on with the \
-                     current one, which expires in {}s",
-                    self.left().as_secs()
-                ));
             }
         }
-        if self.left() < margin && !self.can_mint() {
-            return Err(self.stop("the next upload can safely finish"));
+        // Never hand cargo a token about to run out: stop cleanly instead.
+        if self.left() < margin {
+            return Err(match failure {
+                Some(error) => error.context(format!(
+                    "the trusted-publishing token expires in {}s and could not be renewed; \
+                     stopped cleanly. Re-running the job continues where it stopped: published \
+                     crates are skipped",
+                    self.left().as_secs()
+                )),
+                None => self.stop("the next upload can safely finish"),
+            });
         }
         Ok(Some(self.left().saturating_sub(margin)))
     }
