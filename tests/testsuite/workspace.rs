@@ -560,7 +560,7 @@ fn a_503_is_retried_with_backoff_and_other_errors_are_not() {
         .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", "not-the-token")
         .run()
         .code(1)
-        .stderr_has("got 401")
+        .stderr_has("got 401 Unauthorized message from server.")
         .lacks("retry 1");
     assert_eq!(attempts.lock().unwrap().len(), before + 1);
 }
