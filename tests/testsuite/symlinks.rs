@@ -26,6 +26,8 @@ fn a_symlink_out_of_the_repository_stops_the_run_before_anything_is_packaged() {
         ("src/notes.txt", "../../outside.txt"),
         ("environ", "/proc/self/environ"),
         ("src/escape", "../up/../../outside.txt"),
+        // The checkout's target dir, where cargo would write.
+        ("target", "../outside-target"),
     ];
     for (path, target) in cases {
         let repo = Repo::new("repo")
@@ -43,6 +45,7 @@ fn a_symlink_out_of_the_repository_stops_the_run_before_anything_is_packaged() {
             ))
             .lacks("Packaging");
         assert!(index_entries("linked").is_empty());
+        assert!(!paths::root().join("outside-target").exists());
         std::fs::remove_dir_all(&repo.root).unwrap();
     }
 
