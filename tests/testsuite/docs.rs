@@ -95,3 +95,50 @@ fn readme_gives_cis_test_command_and_every_ignored_test() {
         }
     }
 }
+
+/// `cargo binstall shipcrate` looks for the archives the release workflow attaches: the
+/// names Cargo.toml's binstall metadata spells are the ones the workflow makes, for both
+/// targets.
+#[test]
+fn binstall_finds_the_release_archives() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let package = manifest["package"].as_table().unwrap();
+    let binstall = package["metadata"]["binstall"].as_table().unwrap();
+    let render = |key: &str, target: &str| {
+        binstall[key]
+            .as_str()
+            .unwrap()
+            .replace("{ repo }", package["repository"].as_str().unwrap())
+            .replace("{ name }", "shipcrate")
+            .replace("{ bin }", "shipcrate")
+            .replace("{ version }", "1.2.3")
+            .replace("{ target }", target)
+            .replace("{ archive-suffix }", ".tgz")
+            .replace("{ binary-ext }", "")
+    };
+    assert_eq!(binstall["pkg-fmt"].as_str(), Some("tgz"));
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    // What the workflow makes, with GITHUB_REF_NAME = v1.2.3.
+    assert!(workflow.contains(r#"name="shipcrate-$TARGET-$GITHUB_REF_NAME""#));
+    assert!(workflow.contains(r#"tar -C dist -czf "dist/$name.tgz" "$name""#));
+    assert!(workflow.contains(r#"cp "target/$TARGET/release/shipcrate""#));
+    assert!(workflow.contains("./*.tgz ./*.tgz.sha256 SHA256SUMS"));
+    for target in ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"] {
+        assert!(
+            workflow.contains(&format!("- target: {target}\n")),
+            "the release workflow builds no {target}"
+        );
+        let archive = format!("shipcrate-{target}-v1.2.3");
+        assert_eq!(
+            render("pkg-url", target),
+            format!(
+                "https://github.com/shipcrate/shipcrate/releases/download/v1.2.3/{archive}.tgz"
+            )
+        );
+        assert_eq!(render("bin-dir", target), format!("{archive}/shipcrate"));
+    }
+}
