@@ -1,0 +1,193 @@
+//! `shipcrate explain`: the settings with their sources, the build, the plan and the decision,
+//! printed on stdout (the command's result, not a log). Changes nothing: the plan is made from
+//! a pristine copy that is gone again after.
+
+use anyhow::Result;
+
+use crate::ci::BuildContext;
+use crate::conditions::Decision;
+use crate::config::{Config, Target};
+use crate::plan::{self, Package, Plan};
+use crate::prepare::{self, Prepared, Settled};
+use crate::report::Reporter;
+use crate::secret::{self, LiveToken};
+use crate::tools;
+
+/// Explain the settled run: what it would read, where it runs, what it would publish.
+pub(crate) fn explain(
+    settled: &Settled,
+    token: Option<&secret::Token>,
+    reporter: &Reporter,
+) -> Result<()> {
+    let Settled {
+        root,
+        cfg,
+        ctx,
+        tools,
+        decision,
+        clean_env,
+        ..
+    } = settled;
+    settings(
+        cfg,
+        ctx,
+        &tools::cargo_version(&tools.cargo, root, clean_env)?,
+        token,
+    );
+    if let (Some(entry), Decision::Publish) = (&cfg.entry, decision) {
+        println!("\nDeploy entry:    {entry} (.travis.yml), the first whose rules hold");
+    }
+    // The plan as a run would make it, from a pristine copy that is gone again after.
+    let planned = prepare::commit(ctx, "plan").and_then(|commit| {
+        let live = LiveToken::new(token.cloned());
+        let Prepared {
+            tree: _tree,
+            mut plan,
+            index,
+        } = prepare::prepare(settled, &commit, &live, reporter)?;
+        if cfg.check_tag && ctx.is_tag_build() {
+            plan::check_tags(&mut plan, &ctx.tags)?;
+        }
+        let listed = plan
+            .publish
+            .iter()
+            .map(|p| {
+                Ok(index
+                    .versions(&p.name)?
+                    .iter()
+                    .any(|v| v.version == p.version))
+            })
+            .collect::<Result<Vec<bool>>>()?;
+        Ok((plan, listed))
+    });
+    explain_plan(decision, &cfg.target, planned)
+}
+
+/// The settings with their sources, and the build; [`explain_plan`] adds the plan and the
+/// decision.
+fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret::Token>) {
+    let file = cfg
+        .file
+        .as_ref()
+        .map_or("none".to_owned(), |f| f.display().to_string());
+    println!("Configuration (file: {file}):");
+    let width = cfg
+        .sources
+        .iter()
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(0);
+    for (key, value, origin) in &cfg.sources {
+        println!("  {key:<width$}  {value:<24}  ({origin})");
+    }
+    println!(
+        "  token resolves to: {}",
+        token.map_or("nothing (needed unless dry_run)".to_owned(), |t| format!(
+            "*** from {}",
+            t.from
+        ))
+    );
+    println!("\nBuild ({}):", ctx.provider);
+    let none = || "(unknown)".to_owned();
+    println!(
+        "  commit:          {}",
+        ctx.commit.clone().unwrap_or_else(none)
+    );
+    println!(
+        "  branch:          {}",
+        ctx.branch.clone().unwrap_or_else(|| "(none)".to_owned())
+    );
+    println!(
+        "  tags:            {}",
+        if ctx.tags.is_empty() {
+            "(none)".to_owned()
+        } else {
+            ctx.tags.join(", ")
+        }
+    );
+    println!("  pull request:    {}", ctx.pull_request);
+    println!(
+        "  repository:      {}",
+        ctx.slug.clone().unwrap_or_else(none)
+    );
+    println!(
+        "  default branch:  {}",
+        ctx.default_branch.clone().unwrap_or_else(none)
+    );
+    println!("  cargo:           {cargo}");
+}
+
+/// The plan of `shipcrate explain` (`listed[i]`: the index has `plan.publish[i]` already) and
+/// the decision, which says whether a publishing build would upload anything. A plan that
+/// can't be made fails a publishing build, as a run would; a skipping build only shows why.
+fn explain_plan(
+    decision: &Decision,
+    target: &Target,
+    planned: Result<(Plan, Vec<bool>)>,
+) -> Result<()> {
+    let (plan, listed) = match (planned, decision) {
+        (Ok(planned), _) => planned,
+        (Err(error), Decision::Skip(why)) => {
+            println!("\nPlan: cannot be made: {error:#}");
+            println!("\nDecision: skip: {why}");
+            return Ok(());
+        }
+        (Err(error), Decision::Publish) => {
+            println!("\nPlan: cannot be made (below)");
+            println!("\nDecision: publish, but the run would fail");
+            return Err(error);
+        }
+    };
+    let upload: Vec<&Package> = plan
+        .publish
+        .iter()
+        .zip(&listed)
+        .filter(|(_, listed)| !**listed)
+        .map(|(p, _)| p)
+        .collect();
+    println!("\nPlan ({target}, in this order):");
+    let mut step = 0;
+    for (package, listed) in plan.publish.iter().zip(&listed) {
+        if *listed {
+            println!(
+                "      {} v{}: skip: already in the index",
+                package.name, package.version
+            );
+        } else {
+            step += 1;
+            println!(
+                "  {step:>3}. {} v{}: publish",
+                package.name, package.version
+            );
+        }
+    }
+    for (package, why) in &plan.skipped {
+        println!("      {} v{}: skip: {why}", package.name, package.version);
+    }
+    let decision = match decision {
+        Decision::Skip(why) => format!("skip: {why}"),
+        Decision::Publish if plan.publish.is_empty() => format!(
+            "publish — nothing to upload: no crate of the workspace may go to {target} \
+             (each is skipped above)"
+        ),
+        Decision::Publish if upload.is_empty() => format!(
+            "publish — nothing to upload: every crate in the plan is already in the index ({})",
+            plan.publish
+                .iter()
+                .map(Package::spec)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Decision::Publish => format!(
+            "publish {} crate(s): {}",
+            upload.len(),
+            upload
+                .iter()
+                .map(|p| p.spec())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    println!("\nDecision: {decision}");
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! The run's first steps, shared by `publish` and `explain`: the settings read and every token
+//! masked, where we run and whether this build publishes ([`settle`]); then the pristine copy,
+//! the plan and the registry's index, made side by side ([`prepare`]).
+//!
+//! Uploads nothing and runs no hook: what happens after the decision is `run`'s.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::checkout::{self, PristineTree};
+use crate::ci::{self, BuildContext};
+use crate::conditions::{self, Decision};
+use crate::config::Flags;
+use crate::config::{self, Config};
+use crate::git::GitFacts;
+use crate::index::{self, Index};
+use crate::plan::{self, Plan};
+use crate::report::Reporter;
+use crate::secret::{self, LiveToken, Token};
+use crate::tools::{self, Tools};
+use crate::{Env, hooks};
+
+/// What the run knows once its settings are read and the build is placed.
+pub(crate) struct Settled {
+    /// The repository's root (the checkout).
+    pub(crate) root: PathBuf,
+    /// The config of the deploy entry this build uses.
+    pub(crate) cfg: Config,
+    pub(crate) ctx: BuildContext,
+    pub(crate) tools: Tools,
+    pub(crate) decision: Decision,
+    /// For builds (cargo, git): no credential at all.
+    pub(crate) clean_env: Env,
+    /// For hooks and conditions: the CI's own credentials, no registry token.
+    pub(crate) hook_base: Env,
+}
+
+/// 1.–4. The settings, every token they can name masked, the tools, where we run, and whether
+/// this build may publish (with several `.travis.yml` deploy entries, the first whose rules
+/// hold publishes, with its settings). Also the token `cfg` names, resolved: its error only
+/// matters once the build publishes (fork PRs have empty secrets).
+pub(crate) fn settle(
+    root: PathBuf,
+    facts: &GitFacts,
+    env: &Env,
+    unreadable: &[String],
+    flags: &Flags,
+    reporter: &Reporter,
+) -> Result<(Settled, Result<Option<Token>>)> {
+    // 1. Settings, and the repository they belong to.
+    let cfg = config::load(&root, env, flags)?;
+    refuse_unreadable(unreadable, cfg.token.as_ref())?;
+    for note in &cfg.notes {
+        reporter.status("Note", note);
+    }
+
+    // 2. Every token the config can name, resolved now so it is masked before anything runs.
+    let (clean_env, hook_base) = mask_tokens(&cfg, env, reporter);
+
+    // 3. Tools, then where we run.
+    let tools = tools::find(env, &root)?;
+    let ctx = ci::detect(env, facts);
+    for warning in &ctx.warnings {
+        reporter.warn(warning);
+    }
+
+    // 4. May this build publish?
+    let labels: Vec<(&str, &config::On)> = std::iter::once(&cfg)
+        .chain(&cfg.later_entries)
+        .map(|c| (c.entry.as_deref().unwrap_or("the config"), &c.on))
+        .collect();
+    let choice = conditions::choose(&labels, &ctx, env, |command| {
+        hooks::condition(command, &tools, &root, &hook_base, reporter.masker())
+    })?;
+    for note in &choice.notes {
+        reporter.status("Note", note);
+    }
+    let cfg = entry_for_build(cfg, choice.index, &ctx);
+    let token = secret::resolve(cfg.token.as_ref(), &cfg.target, env);
+    let settled = Settled {
+        root,
+        cfg,
+        ctx,
+        tools,
+        decision: choice.decision,
+        clean_env,
+        hook_base,
+    };
+    Ok((settled, token))
+}
+
+/// A variable shipcrate reads that isn't UTF-8 would otherwise read as "not set": settings
+/// (`SHIPCRATE_*`, `INPUT_*`), cargo's token variables, and the one `token` names.
+pub(crate) fn refuse_unreadable(
+    names: &[String],
+    token: Option<&config::TokenSetting>,
+) -> Result<()> {
+    let named = token.and_then(secret::reference_name);
+    let read = |name: &str| {
+        ["SHIPCRATE_", "INPUT_", "CARGO_REGISTRIES_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || matches!(name, "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN")
+            || Some(name) == named
+    };
+    match names.iter().find(|name| read(name)) {
+        Some(name) => Err(crate::error::UsageError(format!(
+            "`{name}` is not valid UTF-8: shipcrate reads its settings and tokens as text. \
+             Check how the variable is set (an encoding mix-up, or binary data)"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Every token any deploy entry can name goes to the reporter's masker and out of the
+/// children's environments: builds (cargo, git) get no credential at all; hooks and
+/// conditions keep the CI's own. An unresolvable token is no error here.
+fn mask_tokens(cfg: &Config, env: &Env, reporter: &Reporter) -> (Env, Env) {
+    let id_token_var = cfg.trusted.token_env.as_slice();
+    let mut clean_env = secret::scrub(env, None, id_token_var, secret::Child::Build);
+    let mut hook_base = secret::scrub(env, None, id_token_var, secret::Child::Hook);
+    for entry in std::iter::once(cfg).chain(&cfg.later_entries) {
+        let settings = std::iter::once(entry.token.as_ref())
+            .chain(entry.token_by_branch.iter().map(|(_, t)| t.as_ref()));
+        for setting in settings {
+            if let Ok(Some(token)) = secret::resolve(setting, &entry.target, env) {
+                reporter.add_secret(token.expose());
+                let token = Some(&token);
+                clean_env = secret::scrub(&clean_env, token, id_token_var, secret::Child::Build);
+                hook_base = secret::scrub(&hook_base, token, id_token_var, secret::Child::Hook);
+            }
+        }
+    }
+    (clean_env, hook_base)
+}
+
+/// The config of the deploy entry that publishes (the first when none does), with a per-branch
+/// `token` map's value for this build's branch (Travis's branch is the tag on a tag build).
+fn entry_for_build(mut cfg: Config, index: Option<usize>, ctx: &BuildContext) -> Config {
+    if let Some(i) = index.filter(|i| *i > 0) {
+        cfg = cfg.later_entries.swap_remove(i - 1);
+    }
+    let branch = ctx.branch.as_ref().or(ctx.tags.first());
+    if !cfg.token_by_branch.is_empty() {
+        cfg.token = cfg
+            .token_by_branch
+            .iter()
+            .find(|(b, _)| Some(b) == branch)
+            .and_then(|(_, t)| t.clone());
+    }
+    cfg
+}
+
+/// What [`prepare`] makes: the pristine copy (`None` with `allow_dirty`), the plan, and the
+/// registry's index.
+pub(crate) struct Prepared {
+    pub(crate) tree: Option<PristineTree>,
+    pub(crate) plan: Plan,
+    pub(crate) index: Index,
+}
+
+/// 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile, on
+///    threads of their own, cargo's version is checked and the registry's index read.
+/// 7. The plan: which crates, in which order (tag checks are the caller's).
+/// 8. The index as cargo in the tree finds it.
+pub(crate) fn prepare(
+    settled: &Settled,
+    commit: &str,
+    token: &LiveToken,
+    reporter: &Reporter,
+) -> Result<Prepared> {
+    let Settled {
+        root,
+        cfg,
+        tools,
+        clean_env,
+        ..
+    } = settled;
+    let root = root.as_path();
+    std::thread::scope(|threads| -> Result<_> {
+        let version = threads.spawn(|| tools::cargo_version(&tools.cargo, root, clean_env));
+        let early_url = index::url_for(&cfg.target, &root.join(&cfg.path), clean_env).ok();
+        let prefetch = early_url
+            .clone()
+            .map(|url| threads.spawn(|| Index::open(url, clean_env, &tools.git, token)));
+        let tree: Option<PristineTree> = if cfg.allow_dirty {
+            reporter
+                .warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
+            None
+        } else {
+            reporter.status(
+                "Copying",
+                &format!("commit {} to a pristine tree", short(commit)),
+            );
+            Some(checkout::create(
+                &tools.git, root, commit, &cfg.path, clean_env,
+            )?)
+        };
+        reporter.status("Using", &joined(version)?);
+        let tree_root = tree.as_ref().map_or(root, PristineTree::root);
+
+        // 7. The plan: which crates, in which order.
+        let plan = plan::plan(&tools.cargo, tree_root, root, cfg, clean_env)?;
+        if tree.is_some() {
+            checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)?;
+        }
+
+        // 8. The index as cargo in the tree finds it: the one read early, unless the commit's
+        //    cargo config names another than the checkout's.
+        let url = index::url_for(&cfg.target, &plan.dir, clean_env)?;
+        let index = match prefetch {
+            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
+            _ => Index::open(url, clean_env, &tools.git, token)?,
+        };
+        Ok(Prepared { tree, plan, index })
+    })
+}
+
+/// The commit to copy: the built one; an unborn HEAD has none.
+pub(crate) fn commit(ctx: &BuildContext, what: &str) -> Result<String> {
+    ctx.commit
+        .clone()
+        .with_context(|| format!("no commit to {what}: HEAD is unborn"))
+}
+
+/// A thread's result; its panic goes on in ours.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// A commit's short form, as the log shows it.
+pub(crate) fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
