@@ -25,7 +25,7 @@ pub enum Action {
     /// Print a `.travis.yml`'s deploy block as shipcrate config, or a GitHub/GitLab job.
     /// Without a file, the `.travis.yml` at the repository root.
     Migrate {
-        to: crate::travis::Target,
+        to: crate::migrate::Target,
         file: Option<PathBuf>,
     },
 }
@@ -283,9 +283,9 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
         Some(("explain", sub)) => (Action::Explain, sub),
         Some(("migrate", sub)) => {
             let to = match sub.get_one::<String>("to").map(String::as_str) {
-                Some("github") => crate::travis::Target::Github,
-                Some("gitlab") => crate::travis::Target::Gitlab,
-                _ => crate::travis::Target::Shipcrate,
+                Some("github") => crate::migrate::Target::Github,
+                Some("gitlab") => crate::migrate::Target::Gitlab,
+                _ => crate::migrate::Target::Shipcrate,
             };
             let file = sub.get_one::<String>("file").map(PathBuf::from);
             (Action::Migrate { to, file }, sub)
@@ -398,7 +398,7 @@ mod tests {
         assert_eq!(
             inv.action,
             Action::Migrate {
-                to: crate::travis::Target::Gitlab,
+                to: crate::migrate::Target::Gitlab,
                 file: Some("ci/.travis.yml".into())
             }
         );

@@ -16,6 +16,7 @@ mod explain;
 pub mod git;
 pub mod hooks;
 pub mod index;
+pub mod migrate;
 pub mod outcome;
 pub mod ownership;
 pub mod plan;

@@ -21,7 +21,7 @@ use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::Tools;
 use crate::trusted::{self, Session};
-use crate::{Env, compare, copy, explain, git, hooks, ownership, retry, signals, travis};
+use crate::{Env, compare, copy, explain, git, hooks, migrate, ownership, retry, signals};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -60,8 +60,7 @@ fn pipeline(
         file: Some(file),
     } = &invocation.action
     {
-        print!("{}", travis::migrate(&travis::read(&cwd.join(file))?, *to));
-        return Ok(());
+        return migrate::print(&cwd.join(file), *to);
     }
     let (root, facts) = git::open(cwd)?;
     if let Action::Copy { dir, commit } = &invocation.action {
@@ -75,11 +74,7 @@ fn pipeline(
         );
     }
     if let Action::Migrate { to, file: None } = invocation.action {
-        print!(
-            "{}",
-            travis::migrate(&travis::read(&root.join(".travis.yml"))?, to)
-        );
-        return Ok(());
+        return migrate::print(&root.join(".travis.yml"), to);
     }
     let (settled, token) =
         prepare::settle(root, &facts, env, unreadable, &invocation.flags, reporter)?;

@@ -1,16 +1,14 @@
 //! `.travis.yml` as a settings source: its `provider: cargo` deploy entries (top level, or the
 //! one `jobs.include` job that deploys) and the `before_deploy` / `after_deploy` around them,
 //! read with the rules Travis's deploy script ran (travis-ci/travis-build,
-//! `lib/travis/build/addons/deploy/script.rb`), and written back out as a `.shipcrate.yml`, a
-//! GitHub workflow or a GitLab job (`shipcrate migrate`).
+//! `lib/travis/build/addons/deploy/script.rb`), into plain data: `config` layers it,
+//! `migrate` writes it back out.
 //!
-//! Translates only: what it can't carry over it says, and it never runs anything.
+//! Reads only: what it can't carry over it says, it never runs anything, and it knows nothing
+//! of shipcrate's own config (which depends on it, not the other way round).
 
 pub mod expr;
-mod migrate;
 mod yaml;
-
-pub use migrate::migrate;
 
 use std::path::{Path, PathBuf};
 
@@ -556,12 +554,4 @@ impl Provider for Layer<'_> {
     fn data(&self) -> figment::Result<Map<Profile, Dict>> {
         Ok(Profile::Default.collect(self.entry.settings.clone()))
     }
-}
-
-/// Where `shipcrate migrate` writes for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    Shipcrate,
-    Github,
-    Gitlab,
 }

@@ -4,10 +4,22 @@
 //!
 //! Writes text only; what it can't carry over it says in comments. Never runs anything.
 
+use std::path::Path;
+
+use anyhow::Result;
 use figment::value::Value;
 
-use super::expr::{self, Expr, Operand};
-use super::{Entry, Target, TokenRule, Travis};
+use crate::config::input_name;
+use crate::travis::expr::{self, Expr, Operand};
+use crate::travis::{Entry, TokenRule, Travis};
+
+/// Where `shipcrate migrate` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Shipcrate,
+    Github,
+    Gitlab,
+}
 
 /// How one CI spells what Travis's variables said, as bash expressions.
 struct Vars {
@@ -135,7 +147,7 @@ fn translate(condition: &str, to: Target, notes: &mut Vec<String>) -> String {
 
 /// A runtime rule (`on.rust: stable`) as a `[[ … ]]` body for `to`, or `None` when it is
 /// dropped; notes say why.
-fn runtime(rule: &super::Runtime, to: Target, notes: &mut Vec<String>) -> Option<String> {
+fn runtime(rule: &crate::travis::Runtime, to: Target, notes: &mut Vec<String>) -> Option<String> {
     let (key, var, value) = (&rule.key, &rule.var, &rule.value);
     if to == Target::Shipcrate {
         return Some(format!("\"${{{var}-}}\" == {}", literal(value)));
@@ -360,6 +372,13 @@ fn compiled(entries: &[Entry], to: Target, notes: &mut Vec<String>) -> Rules {
     }
 }
 
+/// `shipcrate migrate`: the `.travis.yml` at `file` as `to`, printed on stdout (the command's
+/// result, not a log line).
+pub(crate) fn print(file: &Path, to: Target) -> Result<()> {
+    print!("{}", migrate(&crate::travis::read(file)?, to));
+    Ok(())
+}
+
 /// The equivalent config (or workflow, or job) as YAML text, with what could not be carried
 /// over as comments.
 pub fn migrate(travis: &Travis, to: Target) -> String {
@@ -545,11 +564,7 @@ pub fn migrate(travis: &Travis, to: Target) -> String {
             out += "      - uses: shipcrate/shipcrate@v0.1.0\n        with:\n";
             out += "          token: ${{ secrets.CARGO_REGISTRY_TOKEN }}\n";
             for (key, value) in &flat {
-                out += &format!(
-                    "          {}: {}\n",
-                    crate::config::input_name(key),
-                    quote(value)
-                );
+                out += &format!("          {}: {}\n", input_name(key), quote(value));
             }
         }
         Target::Gitlab => {
