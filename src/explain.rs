@@ -1,6 +1,6 @@
 //! `shipcrate explain`: the settings with their sources, the build, the plan and the decision,
-//! printed on stdout (the command's result, not a log). Changes nothing: the plan is made from
-//! a pristine copy that is gone again after.
+//! printed on stdout (the command's result, not a log, so it prints here, not through the
+//! reporter). Changes nothing: the plan is made from a pristine copy that is gone again after.
 
 use anyhow::Result;
 
@@ -14,6 +14,7 @@ use crate::secret::{self, LiveToken};
 use crate::tools;
 
 /// Explain the settled run: what it would read, where it runs, what it would publish.
+#[allow(clippy::print_stdout)]
 pub(crate) fn explain(
     settled: &Settled,
     token: Option<&secret::Token>,
@@ -65,6 +66,7 @@ pub(crate) fn explain(
 
 /// The settings with their sources, and the build; [`explain_plan`] adds the plan and the
 /// decision.
+#[allow(clippy::print_stdout)]
 fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret::Token>) {
     let file = cfg
         .file
@@ -120,6 +122,7 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret
 /// The plan of `shipcrate explain` (`listed[i]`: the index has `plan.publish[i]` already) and
 /// the decision, which says whether a publishing build would upload anything. A plan that
 /// can't be made fails a publishing build, as a run would; a skipping build only shows why.
+#[allow(clippy::print_stdout)]
 fn explain_plan(
     decision: &Decision,
     target: &Target,

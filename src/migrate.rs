@@ -374,6 +374,7 @@ fn compiled(entries: &[Entry], to: Target, notes: &mut Vec<String>) -> Rules {
 
 /// `shipcrate migrate`: the `.travis.yml` at `file` as `to`, printed on stdout (the command's
 /// result, not a log line).
+#[allow(clippy::print_stdout)]
 pub(crate) fn print(file: &Path, to: Target) -> Result<()> {
     print!("{}", migrate(&crate::travis::read(file)?, to));
     Ok(())

@@ -65,7 +65,9 @@ pub fn install() -> std::io::Result<()> {
     if let Err(error) =
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
     {
-        eprintln!("warning: could not make shipcrate non-dumpable: {error}");
+        unreported(&format!(
+            "warning: could not make shipcrate non-dumpable: {error}"
+        ));
     }
     sweep_stale(&std::env::temp_dir());
     // The watchdog starts with the first child: a run that stops before starting any (a skip)
@@ -83,7 +85,9 @@ pub fn install() -> std::io::Result<()> {
             for (dir, _) in &state.dirs {
                 remove_dir(dir);
             }
-            eprintln!("shipcrate: stopped by signal {signal}; temporary files removed");
+            unreported(&format!(
+                "shipcrate: stopped by signal {signal}; temporary files removed"
+            ));
             std::process::exit(128 + signal);
         }
     });
@@ -179,13 +183,21 @@ fn start_watchdog() -> Option<Watchdog> {
             Some(Watchdog { child, _pipe: pipe })
         }
         Err(error) => {
-            eprintln!(
+            unreported(&format!(
                 "warning: could not start shipcrate's watchdog ({error}): if shipcrate is \
                  killed outright, what it started may keep running"
-            );
+            ));
             None
         }
     }
+}
+
+/// A line on stderr from where no reporter reaches: the signal thread, a cleanup it runs, a
+/// `Drop`, the process setup. The one place outside `report` that prints; say nothing secret
+/// here, as nothing masks it.
+#[allow(clippy::print_stderr)]
+pub fn unreported(line: &str) {
+    eprintln!("{line}");
 }
 
 /// Whether this process was started as the watchdog.

@@ -282,7 +282,9 @@ impl Session {
         signals::set_cleanup(Some(Box::new(move || {
             for token in &tokens {
                 if let Err(error) = revoke(&agent, &api, token.expose_secret()) {
-                    eprintln!("warning: {error:#}; revoke it by hand if it matters to you");
+                    signals::unreported(&format!(
+                        "warning: {error:#}; revoke it by hand if it matters to you"
+                    ));
                 }
             }
         })));
@@ -476,7 +478,9 @@ impl TokenLife for Session {
 impl Drop for Session {
     fn drop(&mut self) {
         if let Err(error) = self.revoke() {
-            eprintln!("warning: {error:#}; it expires on its own, or revoke it by hand");
+            signals::unreported(&format!(
+                "warning: {error:#}; it expires on its own, or revoke it by hand"
+            ));
         }
     }
 }

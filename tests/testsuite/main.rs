@@ -1,5 +1,8 @@
 //! Integration tests: the real binary against real git repos and a real loopback registry.
 
+// Tests print what they measure (sizes, times) for the one who runs them.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod checkout;
 mod cli;
 mod config;
