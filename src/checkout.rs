@@ -16,12 +16,12 @@ use crate::error::UsageError;
 use crate::signals;
 
 /// A temp dir holding the commit's tree as a clean git checkout. Dropped = removed.
-pub struct PristineTree {
+pub(crate) struct PristineTree {
     dir: tempfile::TempDir,
 }
 
 impl PristineTree {
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 }
@@ -46,7 +46,7 @@ const GIT_LOCATION_VARS: &[&str] = &[
 /// Copy `commit` of the repository at `repo_root` (with its submodules) into a fresh temp dir.
 /// `path` (the crate dir, relative to the root) must lie inside the commit's tree, its
 /// symlinks followed.
-pub fn create(
+pub(crate) fn create(
     git: &Path,
     repo_root: &Path,
     commit: &str,
@@ -64,7 +64,7 @@ pub fn create(
 }
 
 /// The same copy into `dest`, an empty directory the caller owns (`shipcrate copy`).
-pub fn create_in(
+pub(crate) fn create_in(
     git: &Path,
     repo_root: &Path,
     commit: &str,
@@ -439,7 +439,7 @@ fn cone_patterns(dirs: &[&str]) -> Option<String> {
 
 /// Check out `paths` (inside the tree) that a sparse copy left out, e.g. a manifest's
 /// `readme = "../../docs/README.md"`.
-pub fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> Result<()> {
+pub(crate) fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> Result<()> {
     let missing: Vec<String> = paths
         .iter()
         .filter(|p| !p.exists())

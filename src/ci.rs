@@ -9,7 +9,7 @@ use crate::git::GitFacts;
 
 /// The CI service running us, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Provider {
+pub(crate) enum Provider {
     GithubActions,
     GitlabCi,
     Travis,
@@ -44,7 +44,7 @@ impl fmt::Display for Provider {
 
 /// What is being built, and by whom.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuildContext {
+pub(crate) struct BuildContext {
     pub provider: Provider,
     pub commit: Option<String>,
     pub branch: Option<String>,
@@ -57,13 +57,13 @@ pub struct BuildContext {
 }
 
 impl BuildContext {
-    pub fn is_tag_build(&self) -> bool {
+    pub(crate) fn is_tag_build(&self) -> bool {
         !self.tags.is_empty()
     }
 }
 
 /// Detect the provider and build from `env`, falling back to `git` for what the CI doesn't say.
-pub fn detect(env: &Env, git: &GitFacts) -> BuildContext {
+pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
     let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
     let is = |name: &str, value: &str| env.get(name).is_some_and(|v| v.eq_ignore_ascii_case(value));
 

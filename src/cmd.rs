@@ -41,7 +41,7 @@ fn plain_text(line: &str) -> String {
 
 /// What a streamed child did: its exit code (128+signal when killed) and its masked output,
 /// without colour.
-pub struct Finished {
+pub(crate) struct Finished {
     pub code: i32,
     pub output: String,
 }
@@ -49,7 +49,7 @@ pub struct Finished {
 /// A command with exactly `env` as its environment, run in `dir`, in the process group of
 /// shipcrate's watchdog (or leading a group of its own without one), so that everything it
 /// starts can be stopped with it; on Linux it dies with shipcrate.
-pub fn command(program: &Path, dir: &Path, env: &Env) -> Command {
+pub(crate) fn command(program: &Path, dir: &Path, env: &Env) -> Command {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(program);
     cmd.current_dir(dir)
@@ -94,13 +94,13 @@ enum Event {
 }
 
 /// Run to completion, streaming stdout and stderr line by line to our stderr, masked.
-pub fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
+pub(crate) fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
     stream_with(cmd, masker, |_| {})
 }
 
 /// [`stream`], handing each masked line to `observe` as it arrives (both streams, in the order
 /// they reach us), so a caller can act on a child's progress while it runs.
-pub fn stream_with(
+pub(crate) fn stream_with(
     mut cmd: Command,
     masker: &Masker,
     mut observe: impl FnMut(&str),
@@ -181,7 +181,7 @@ pub fn stream_with(
 
 /// Run quietly and return stdout; a failure is an error carrying stderr. Like [`stream`],
 /// the child is stopped with us on a signal.
-pub fn capture(mut cmd: Command) -> Result<String> {
+pub(crate) fn capture(mut cmd: Command) -> Result<String> {
     let shown = format!(
         "{} {}",
         cmd.get_program().to_string_lossy(),

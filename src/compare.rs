@@ -11,7 +11,7 @@ use std::io::Read;
 use anyhow::{Context, Result};
 
 /// Paths (inside the package) whose content differs, or that only one side has.
-pub fn differences(local: &[u8], published: &[u8]) -> Result<Vec<String>> {
+pub(crate) fn differences(local: &[u8], published: &[u8]) -> Result<Vec<String>> {
     let local = unpack(local).context("cannot read the local package")?;
     let published = unpack(published).context("cannot read the published package")?;
     let paths: std::collections::BTreeSet<&String> = local

@@ -11,7 +11,7 @@ use crate::travis::expr;
 
 /// Publish, or skip with the rule that said no.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Publish,
     Skip(String),
 }
@@ -19,7 +19,7 @@ pub enum Decision {
 /// Apply the rules in order: pull request, a Travis job's `if:`, `on.repo`, `on.tags`, the
 /// branch rule, runtimes, `on.condition`. `env` is the build's environment (runtimes and
 /// `env(…)` read it); `condition` runs one shell command and gives its exit code.
-pub fn decide(
+pub(crate) fn decide(
     on: &On,
     ctx: &BuildContext,
     env: &Env,
@@ -178,7 +178,7 @@ pub fn decide(
 
 /// Which of several deploy entries publishes, and why.
 #[derive(Debug)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The first entry whose rules hold, if any.
     pub index: Option<usize>,
     pub decision: Decision,
@@ -188,7 +188,7 @@ pub struct Choice {
 
 /// Travis ran every deploy entry with its own rules: the first whose rules hold publishes with
 /// its settings; a later one that holds too would find everything published.
-pub fn choose(
+pub(crate) fn choose(
     entries: &[(&str, &On)],
     ctx: &BuildContext,
     env: &Env,
@@ -236,7 +236,7 @@ pub fn choose(
 
 /// `[[ $TRAVIS_BRANCH == <pattern> ]]` with the pattern unquoted, as Travis's deploy script
 /// wrote it: bash's `*`, `?`, `[…]` (with `!` / `^`) and `\` escapes.
-pub fn branch_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn branch_matches(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], s: &[char]) -> bool {
         match p.first() {
             None => s.is_empty(),

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// Bad configuration or usage: the run stops before anything irreversible, exit code 2.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

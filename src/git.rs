@@ -10,7 +10,7 @@ use crate::error::UsageError;
 
 /// What plain git says about the build, for when no CI provider says it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GitFacts {
+pub(crate) struct GitFacts {
     pub head: Option<String>,
     pub branch: Option<String>,
     pub tags_at_head: Vec<String>,
@@ -19,7 +19,7 @@ pub struct GitFacts {
 }
 
 /// The repository containing `start`: its work tree root and its facts.
-pub fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
+pub(crate) fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
     let repo = git2::Repository::discover(start).map_err(|e| match e.code() {
         git2::ErrorCode::Owner => UsageError(format!(
             "git refuses to read `{}`: it belongs to another user. Mark it safe with \
@@ -98,7 +98,7 @@ fn default_branch(repo: &git2::Repository) -> Option<String> {
 
 /// Whether git tracks `file` (a real path, symlinks resolved) in the repository holding it —
 /// the checkout's, or a submodule's.
-pub fn is_tracked(file: &Path) -> bool {
+pub(crate) fn is_tracked(file: &Path) -> bool {
     let Some(dir) = file.parent() else {
         return false;
     };

@@ -14,7 +14,7 @@ use crate::secret::Masker;
 use crate::tools::Tools;
 
 /// Run `commands` one by one with `sh -c`; the first failure stops and names the hook.
-pub fn run(
+pub(crate) fn run(
     stage: &str,
     commands: &[String],
     sh: &Path,
@@ -45,7 +45,7 @@ pub fn run(
 /// failing command stops the rest and is named; without it (Travis's `after_deploy`, whose
 /// commands were not asserted) every command runs and the failures are given back.
 /// Gives the failed commands, and the directory the shell ended in.
-pub fn run_in_one_shell(
+pub(crate) fn run_in_one_shell(
     stage: &str,
     commands: &[String],
     bash: &Path,
@@ -108,7 +108,7 @@ pub fn run_in_one_shell(
 
 /// Run one `on.condition` command and give its exit code.
 /// A condition in Travis's `[[ … ]]` form runs with bash, anything else with `sh -c`.
-pub fn condition(
+pub(crate) fn condition(
     command: &str,
     tools: &Tools,
     dir: &Path,

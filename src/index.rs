@@ -20,7 +20,6 @@ use crate::signals;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub version: String,
-    pub yanked: bool,
 }
 
 /// Where a fetched git index is kept in our bare repository.
@@ -126,7 +125,7 @@ impl Index {
     }
 
     /// The registry wants a token even to read its index (`auth-required` in `config.json`).
-    pub fn auth_required(&self) -> bool {
+    pub(crate) fn auth_required(&self) -> bool {
         self.config.as_ref().is_some_and(|c| c.auth_required)
     }
 
@@ -215,14 +214,15 @@ impl Index {
         let Some(bytes) = self.read(&krate.relative_path(Some('/')))? else {
             return Ok(Vec::new());
         };
-        // Only name, version and yanked matter here; other fields vary between registries
-        // (cargo accepts `null` where tame-index's full model wants a string).
+        // Only name and version matter here (a yanked version is still there: it can't be
+        // published again), and `yanked` is read as cargo reads it; other fields vary between
+        // registries (cargo accepts `null` where tame-index's full model wants a string).
         #[derive(serde::Deserialize)]
         struct Line {
             name: String,
             vers: String,
-            #[serde(default)]
-            yanked: bool,
+            #[serde(default, rename = "yanked")]
+            _yanked: bool,
         }
         let mut listed = Vec::new();
         for line in bytes
@@ -232,17 +232,14 @@ impl Index {
             let line: Line = serde_json::from_slice(line)
                 .with_context(|| format!("bad index entry for `{name}` in {}", self.url))?;
             if line.name.eq_ignore_ascii_case(name) {
-                listed.push(Listed {
-                    version: line.vers,
-                    yanked: line.yanked,
-                });
+                listed.push(Listed { version: line.vers });
             }
         }
         Ok(listed)
     }
 
     /// The published `.crate` of `name` `version`.
-    pub fn download(&self, name: &str, version: &str) -> Result<Vec<u8>> {
+    pub(crate) fn download(&self, name: &str, version: &str) -> Result<Vec<u8>> {
         let config = self.config.as_ref().context("index config not read")?;
         let krate = KrateName::cargo(name)?;
         let url = config.download_url(krate, version);
@@ -253,7 +250,7 @@ impl Index {
 
 /// The HTTP client for registries and CI token endpoints: the system's trust store (so
 /// corporate TLS proxies work), a timeout, statuses returned rather than raised.
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();

@@ -3,33 +3,33 @@
 //! Data flows one way: config → ci → conditions → checkout → hooks → publish → report.
 //! [`run`] is the whole pipeline; the binary only parses arguments and maps the exit code.
 
-pub mod checkout;
-pub mod ci;
+mod checkout;
+mod ci;
 pub mod cli;
-pub mod cmd;
+mod cmd;
 pub mod compare;
-pub mod conditions;
+mod conditions;
 pub mod config;
 mod copy;
 pub mod error;
 mod explain;
-pub mod git;
-pub mod hooks;
+mod git;
+mod hooks;
 pub mod index;
-pub mod migrate;
-pub mod outcome;
-pub mod ownership;
-pub mod plan;
+mod migrate;
+mod outcome;
+mod ownership;
+mod plan;
 mod prepare;
-pub mod publish;
-pub mod report;
-pub mod retry;
+mod publish;
+mod report;
+mod retry;
 mod run;
 pub mod secret;
 pub mod signals;
-pub mod tools;
-pub mod travis;
-pub mod trusted;
+mod tools;
+mod travis;
+mod trusted;
 
 /// A snapshot of the process environment; passed in, never read deep in the code.
 pub type Env = std::collections::BTreeMap<String, String>;

@@ -382,7 +382,7 @@ pub(crate) fn print(file: &Path, to: Target) -> Result<()> {
 
 /// The equivalent config (or workflow, or job) as YAML text, with what could not be carried
 /// over as comments.
-pub fn migrate(travis: &Travis, to: Target) -> String {
+pub(crate) fn migrate(travis: &Travis, to: Target) -> String {
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
     // The drop-in's word on encrypted tokens is said below, for the new CI.
     let mut notes: Vec<String> = travis

@@ -9,7 +9,7 @@ use crate::plan::Package;
 /// How one crate ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Published,
     AlreadyPublished,
     /// Packaged and verified by a dry run; nothing uploaded.
@@ -21,7 +21,7 @@ pub enum Outcome {
 
 /// One crate's outcome, as the reports show it.
 #[derive(Clone, Debug, Serialize)]
-pub struct CrateOutcome {
+pub(crate) struct CrateOutcome {
     pub name: String,
     pub version: String,
     pub outcome: Outcome,
@@ -31,7 +31,7 @@ pub struct CrateOutcome {
 }
 
 impl CrateOutcome {
-    pub fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
+    pub(crate) fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
         CrateOutcome {
             name: package.name.clone(),
             version: package.version.clone(),

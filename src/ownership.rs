@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// Give every entry under `dir` that we own to the owner of `root`.
-pub fn hand_back(root: &Path, dir: &Path) -> Result<()> {
+pub(crate) fn hand_back(root: &Path, dir: &Path) -> Result<()> {
     if !dir.starts_with(root) || !dir.exists() {
         return Ok(());
     }

@@ -16,7 +16,7 @@ use crate::error::UsageError;
 
 /// A crate of the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Package {
+pub(crate) struct Package {
     pub name: String,
     pub version: String,
     /// The package's directory in the tree.
@@ -24,14 +24,14 @@ pub struct Package {
 }
 
 impl Package {
-    pub fn spec(&self) -> String {
+    pub(crate) fn spec(&self) -> String {
         format!("{}@{}", self.name, self.version)
     }
 }
 
 /// The crates to publish in dependency order, those left out and why, and where cargo runs.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub publish: Vec<Package>,
     pub skipped: Vec<(Package, String)>,
     /// Dev-dependency edges `(crate, its dev-dependency)` left out of the order because they
@@ -50,7 +50,13 @@ pub struct Plan {
 }
 
 /// Read the packages under `cfg.path` in `tree` and order them.
-pub fn plan(cargo: &Path, tree: &Path, user_root: &Path, cfg: &Config, env: &Env) -> Result<Plan> {
+pub(crate) fn plan(
+    cargo: &Path,
+    tree: &Path,
+    user_root: &Path,
+    cfg: &Config,
+    env: &Env,
+) -> Result<Plan> {
     let dir = tree.join(&cfg.path);
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
@@ -280,7 +286,7 @@ fn find_cycle(before: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
 
 /// Hold the plan to the tags of a tag build: a `<crate>-v<version>` tag publishes only that
 /// crate; a version tag (`v1.2.3`, `1.2.3`) must be the version of some crate in the plan.
-pub fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
+pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
     for tag in tags {
         if let Some(package) = plan
             .publish

@@ -25,7 +25,7 @@ use crate::signals;
 /// cargo, set up for one plan. Only the upload (`--no-verify`, which builds nothing) has the
 /// token in its environment; every command that may build — and so run build scripts and
 /// proc-macros from any dependency — gets none.
-pub struct Cargo<'a> {
+pub(crate) struct Cargo<'a> {
     exe: &'a Path,
     plan: &'a Plan,
     cfg: &'a Config,
@@ -50,7 +50,7 @@ enum Role {
 
 impl<'a> Cargo<'a> {
     /// `env` must be the build environment (`secret::scrub` for `Child::Build`).
-    pub fn new(
+    pub(crate) fn new(
         exe: &'a Path,
         plan: &'a Plan,
         cfg: &'a Config,
@@ -136,7 +136,7 @@ impl<'a> Cargo<'a> {
     }
 
     /// The `.crate` cargo would upload for `package`, without verifying it.
-    pub fn package(&self, package: &Package) -> Result<Vec<u8>> {
+    pub(crate) fn package(&self, package: &Package) -> Result<Vec<u8>> {
         let (mut command, _token_file) = self.command("package", &[package], false, Role::Build)?;
         command.arg("--quiet");
         cmd::capture(command)
@@ -153,7 +153,11 @@ impl<'a> Cargo<'a> {
     /// multi-package `cargo publish --dry-run` (cargo ≥ 1.90) — or, where dev-dependencies
     /// close a cycle that cargo can't order, one crate at a time with its siblings patched in
     /// from the tree.
-    pub fn dry_run(&self, packages: &[Package], reporter: &Reporter) -> Result<Vec<CrateOutcome>> {
+    pub(crate) fn dry_run(
+        &self,
+        packages: &[Package],
+        reporter: &Reporter,
+    ) -> Result<Vec<CrateOutcome>> {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
         let cyclic = self
             .plan
@@ -235,7 +239,7 @@ impl<'a> Cargo<'a> {
     /// cargo stops partway, the index says what is published; what the registry pushed back on
     /// is waited out and the rest resumed with a new cargo. A crate whose upload cargo saw
     /// through but couldn't confirm is waited for in the index, for at most `index_timeout`.
-    pub fn upload(
+    pub(crate) fn upload(
         &self,
         packages: &[Package],
         index: &mut Index,
@@ -473,7 +477,7 @@ const FIRST_CRATE_ESTIMATE: Duration = Duration::from_secs(75);
 
 /// Keeps the token alive across the uploads; trusted publishing renews, a plain token lives
 /// forever.
-pub trait TokenLife {
+pub(crate) trait TokenLife {
     /// Before `work` that needs the token: renew it if it would not outlive the work (with a
     /// safety margin of its own) and can be renewed. Returns how long the token in force can
     /// still be used for (`None`: it doesn't expire); an error only when the run must stop.
@@ -484,7 +488,7 @@ pub trait TokenLife {
 }
 
 /// A token that doesn't expire.
-pub struct Forever;
+pub(crate) struct Forever;
 
 impl TokenLife for Forever {
     fn ensure(&mut self, _: Duration, _: &Reporter) -> Result<Option<Duration>> {
@@ -496,7 +500,7 @@ impl TokenLife for Forever {
 }
 
 /// The uploads' result: each crate's outcome, and the error that stopped them, if any.
-pub struct Uploads {
+pub(crate) struct Uploads {
     pub outcomes: Vec<CrateOutcome>,
     pub halted: Option<anyhow::Error>,
 }
@@ -789,7 +793,7 @@ impl Drop for TokenFile {
 
 /// An upload the index did not list in time (its caller tells a refusal from a slow index).
 #[derive(Debug)]
-pub struct NotListed {
+pub(crate) struct NotListed {
     spec: String,
     timeout: Duration,
     last_error: Option<String>,
@@ -816,7 +820,7 @@ impl std::error::Error for NotListed {}
 /// answer is asked again until then (its last error is the one reported). An auth-required
 /// index needs the token, so it is kept alive meanwhile; a public one never stops the wait
 /// for the token's sake.
-pub fn wait_for_index(
+pub(crate) fn wait_for_index(
     index: &mut Index,
     package: &Package,
     timeout: Duration,

@@ -18,14 +18,14 @@ use crate::outcome::{CrateOutcome, Outcome};
 use crate::secret::Masker;
 
 /// The one reporter; knows which CI's log conventions apply.
-pub struct Reporter {
+pub(crate) struct Reporter {
     github: bool,
     gitlab: bool,
     masker: Masker,
 }
 
 impl Reporter {
-    pub fn new(env: &Env) -> Self {
+    pub(crate) fn new(env: &Env) -> Self {
         Self {
             github: env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             gitlab: env.get("GITLAB_CI").is_some_and(|v| v == "true"),
@@ -34,7 +34,7 @@ impl Reporter {
     }
 
     /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
-    pub fn add_secret(&self, secret: &str) {
+    pub(crate) fn add_secret(&self, secret: &str) {
         if self.github {
             // One line per command: a secret's later lines would otherwise print raw.
             for form in crate::secret::forms(secret) {
@@ -46,16 +46,16 @@ impl Reporter {
         self.masker.add(secret);
     }
 
-    pub fn masker(&self) -> &Masker {
+    pub(crate) fn masker(&self) -> &Masker {
         &self.masker
     }
 
     /// A cargo-style status line: `   Publishing foo v1.0.0`.
-    pub fn status(&self, verb: &str, what: &str) {
+    pub(crate) fn status(&self, verb: &str, what: &str) {
         eprintln!("{verb:>12} {}", self.masker.mask(what));
     }
 
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         let message = self.masker.mask(message);
         eprintln!("warning: {message}");
         if self.github {
@@ -63,7 +63,7 @@ impl Reporter {
         }
     }
 
-    pub fn notice(&self, message: &str) {
+    pub(crate) fn notice(&self, message: &str) {
         let message = self.masker.mask(message);
         eprintln!("{:>12} {message}", "Note");
         if self.github {
@@ -72,7 +72,7 @@ impl Reporter {
     }
 
     /// A failure, as the last thing said; on GitHub also an error annotation.
-    pub fn error(&self, message: &str) {
+    pub(crate) fn error(&self, message: &str) {
         let message = self.masker.mask(message);
         eprintln!("error: {message}");
         if self.github {
@@ -80,7 +80,7 @@ impl Reporter {
         }
     }
 
-    pub fn group_start(&self, id: &str, title: &str) {
+    pub(crate) fn group_start(&self, id: &str, title: &str) {
         if self.github {
             println!("::group::{title}");
         } else if self.gitlab {
@@ -91,7 +91,7 @@ impl Reporter {
         }
     }
 
-    pub fn group_end(&self, id: &str) {
+    pub(crate) fn group_end(&self, id: &str) {
         if self.github {
             println!("::endgroup::");
         } else if self.gitlab {
@@ -100,7 +100,7 @@ impl Reporter {
     }
 
     /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
-    pub fn finish(&self, summary: &Summary, files: &ReportFiles, env: &Env) -> Result<()> {
+    pub(crate) fn finish(&self, summary: &Summary, files: &ReportFiles, env: &Env) -> Result<()> {
         for c in &summary.crates {
             let reason = c
                 .reason
@@ -142,13 +142,13 @@ impl Reporter {
 }
 
 /// Where the machine-readable reports go, when asked for.
-pub struct ReportFiles {
+pub(crate) struct ReportFiles {
     pub json: Option<std::path::PathBuf>,
     pub dotenv: Option<std::path::PathBuf>,
 }
 
 /// What the run did, for every report.
-pub struct Summary {
+pub(crate) struct Summary {
     pub decision: Decision,
     pub dry_run: bool,
     pub commit: Option<String>,

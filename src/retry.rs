@@ -9,11 +9,11 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::report::Reporter;
 
 /// Largest random extra added to every wait, so parallel publishers don't retry in step.
-pub const JITTER_MAX: Duration = Duration::from_secs(2);
+pub(crate) const JITTER_MAX: Duration = Duration::from_secs(2);
 
 /// How a failed `cargo publish` should be treated, read from what cargo printed.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// 429: too many requests; crates.io says until when.
     RateLimited { until: Option<SystemTime> },
     /// 5xx: the registry had a problem; worth another try.
@@ -24,7 +24,7 @@ pub enum Failure {
     Other,
 }
 
-pub fn classify(output: &str) -> Failure {
+pub(crate) fn classify(output: &str) -> Failure {
     if output.contains("already exists") || output.contains("already uploaded") {
         return Failure::AlreadyExists;
     }
@@ -55,7 +55,7 @@ pub fn classify(output: &str) -> Failure {
 
 /// The wait before retry number `attempt` (1-based): the registry's own time when it gave
 /// one, else exponential backoff from one second; plus jitter.
-pub fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
+pub(crate) fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
     let base = match until {
         Some(until) => until.duration_since(SystemTime::now()).unwrap_or_default(),
         None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(10)),
@@ -70,14 +70,14 @@ fn jitter() -> Duration {
 
 /// Minutes of waiting crates.io's rate limits will impose on a plan, if any: after a burst of
 /// 5 new crates, one per 10 minutes; after a burst of 30 new versions, one per minute.
-pub fn crates_io_wait_minutes(new_crates: usize, new_versions: usize) -> Option<usize> {
+pub(crate) fn crates_io_wait_minutes(new_crates: usize, new_versions: usize) -> Option<usize> {
     let minutes = new_crates.saturating_sub(5) * 10 + new_versions.saturating_sub(30);
     (minutes > 0).then_some(minutes)
 }
 
 /// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise. `tick` runs
 /// about once a second (a token renewal may be due mid-wait); its error ends the wait.
-pub fn wait(
+pub(crate) fn wait(
     wait: Duration,
     why: &str,
     tick: &mut dyn FnMut() -> anyhow::Result<()>,

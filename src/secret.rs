@@ -29,7 +29,7 @@ impl Token {
     }
 
     /// The value, for a child process's environment or for masking; nothing else.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         self.value.expose_secret()
     }
 }
@@ -47,7 +47,7 @@ impl LiveToken {
     }
 
     /// The token in force now.
-    pub fn get(&self) -> Option<std::sync::Arc<Token>> {
+    pub(crate) fn get(&self) -> Option<std::sync::Arc<Token>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -63,7 +63,7 @@ impl LiveToken {
 /// The token for `target`: the `token` key (a `$VAR` / `${VAR}` reference, or a literal from a
 /// non-file source), else cargo's own variable for that registry. A crates.io token is never
 /// used for another registry.
-pub fn resolve(
+pub(crate) fn resolve(
     setting: Option<&TokenSetting>,
     target: &Target,
     env: &Env,
@@ -113,7 +113,7 @@ pub fn resolve(
 }
 
 /// The error for a publish that needs a token and has none.
-pub fn missing(target: &Target, env: &Env) -> anyhow::Error {
+pub(crate) fn missing(target: &Target, env: &Env) -> anyhow::Error {
     let var = target.token_var();
     let how = match target {
         Target::Index(_) => "set the `token` key to a `${VAR}` reference".to_owned(),
@@ -133,7 +133,7 @@ pub fn missing(target: &Target, env: &Env) -> anyhow::Error {
 }
 
 /// The variable the `token` key names, if it names one.
-pub fn reference_name(setting: &TokenSetting) -> Option<&str> {
+pub(crate) fn reference_name(setting: &TokenSetting) -> Option<&str> {
     reference(&setting.raw)
 }
 
@@ -151,7 +151,7 @@ fn reference(raw: &str) -> Option<&str> {
 
 /// Who a scrubbed environment is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Child {
+pub(crate) enum Child {
     /// cargo's builds (the verify build, packaging, metadata) and git: their build scripts and
     /// proc-macros run code from every dependency, so they get no credential at all.
     Build,
@@ -203,7 +203,12 @@ const CI_CREDENTIALS: &[&str] = &[
 /// (and for builds every CI credential too), plus any variable holding one of their values —
 /// the `$VAR` the `token` key names, a URL with a job token inside (`CI_REPOSITORY_URL`).
 /// `id_token_vars` are the GitLab `id_tokens:` variables trusted publishing reads.
-pub fn scrub(env: &Env, token: Option<&Token>, id_token_vars: &[String], child: Child) -> Env {
+pub(crate) fn scrub(
+    env: &Env,
+    token: Option<&Token>,
+    id_token_vars: &[String],
+    child: Child,
+) -> Env {
     let removed = |name: &str| {
         is_registry_token(name)
             || OIDC_REQUEST.contains(&name)
@@ -248,13 +253,13 @@ fn looks_like_jwt(value: &str) -> bool {
 /// Replaces every secret in text with `***`. Clones share one list, so a secret added later
 /// (a renewed token) is masked by every stream already running.
 #[derive(Clone, Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     secrets: std::sync::Arc<std::sync::Mutex<Vec<SecretString>>>,
 }
 
 impl Masker {
     /// Mask `secret` and every form of it that could be echoed (see [`forms`]).
-    pub fn add(&self, secret: &str) {
+    pub(crate) fn add(&self, secret: &str) {
         let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
         for form in forms(secret) {
             secrets.push(SecretString::from(form));
@@ -263,7 +268,7 @@ impl Masker {
         secrets.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
     }
 
-    pub fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for secret in self
             .secrets
@@ -281,7 +286,7 @@ impl Masker {
 /// each is registered on its own); and the forms cargo or a registry could echo it in —
 /// percent-encoded (a URL) and base64 (an `Authorization: Basic` header, a JWT claim) at each
 /// of the three byte alignments it can have inside a longer encoded text.
-pub fn forms(secret: &str) -> Vec<String> {
+pub(crate) fn forms(secret: &str) -> Vec<String> {
     let mut forms = vec![secret.to_owned()];
     forms.extend(
         secret

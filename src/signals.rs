@@ -16,7 +16,7 @@ use rustix::process::{Pid, Signal};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 /// How long children get to stop after SIGTERM before they are killed.
-pub const GRACE: Duration = Duration::from_secs(5);
+pub(crate) const GRACE: Duration = Duration::from_secs(5);
 
 /// `argv[0]` of the watchdog: the shipcrate binary started again in that role.
 const WATCHDOG: &str = "shipcrate-watchdog";
@@ -40,7 +40,7 @@ static WATCHED: AtomicBool = AtomicBool::new(false);
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// Run on a signal after the children stop, before the temp dirs go (e.g. revoking a token).
-pub type Cleanup = Box<dyn Fn() + Send>;
+pub(crate) type Cleanup = Box<dyn Fn() + Send>;
 
 struct State {
     dirs: Vec<(PathBuf, Option<fs_err::File>)>,
@@ -58,7 +58,7 @@ struct Watchdog {
 
 /// Start the watcher thread, arm the watchdog, remove what killed runs left, and make this
 /// process non-dumpable. Call once, before any temp dir or child exists.
-pub fn install() -> std::io::Result<()> {
+pub(crate) fn install() -> std::io::Result<()> {
     // A build script runs as our user: non-dumpable, our memory and /proc/<pid>/environ (which
     // holds the token we were started with) are closed to it unless it runs as root.
     #[cfg(target_os = "linux")]
@@ -144,7 +144,7 @@ fn lock_path(dir: &Path) -> PathBuf {
 }
 
 /// The process group children join: the watchdog's, started with the first child.
-pub fn child_group() -> Option<u32> {
+pub(crate) fn child_group() -> Option<u32> {
     let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
     if WATCHED.swap(false, Ordering::SeqCst) {
         state.watchdog = start_watchdog();
@@ -159,7 +159,7 @@ fn watchdog_pid(state: &mut State) -> Option<u32> {
 
 /// Once a signal arrived, a thread that is about to start a child or has just seen one end
 /// waits here for the exit the signal thread makes.
-pub fn park_if_stopping() {
+pub(crate) fn park_if_stopping() {
     while STOPPING.load(Ordering::SeqCst) {
         std::thread::park();
     }
@@ -196,7 +196,7 @@ fn start_watchdog() -> Option<Watchdog> {
 /// `Drop`, the process setup. The one place outside `report` that prints; say nothing secret
 /// here, as nothing masks it.
 #[allow(clippy::print_stderr)]
-pub fn unreported(line: &str) {
+pub(crate) fn unreported(line: &str) {
     eprintln!("{line}");
 }
 
@@ -292,12 +292,12 @@ fn sweep_stale(tmp: &Path) {
     }
 }
 
-pub fn set_cleanup(cleanup: Option<Cleanup>) {
+pub(crate) fn set_cleanup(cleanup: Option<Cleanup>) {
     STATE.lock().unwrap_or_else(|e| e.into_inner()).cleanup = cleanup;
 }
 
 /// Remove `dir` on a signal, and lock `<dir>.lock` for as long as this run lives.
-pub fn track_dir(dir: &Path) {
+pub(crate) fn track_dir(dir: &Path) {
     let lock = fs_err::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -311,7 +311,7 @@ pub fn track_dir(dir: &Path) {
         .push((dir.to_path_buf(), lock));
 }
 
-pub fn untrack_dir(dir: &Path) {
+pub(crate) fn untrack_dir(dir: &Path) {
     let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(at) = state.dirs.iter().position(|(d, _)| d == dir) {
         let (_, lock) = state.dirs.remove(at);
@@ -321,7 +321,7 @@ pub fn untrack_dir(dir: &Path) {
     }
 }
 
-pub fn track_child(pid: u32) {
+pub(crate) fn track_child(pid: u32) {
     STATE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -329,7 +329,7 @@ pub fn track_child(pid: u32) {
         .push(pid);
 }
 
-pub fn untrack_child(pid: u32) {
+pub(crate) fn untrack_child(pid: u32) {
     STATE
         .lock()
         .unwrap_or_else(|e| e.into_inner())

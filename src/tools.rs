@@ -8,11 +8,11 @@ use crate::Env;
 use crate::cmd;
 
 /// Oldest cargo that publishes several packages in one command.
-pub const MIN_CARGO: (u32, u32) = (1, 90);
+pub(crate) const MIN_CARGO: (u32, u32) = (1, 90);
 
 /// The external programs shipcrate runs, resolved on `PATH` once.
 #[derive(Debug, Clone)]
-pub struct Tools {
+pub(crate) struct Tools {
     pub cargo: PathBuf,
     pub git: PathBuf,
     pub sh: PathBuf,
@@ -20,7 +20,7 @@ pub struct Tools {
     pub bash: Option<PathBuf>,
 }
 
-pub fn find(env: &Env, cwd: &Path) -> Result<Tools> {
+pub(crate) fn find(env: &Env, cwd: &Path) -> Result<Tools> {
     let path = env.get("PATH").cloned().unwrap_or_default();
     let lookup = |name: &str, how: &str| {
         which::which_in(name, Some(&path), cwd)
@@ -41,7 +41,7 @@ pub fn find(env: &Env, cwd: &Path) -> Result<Tools> {
 }
 
 /// `cargo --version`, checked against [`MIN_CARGO`]; run in `dir` so a toolchain file applies.
-pub fn cargo_version(cargo: &Path, dir: &Path, env: &Env) -> Result<String> {
+pub(crate) fn cargo_version(cargo: &Path, dir: &Path, env: &Env) -> Result<String> {
     let mut version = cmd::command(cargo, dir, env);
     version.arg("--version");
     let line = cmd::capture(version)?;

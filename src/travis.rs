@@ -7,10 +7,10 @@
 //! Reads only: what it can't carry over it says, it never runs anything, and it knows nothing
 //! of shipcrate's own config (which depends on it, not the other way round).
 
-pub mod expr;
+pub(crate) mod expr;
 mod yaml;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use figment::value::{Dict, Map, Value};
@@ -72,8 +72,7 @@ const ON_KEYS: &[&str] = &["tags", "branch", "all_branches", "repo", "condition"
 
 /// The cargo deploy entries of a `.travis.yml`, in shipcrate's keys.
 #[derive(Debug, Clone)]
-pub struct Travis {
-    pub path: PathBuf,
+pub(crate) struct Travis {
     /// In file order; Travis ran each with its own rules.
     pub entries: Vec<Entry>,
     /// What was ignored or could not be carried over, for the log and for `migrate`.
@@ -82,7 +81,7 @@ pub struct Travis {
 
 /// One `provider: cargo` entry.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// `deploy entry #2`, or `jobs.include #3, deploy entry #1`.
     pub label: String,
     /// shipcrate keys (`token`, `allow_dirty`, `on.*`, `before_deploy`, `after_deploy`).
@@ -97,7 +96,7 @@ pub struct Entry {
 
 /// A runtime rule: `on.rust: stable` holds when `TRAVIS_RUST_VERSION` is `stable`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Runtime {
+pub(crate) struct Runtime {
     /// As written in `on:` (`rust`, `node_js`).
     pub key: String,
     /// `TRAVIS_RUST_VERSION`.
@@ -107,7 +106,7 @@ pub struct Runtime {
 
 /// The `token` of an entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenRule {
+pub(crate) enum TokenRule {
     /// None given: the environment's (dpl read `CARGO_TOKEN`).
     Environment,
     /// `secure:`: only Travis could decrypt it, so the environment's.
@@ -119,7 +118,7 @@ pub enum TokenRule {
 }
 
 /// Read the cargo deploy entries of the `.travis.yml` at `path`.
-pub fn read(path: &Path) -> Result<Travis> {
+pub(crate) fn read(path: &Path) -> Result<Travis> {
     let bad =
         |msg: String| -> anyhow::Error { UsageError(format!("{}: {msg}", path.display())).into() };
     if !path.is_file() {
@@ -216,11 +215,7 @@ pub fn read(path: &Path) -> Result<Travis> {
     }
     notes.sort();
     notes.dedup();
-    Ok(Travis {
-        path: path.to_path_buf(),
-        entries,
-        notes,
-    })
+    Ok(Travis { entries, notes })
 }
 
 /// Cargo deploy entries with their number in their `deploy` list.
@@ -538,7 +533,7 @@ fn translate(
 }
 
 /// One deploy entry of the `.travis.yml` as a figment layer, its values attributed to the file.
-pub struct Layer<'a> {
+pub(crate) struct Layer<'a> {
     pub path: &'a Path,
     pub entry: &'a Entry,
 }

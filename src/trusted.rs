@@ -35,7 +35,7 @@ enum Identity {
 }
 
 /// A trusted-publishing session: the token it minted last, and when.
-pub struct Session {
+pub(crate) struct Session {
     api: String,
     audience: String,
     identity: Identity,
@@ -52,7 +52,7 @@ pub struct Session {
 /// it and it can't be had. Mints nothing yet: the first upload does, through [`TokenLife`].
 /// `masker` learns every credential involved (the CI's request token, each JWT), as GitHub's
 /// own toolkit masks the ID token.
-pub fn session(
+pub(crate) fn session(
     cfg: &Config,
     env: &Env,
     provider: Provider,
@@ -379,7 +379,7 @@ impl Session {
     }
 
     /// Give the held token back to the registry; a failure is a warning with its reason.
-    pub fn close(&mut self, reporter: &Reporter) {
+    pub(crate) fn close(&mut self, reporter: &Reporter) {
         if let Err(error) = self.revoke() {
             reporter.warn(&format!(
                 "{error:#}; it expires on its own, or revoke it by hand"
@@ -397,7 +397,7 @@ impl Session {
 
     /// Whether a new token can be had whenever one is wanted (GitHub), rather than once per
     /// declared JWT (GitLab).
-    pub fn mints_freely(&self) -> bool {
+    pub(crate) fn mints_freely(&self) -> bool {
         matches!(self.identity, Identity::Github { .. })
     }
 

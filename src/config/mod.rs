@@ -262,10 +262,10 @@ pub enum Target {
 }
 
 impl Target {
-    pub const INDEX_NAME: &'static str = "shipcrate";
+    pub(crate) const INDEX_NAME: &'static str = "shipcrate";
 
     /// The `--registry` name cargo gets, if any.
-    pub fn cargo_name(&self) -> Option<&str> {
+    pub(crate) fn cargo_name(&self) -> Option<&str> {
         match self {
             Target::CratesIo => None,
             Target::Named(name) => Some(name),
@@ -274,7 +274,7 @@ impl Target {
     }
 
     /// The environment variable cargo reads this registry's token from.
-    pub fn token_var(&self) -> String {
+    pub(crate) fn token_var(&self) -> String {
         match self.cargo_name() {
             None => "CARGO_REGISTRY_TOKEN".to_owned(),
             Some(name) => format!("CARGO_REGISTRIES_{}_TOKEN", env_name(name)),
@@ -293,13 +293,13 @@ impl fmt::Display for Target {
 }
 
 /// Cargo's spelling of a registry name inside an environment variable.
-pub fn env_name(registry: &str) -> String {
+pub(crate) fn env_name(registry: &str) -> String {
     registry.to_ascii_uppercase().replace(['-', '.'], "_")
 }
 
 /// Where a value came from, for `explain` and for errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin(pub String);
+pub(crate) struct Origin(pub String);
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -309,7 +309,7 @@ impl fmt::Display for Origin {
 
 /// The `token` key as configured: never the secret itself unless the user wrote it literally.
 #[derive(Clone)]
-pub struct TokenSetting {
+pub(crate) struct TokenSetting {
     pub raw: String,
     pub origin: Origin,
 }
@@ -322,7 +322,7 @@ impl fmt::Debug for TokenSetting {
 
 /// The `on:` rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct On {
+pub(crate) struct On {
     pub tags: Option<bool>,
     pub branch: Vec<String>,
     pub all_branches: bool,
@@ -337,7 +337,7 @@ pub struct On {
 
 /// Validated settings, as the rest of shipcrate sees them.
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub token: Option<TokenSetting>,
     pub target: Target,
     /// Crate or workspace directory, relative to the repository root.
@@ -378,7 +378,7 @@ pub struct Config {
 
 /// When to mint a short-lived token from the CI's OIDC identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TrustedMode {
+pub(crate) enum TrustedMode {
     Auto,
     Always,
     Never,
@@ -386,7 +386,7 @@ pub enum TrustedMode {
 
 /// Trusted publishing settings.
 #[derive(Clone, Debug)]
-pub struct Trusted {
+pub(crate) struct Trusted {
     pub mode: TrustedMode,
     /// The registry's API base for the exchange (crates.io's unless set).
     pub url: Option<String>,
@@ -398,7 +398,7 @@ pub struct Trusted {
 
 /// What to do when a version is already published with other content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mismatch {
+pub(crate) enum Mismatch {
     Fail,
     Warn,
 }
@@ -411,7 +411,7 @@ pub struct Flags {
 }
 
 /// Load and validate the settings for the repository at `root`.
-pub fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
+pub(crate) fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
     let file = config_file(root, env, flags)?;
     let figment = Figment::from(Serialized::defaults(Raw::default()));
     if travis_asked(env, flags) {

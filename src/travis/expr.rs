@@ -8,14 +8,14 @@
 use crate::Env;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Operand {
+pub(crate) enum Operand {
     Var(&'static str),
     Env(String),
     Value(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Expr {
+pub(crate) enum Expr {
     Not(Box<Expr>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
@@ -27,7 +27,7 @@ pub enum Expr {
 }
 
 /// What a job condition is evaluated against.
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// `push`, `pull_request`, `api` or `cron`.
     pub kind: String,
     pub repo: Option<String>,
@@ -257,7 +257,7 @@ impl Parser {
 }
 
 /// Parse a job condition; the error names what shipcrate does not evaluate.
-pub fn parse(text: &str) -> Result<Expr, String> {
+pub(crate) fn parse(text: &str) -> Result<Expr, String> {
     let mut parser = Parser {
         tokens: tokens(text)?,
         at: 0,
@@ -286,7 +286,7 @@ fn value(operand: &Operand, facts: &Facts) -> Option<String> {
     .filter(|v| !v.is_empty())
 }
 
-pub fn eval(expr: &Expr, facts: &Facts) -> bool {
+pub(crate) fn eval(expr: &Expr, facts: &Facts) -> bool {
     match expr {
         Expr::Not(inner) => !eval(inner, facts),
         Expr::And(a, b) => eval(a, facts) && eval(b, facts),

@@ -9,7 +9,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// One YAML node.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
+pub(super) enum Node {
     /// A scalar as written; `plain` when unquoted (only plain scalars can be booleans or null).
     Scalar {
         text: String,
@@ -22,20 +22,20 @@ pub enum Node {
 
 impl Node {
     /// The scalar's text, unless it is null.
-    pub fn text(&self) -> Option<&str> {
+    pub(super) fn text(&self) -> Option<&str> {
         match self {
             Node::Scalar { text, .. } if !self.is_null() => Some(text),
             _ => None,
         }
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(super) fn is_null(&self) -> bool {
         matches!(self, Node::Scalar { text, plain: true } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// YAML 1.1's booleans (`yes`, `on`, `true`, `y`, … and their negations), as Ruby read them;
     /// a quoted `"true"` / `"false"` too, as Travis configs sometimes quote them.
-    pub fn boolean(&self) -> Option<bool> {
+    pub(super) fn boolean(&self) -> Option<bool> {
         let Node::Scalar { text, plain } = self else {
             return None;
         };
@@ -56,7 +56,7 @@ impl Node {
         }
     }
 
-    pub fn entries(&self) -> Option<&[(Node, Node)]> {
+    pub(super) fn entries(&self) -> Option<&[(Node, Node)]> {
         match self {
             Node::Map(entries) => Some(entries),
             _ => None,
@@ -64,7 +64,7 @@ impl Node {
     }
 
     /// The value under the key written `key`.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(super) fn get(&self, key: &str) -> Option<&Node> {
         self.entries()?
             .iter()
             .find(|(k, _)| k.text() == Some(key))
@@ -72,7 +72,7 @@ impl Node {
     }
 
     /// A scalar, or each scalar of a list, as text (nulls left out).
-    pub fn texts(&self) -> Vec<String> {
+    pub(super) fn texts(&self) -> Vec<String> {
         match self {
             Node::Seq(items) => items
                 .iter()
@@ -84,7 +84,7 @@ impl Node {
 }
 
 /// Parse the first document of `text`; an empty file is an empty map.
-pub fn parse(text: &str) -> Result<Node, String> {
+pub(super) fn parse(text: &str) -> Result<Node, String> {
     let mut builder = Builder::default();
     Parser::new_from_str(text)
         .load(&mut builder, false)

@@ -2,6 +2,8 @@
 
 // Tests print what they measure (sizes, times) for the one who runs them.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+// One test binary: its helpers are `pub` for its modules, never reachable from outside.
+#![allow(unreachable_pub)]
 
 mod checkout;
 mod cli;
