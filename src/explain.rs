@@ -6,9 +6,10 @@ use anyhow::Result;
 
 use crate::ci::BuildContext;
 use crate::conditions::Decision;
-use crate::config::{Config, Target};
+use crate::config::Config;
 use crate::plan::{self, Package, Plan};
 use crate::prepare::{self, Prepared, Settled};
+use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{self, LiveToken};
 use crate::tools;

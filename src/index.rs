@@ -12,7 +12,7 @@ use tame_index::KrateName;
 
 use crate::Env;
 use crate::cmd;
-use crate::config::Target;
+use crate::registry::Target;
 use crate::secret::LiveToken;
 use crate::signals;
 
@@ -65,7 +65,7 @@ pub fn url_for(target: &Target, dir: &Path, env: &Env) -> Result<String> {
                         "cargo does not know registry `{name}`: define it in \
                          .cargo/config.toml (`[registries.{name}] index = \"…\"`) or set \
                          `CARGO_REGISTRIES_{}_INDEX`",
-                        crate::config::env_name(name)
+                        crate::registry::env_name(name)
                     )
                 })?
         }

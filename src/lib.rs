@@ -22,6 +22,7 @@ mod ownership;
 mod plan;
 mod prepare;
 mod publish;
+pub mod registry;
 mod report;
 mod retry;
 mod run;

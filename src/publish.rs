@@ -13,10 +13,11 @@ use anyhow::{Context, Result, bail};
 
 use crate::Env;
 use crate::cmd;
-use crate::config::{Config, Target};
+use crate::config::Config;
 use crate::index::Index;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
+use crate::registry::Target;
 use crate::report::Reporter;
 use crate::retry::{self, Failure};
 use crate::secret::{LiveToken, Masker};
@@ -71,7 +72,7 @@ impl<'a> Cargo<'a> {
             env.insert(
                 format!(
                     "CARGO_REGISTRIES_{}_INDEX",
-                    crate::config::env_name(Target::INDEX_NAME)
+                    crate::registry::env_name(Target::INDEX_NAME)
                 ),
                 url.clone(),
             );

@@ -11,12 +11,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
-use crate::config::{Config, Mismatch, Target};
+use crate::config::{Config, Mismatch};
 use crate::index::Index;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{self, Package, Plan};
 use crate::prepare::{self, Prepared, Settled};
 use crate::publish::{Cargo, Forever, TokenLife, Uploads};
+use crate::registry::Target;
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::Tools;

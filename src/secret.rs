@@ -9,8 +9,9 @@ use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Env;
-use crate::config::{Target, TokenSetting};
+use crate::config::TokenSetting;
 use crate::error::UsageError;
+use crate::registry::Target;
 
 /// A resolved token and the variable it was read from (for messages, never the value).
 #[derive(Clone)]

@@ -13,9 +13,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Env;
 use crate::ci::Provider;
-use crate::config::{Config, Target, TrustedMode};
+use crate::config::{Config, TrustedMode};
 use crate::error::UsageError;
 use crate::publish::TokenLife;
+use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Masker, Token};
 use crate::signals;

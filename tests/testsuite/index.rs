@@ -7,8 +7,8 @@ use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 use cargo_test_support::registry::Package;
 use shipcrate::Env;
-use shipcrate::config::Target;
 use shipcrate::index::{self, Index};
+use shipcrate::registry::Target;
 
 use crate::support::*;
 
