@@ -1,0 +1,258 @@
+//! Unit tests for config: merging, sources, validation and the values `explain` shows.
+
+use super::*;
+
+use super::in_force::in_force;
+use crate::test_env as env;
+
+fn load_with(yaml: Option<&str>, env_pairs: &[(&str, &str)], flags: Flags) -> Result<Config> {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(yaml) = yaml {
+        std::fs::write(dir.path().join(".shipcrate.yml"), yaml).unwrap();
+    }
+    load(dir.path(), &env(env_pairs), &flags)
+}
+
+#[test]
+fn every_key_shows_the_value_in_force() {
+    let cfg = load_with(None, &[], Flags::default()).unwrap();
+    for (key, _, _) in KEYS {
+        assert!(
+            in_force(&cfg, key, false).is_some(),
+            "`{key}` has no line in config::in_force"
+        );
+    }
+    let shown = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().1.clone();
+    assert_eq!(shown("index_timeout"), "5m");
+    assert_eq!(shown("max_wait"), "15m");
+    assert_eq!(shown("trusted_publishing_ttl"), "30m");
+    assert_eq!(shown("max_retries"), "5");
+    assert_eq!(shown("check_tag"), "true");
+    let cfg = load_with(
+        Some("max_wait: 90\non:\n  branch: [main, next]\n"),
+        &[("SHIPCRATE_INDEX_TIMEOUT", "2h")],
+        Flags::default(),
+    )
+    .unwrap();
+    let shown = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().1.clone();
+    assert_eq!(shown("max_wait"), "1m 30s");
+    assert_eq!(shown("index_timeout"), "2h");
+    assert_eq!(shown("on.branch"), "[main, next]");
+}
+
+fn err(result: Result<Config>) -> String {
+    let e = result.unwrap_err();
+    assert!(e.is::<UsageError>(), "not a usage error: {e:#}");
+    e.to_string()
+}
+
+#[test]
+fn layers_override_in_order() {
+    let yaml = "dry_run: false\nregistry: from-file\nlocked: true\n";
+    let cfg = load_with(
+        Some(yaml),
+        &[
+            ("SHIPCRATE_DRY_RUN", "true"),
+            ("SHIPCRATE_REGISTRY", "from-env"),
+            ("INPUT_REGISTRY", "from-input"),
+        ],
+        Flags {
+            config: None,
+            values: vec![("registry", "from-flag".into())],
+        },
+    )
+    .unwrap();
+    assert!(cfg.dry_run);
+    assert!(cfg.locked);
+    assert_eq!(cfg.target, Target::Named("from-flag".into()));
+    let origin = |k: &str| cfg.sources.iter().find(|s| s.0 == k).unwrap().2.to_string();
+    assert_eq!(origin("dry_run"), "env `SHIPCRATE_DRY_RUN`");
+    assert_eq!(origin("locked"), ".shipcrate.yml: locked");
+    assert_eq!(origin("registry"), "flag `--registry`");
+    assert_eq!(origin("no_verify"), "default");
+}
+
+#[test]
+fn empty_values_mean_unset() {
+    let cfg = load_with(
+        Some("registry: from-file\n"),
+        &[
+            ("INPUT_REGISTRY", ""),
+            ("SHIPCRATE_REGISTRY", ""),
+            ("INPUT_DRY-RUN", ""),
+        ],
+        Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.target, Target::Named("from-file".into()));
+    assert!(!cfg.dry_run);
+}
+
+#[test]
+fn booleans_accept_what_users_write() {
+    for (value, want) in [
+        ("true", true),
+        ("1", true),
+        ("yes", true),
+        ("false", false),
+        ("0", false),
+    ] {
+        let cfg = load_with(None, &[("SHIPCRATE_ON__TAGS", value)], Flags::default()).unwrap();
+        assert_eq!(cfg.on.tags, Some(want), "{value}");
+    }
+    let cfg = load_with(
+        Some("on:\n  tags: \"true\"\nallow_dirty: 1\n"),
+        &[],
+        Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.on.tags, Some(true));
+    assert!(cfg.allow_dirty);
+}
+
+#[test]
+fn lists_from_yaml_string_yaml_list_and_input_lines() {
+    let cfg = load_with(
+        Some("before_deploy: echo one\nafter_deploy: [a, b]\non:\n  branch: main\n"),
+        &[("INPUT_ON-CONDITION", "test -f x\n\n  test -f y  \n")],
+        Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.before_deploy, ["echo one"]);
+    assert_eq!(cfg.after_deploy, ["a", "b"]);
+    assert_eq!(cfg.on.branch, ["main"]);
+    assert_eq!(cfg.on.condition, ["test -f x", "test -f y"]);
+}
+
+#[test]
+fn unknown_keys_name_source_and_suggestion() {
+    let e = err(load_with(Some("alow_dirty: true\n"), &[], Flags::default()));
+    assert!(
+        e.contains("unknown key `alow_dirty`") && e.contains(".shipcrate.yml"),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `allow_dirty`"), "{e}");
+
+    let e = err(load_with(Some("on:\n  tag: true\n"), &[], Flags::default()));
+    assert!(
+        e.contains("`on.tag`") && e.contains("did you mean `on.tags`"),
+        "{e}"
+    );
+
+    let e = err(load_with(
+        None,
+        &[("SHIPCRATE_DRYRUN", "1")],
+        Flags::default(),
+    ));
+    assert!(
+        e.contains("`SHIPCRATE_DRYRUN`") && e.contains("`dry_run`"),
+        "{e}"
+    );
+
+    let e = err(load_with(
+        None,
+        &[("INPUT_ALLOW_DIRTY", "true")],
+        Flags::default(),
+    ));
+    assert!(
+        e.contains("`INPUT_ALLOW_DIRTY`") && e.contains("`allow-dirty`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_types_name_key_and_source() {
+    let e = err(load_with(
+        None,
+        &[("SHIPCRATE_ON__TAGS", "sometimes")],
+        Flags::default(),
+    ));
+    assert!(
+        e.contains("`on.tags`") && e.contains("SHIPCRATE_ON__TAGS") && e.contains("sometimes"),
+        "{e}"
+    );
+
+    let e = err(load_with(Some("dry_run: [1, 2]\n"), &[], Flags::default()));
+    assert!(
+        e.contains("`dry_run`") && e.contains(".shipcrate.yml"),
+        "{e}"
+    );
+
+    let e = err(load_with(Some("on: true\n"), &[], Flags::default()));
+    assert!(e.contains("`on`") && e.contains("map"), "{e}");
+}
+
+#[test]
+fn token_type_errors_do_not_echo_the_value() {
+    let e = err(load_with(
+        Some("token:\n  secret: hunter2hunter2\n"),
+        &[],
+        Flags::default(),
+    ));
+    assert!(e.contains("`token`") && !e.contains("hunter2"), "{e}");
+}
+
+#[test]
+fn broken_yaml_is_a_usage_error_naming_the_file() {
+    let e = err(load_with(Some("on: [unclosed\n"), &[], Flags::default()));
+    assert!(e.contains(".shipcrate.yml"), "{e}");
+}
+
+#[test]
+fn registry_and_index_conflict() {
+    let e = err(load_with(
+        None,
+        &[
+            ("SHIPCRATE_REGISTRY", "a"),
+            ("SHIPCRATE_INDEX", "sparse+http://x/"),
+        ],
+        Flags::default(),
+    ));
+    assert!(e.contains("`registry`") && e.contains("`index`"), "{e}");
+}
+
+#[test]
+fn token_origin_is_shown_not_its_value() {
+    let cfg = load_with(None, &[("INPUT_TOKEN", "abc-secret")], Flags::default()).unwrap();
+    let row = cfg.sources.iter().find(|s| s.0 == "token").unwrap();
+    assert_eq!(row.1, "***");
+    assert_eq!(row.2.to_string(), "input `token`");
+}
+
+#[test]
+fn publishing_limits_parse_and_are_checked() {
+    let cfg = load_with(
+        Some("max_retries: 2\nindex_timeout: 90\nmax_wait: 2m\n"),
+        &[],
+        Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.max_retries, 2);
+    assert_eq!(cfg.index_timeout, Duration::from_secs(90));
+    assert_eq!(cfg.max_wait, Duration::from_secs(120));
+    assert_eq!(cfg.checksum_mismatch, Mismatch::Warn);
+    assert!(cfg.check_tag);
+    let cfg = load_with(Some("checksum_mismatch: fail\n"), &[], Flags::default()).unwrap();
+    assert_eq!(cfg.checksum_mismatch, Mismatch::Fail);
+    let e = err(load_with(
+        None,
+        &[("SHIPCRATE_INDEX_TIMEOUT", "soon")],
+        Flags::default(),
+    ));
+    assert!(
+        e.contains("`index_timeout`") && e.contains("SHIPCRATE_INDEX_TIMEOUT"),
+        "{e}"
+    );
+    let e = err(load_with(
+        None,
+        &[("SHIPCRATE_CHECKSUM_MISMATCH", "ignore")],
+        Flags::default(),
+    ));
+    assert!(e.contains("`warn` or `fail`"), "{e}");
+}
+
+#[test]
+fn input_names_follow_keys() {
+    assert_eq!(input_name("on.all_branches"), "on-all-branches");
+    assert_eq!(input_name("before_deploy"), "before-deploy");
+}
