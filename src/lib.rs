@@ -1,6 +1,7 @@
 //! shipcrate: publish Rust crates from CI, from a pristine copy of the built commit.
 //!
-//! Data flows one way: config → ci → conditions → checkout → hooks → publish → report.
+//! Data flows one way: config → ci → conditions → checkout → hooks → publish → report
+//! (ARCHITECTURE.md draws it and says where each concern lives).
 //! [`run`] is the whole pipeline; the binary only parses arguments and maps the exit code.
 
 mod checkout;
