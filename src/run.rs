@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::checkout::PristineTree;
 use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::config::{Config, Mismatch};
@@ -169,27 +170,18 @@ fn publish(
         halted = stop;
     }
 
-    // 11. The trusted-publishing token (GitHub), then before_deploy — only when something
-    //     will really be uploaded.
+    // 11. The trusted-publishing token (GitHub), then before_deploy.
     let hooks = Hooks::new(settled, &commit, &crates, tree_root);
-    if halted.is_none() {
-        let ready = publisher
-            .mint_early(cfg.dry_run, reporter)
-            .map_err(|error| (error, "no trusted-publishing token"))
-            .and_then(|()| {
-                hooks
-                    .run("before_deploy", &cfg.before_deploy, reporter)
-                    .map_err(|error| (error, "before_deploy failed"))
-            });
-        if let Err((error, why)) = ready {
-            outcomes.extend(
-                upload
-                    .iter()
-                    .map(|p| CrateOutcome::new(p, Outcome::NotStarted, Some(why.into()))),
-            );
-            report.write(reporter, outcomes)?;
-            return Err(error.context("nothing was published"));
-        }
+    if halted.is_none()
+        && let Err((error, why)) = ready_to_upload(&mut publisher, &hooks, cfg, reporter)
+    {
+        outcomes.extend(
+            upload
+                .iter()
+                .map(|p| CrateOutcome::new(p, Outcome::NotStarted, Some(why.into()))),
+        );
+        report.write(reporter, outcomes)?;
+        return Err(error.context("nothing was published"));
     }
 
     // 12. Upload, in order, each crate visible in the index before anything that needs it.
@@ -213,11 +205,7 @@ fn publish(
     } else {
         hooks.run("after_deploy", &cfg.after_deploy, reporter)
     };
-    let session = publisher.into_session();
-    drop(tree);
-    if let Some(mut session) = session {
-        session.close(reporter);
-    }
+    publisher.close(tree, reporter);
     report.write(reporter, outcomes.clone())?;
     if failed {
         return Err(failure(halted, &outcomes));
@@ -470,11 +458,38 @@ impl Publisher<'_> {
         Some(self.cargo.upload(upload, index, life, reporter))
     }
 
-    /// Done with the registry: cargo and the index go, the session (to revoke its token) is
-    /// handed back.
-    fn into_session(self) -> Option<Session> {
-        self.trusted
+    /// Done with the registry: cargo and the index go, then the pristine copy, then the
+    /// session revokes its token (a failure is a warning).
+    fn close(self, tree: Option<PristineTree>, reporter: &Reporter) {
+        let Publisher {
+            cargo,
+            index,
+            trusted,
+        } = self;
+        drop(cargo);
+        drop(index);
+        drop(tree);
+        if let Some(mut session) = trusted {
+            session.close(reporter);
+        }
     }
+}
+
+/// 11. Ready to upload: the trusted-publishing token minted where that is free (GitHub), then
+///     `before_deploy` — only when something will really be uploaded. An error comes with
+///     what the crates not started are told.
+fn ready_to_upload(
+    publisher: &mut Publisher,
+    hooks: &Hooks,
+    cfg: &Config,
+    reporter: &Reporter,
+) -> Result<(), (anyhow::Error, &'static str)> {
+    publisher
+        .mint_early(cfg.dry_run, reporter)
+        .map_err(|error| (error, "no trusted-publishing token"))?;
+    hooks
+        .run("before_deploy", &cfg.before_deploy, reporter)
+        .map_err(|error| (error, "before_deploy failed"))
 }
 
 /// The advice a failed upload deserves under trusted publishing: a crate locked to it when
