@@ -4,6 +4,7 @@
 //! (ARCHITECTURE.md draws it and says where each concern lives).
 //! [`run`] is the whole pipeline; the binary only parses arguments and maps the exit code.
 
+mod cargo_output;
 mod checkout;
 mod ci;
 pub mod cli;
@@ -32,6 +33,7 @@ pub mod signals;
 mod tools;
 mod travis;
 mod trusted;
+mod upload;
 
 /// A snapshot of the process environment; passed in, never read deep in the code.
 pub type Env = std::collections::BTreeMap<String, String>;

@@ -11,48 +11,6 @@ use crate::report::Reporter;
 /// Largest random extra added to every wait, so parallel publishers don't retry in step.
 pub(crate) const JITTER_MAX: Duration = Duration::from_secs(2);
 
-/// How a failed `cargo publish` should be treated, read from what cargo printed.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Failure {
-    /// 429: too many requests; crates.io says until when.
-    RateLimited { until: Option<SystemTime> },
-    /// 5xx: the registry had a problem; worth another try.
-    Unavailable(u16),
-    /// The version exists already (another publisher won the race).
-    AlreadyExists,
-    /// Anything else: not retried.
-    Other,
-}
-
-pub(crate) fn classify(output: &str) -> Failure {
-    if output.contains("already exists") || output.contains("already uploaded") {
-        return Failure::AlreadyExists;
-    }
-    // cargo says "(status 503 Service Unavailable)" for a JSON error body, and
-    // "failed to get a 200 OK response, got 503" for any other.
-    let codes = ["(status ", "got "].into_iter().flat_map(|marker| {
-        output
-            .split(marker)
-            .skip(1)
-            .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
-    });
-    let mut codes = codes.collect::<Vec<_>>().into_iter();
-    if codes.clone().any(|c| c == 429) {
-        let until = output
-            .split("Please try again after ")
-            .nth(1)
-            .and_then(|rest| {
-                let date = rest.split(" and see").next()?.trim().trim_end_matches('.');
-                httpdate::parse_http_date(date).ok()
-            });
-        return Failure::RateLimited { until };
-    }
-    match codes.find(|code| (500..600).contains(code)) {
-        Some(code) => Failure::Unavailable(code),
-        None => Failure::Other,
-    }
-}
-
 /// The wait before retry number `attempt` (1-based): the registry's own time when it gave
 /// one, else exponential backoff from one second; plus jitter.
 pub(crate) fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
@@ -120,33 +78,6 @@ pub(crate) fn wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_crates_ios_rate_limit_answer() {
-        let out = "error: failed to publish to registry at https://crates.io\n\nCaused by:\n  the remote server \
-                   responded with an error (status 429 Too Many Requests): You have published too many new crates \
-                   in a short period of time. Please try again after Sun, 14 Jun 2026 14:59:56 GMT and see \
-                   https://crates.io/docs/rate-limits for more information on rate limits.";
-        let until = httpdate::parse_http_date("Sun, 14 Jun 2026 14:59:56 GMT").unwrap();
-        assert_eq!(classify(out), Failure::RateLimited { until: Some(until) });
-    }
-
-    #[test]
-    fn other_answers() {
-        assert_eq!(
-            classify("responded with an error (status 503 Service Unavailable): down"),
-            Failure::Unavailable(503)
-        );
-        assert_eq!(
-            classify("error: crate foo@1.0.0 already exists on crates.io index"),
-            Failure::AlreadyExists
-        );
-        assert_eq!(
-            classify("(status 403 Forbidden): not an owner"),
-            Failure::Other
-        );
-        assert_eq!(classify("error[E0425]: cannot find value"), Failure::Other);
-    }
 
     #[test]
     fn crates_io_burst_estimate() {

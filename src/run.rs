@@ -12,18 +12,21 @@ use anyhow::{Context, Result, bail};
 use crate::checkout::PristineTree;
 use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
-use crate::config::{Config, Mismatch};
+use crate::config::{Config, Mismatch, RetryPolicy};
 use crate::index::Index;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{self, Package, Plan};
 use crate::prepare::{self, Prepared, Settled};
-use crate::publish::{Cargo, Forever, TokenLife, Uploads};
+use crate::publish::Cargo;
 use crate::registry::Target;
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::Tools;
 use crate::trusted::{self, Session};
-use crate::{Env, compare, copy, explain, git, hooks, migrate, ownership, retry, signals};
+use crate::upload::{Forever, TokenLife, Uploader, Uploads};
+use crate::{
+    Env, cargo_output, compare, copy, explain, git, hooks, migrate, ownership, retry, signals,
+};
 
 /// Run shipcrate as the process was started: its environment and working directory.
 pub fn run(invocation: Invocation) -> Result<()> {
@@ -156,6 +159,7 @@ fn publish(
     let _index_gone = DropBehind::start(gone);
     let mut publisher = Publisher {
         cargo,
+        retry: cfg.retry_policy(),
         index,
         trusted,
     };
@@ -429,6 +433,7 @@ fn verify(
 /// [`LiveToken`], so a token the session renews reaches cargo and the index at once.
 struct Publisher<'a> {
     cargo: Cargo<'a>,
+    retry: RetryPolicy,
     index: Option<Index>,
     trusted: Option<Session>,
 }
@@ -455,7 +460,11 @@ impl Publisher<'_> {
             Some(session) => session,
             None => &mut Forever,
         };
-        Some(self.cargo.upload(upload, index, life, reporter))
+        let uploader = Uploader {
+            cargo: &self.cargo,
+            policy: self.retry,
+        };
+        Some(uploader.upload(upload, index, life, reporter))
     }
 
     /// Done with the registry: cargo and the index go, then the pristine copy, then the
@@ -463,6 +472,7 @@ impl Publisher<'_> {
     fn close(self, tree: Option<PristineTree>, reporter: &Reporter) {
         let Publisher {
             cargo,
+            retry: _,
             index,
             trusted,
         } = self;
@@ -502,7 +512,7 @@ fn hint_trusted(
 ) {
     for crate_ in outcomes.iter().filter(|c| c.outcome == Outcome::Failed) {
         let reason = crate_.reason.as_deref().unwrap_or_default();
-        if reason.contains("Trusted Publishing") && !trusted {
+        if cargo_output::wants_trusted_publishing(reason) && !trusted {
             reporter.warn(&format!(
                 "{} accepts only trusted publishing: drop the token and give the job an OIDC \
                  identity (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)",

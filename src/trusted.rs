@@ -15,11 +15,11 @@ use crate::Env;
 use crate::ci::Provider;
 use crate::config::{Config, TrustedMode};
 use crate::error::UsageError;
-use crate::publish::TokenLife;
 use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Masker, Token};
 use crate::signals;
+use crate::upload::TokenLife;
 
 const CRATES_IO_API: &str = "https://crates.io";
 

@@ -124,6 +124,25 @@ pub(crate) enum TrustedMode {
     Never,
 }
 
+/// How long the uploads wait: for the index to list an upload, and for a registry that
+/// pushes back (a slice of [`Config`] for `upload`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    pub index_timeout: Duration,
+    pub max_retries: u32,
+    pub max_wait: Duration,
+}
+
+impl Config {
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            index_timeout: self.index_timeout,
+            max_retries: self.max_retries,
+            max_wait: self.max_wait,
+        }
+    }
+}
+
 /// Trusted publishing settings.
 #[derive(Clone, Debug)]
 pub(crate) struct Trusted {
