@@ -1,0 +1,219 @@
+//! Registries the tests publish into and read from, all on 127.0.0.1: cargo-test-support's
+//! sparse registry, a crates.io stand-in, `cargo-http-registry` serving a git index, and a
+//! consumer crate that resolves and builds against what was published.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cargo_test_support::paths;
+use cargo_test_support::registry::{RegistryBuilder, TestRegistry, Token};
+
+use super::runs::base_env;
+
+/// The token the test registry accepts.
+pub const TOKEN: &str = "s3cr3t-t0ken-4f9b2c";
+/// The cargo team's test registry on 127.0.0.1: sparse index, API, token-checked uploads.
+pub fn registry() -> TestRegistry {
+    registry_builder().build()
+}
+
+/// [`registry`], before it is built (to add responders).
+pub fn registry_builder() -> RegistryBuilder {
+    RegistryBuilder::new()
+        .http_index()
+        .http_api()
+        .alternative()
+        .no_configure_token()
+        .token(Token::Plaintext(TOKEN.into()))
+}
+
+/// A loopback registry that stands in for crates.io: cargo's config replaces crates.io's source
+/// with it, so index reads for crates.io go there. (Not for uploads: cargo refuses to publish to
+/// a replaced crates.io.)
+pub fn crates_io_stand_in() -> TestRegistry {
+    RegistryBuilder::new()
+        .http_index()
+        .no_configure_token()
+        .build()
+}
+
+/// The index entries the registry holds for `name` (one JSON object per version).
+pub fn index_entries(name: &str) -> Vec<serde_json::Value> {
+    let root = paths::root().join("alternative-registry");
+    let Some(file) = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file() && e.file_name() == name)
+    else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(file.path())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A crate depending on `name = version` from the test registry, built with an empty
+/// `CARGO_HOME` that knows only that registry. Returns the consumer's root.
+#[track_caller]
+pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
+    consume_from(registry.index_url().as_str(), "alternative", name, version)
+}
+
+/// The same against any registry index, known to the consumer as `registry_name`.
+#[track_caller]
+pub fn consume_from(index: &str, registry_name: &str, name: &str, version: &str) -> PathBuf {
+    let root = paths::root().join("consumer");
+    let home = paths::root().join("consumer-home");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!("[registries.{registry_name}]\nindex = \"{index}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{name} = {{ version = \"={version}\", registry = \"{registry_name}\" }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/main.rs"),
+        format!(
+            "fn main() {{ println!(\"{{}}\", {}::answer()); }}\n",
+            name.replace('-', "_")
+        ),
+    )
+    .unwrap();
+    let out = Command::new("cargo")
+        .args(["run", "--quiet"])
+        .current_dir(&root)
+        .env_clear()
+        .envs(base_env())
+        .env("CARGO_HOME", &home)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "consumer failed to build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    root
+}
+
+/// The `.crate` the consumer downloaded, unpacked: path inside the archive → contents.
+pub fn downloaded_crate(
+    consumer_home: &Path,
+    name: &str,
+    version: &str,
+) -> BTreeMap<String, String> {
+    let file = format!("{name}-{version}.crate");
+    let path = walkdir::WalkDir::new(consumer_home.join("registry/cache"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy() == file)
+        .unwrap_or_else(|| panic!("{file} not in the consumer's cache"))
+        .into_path();
+    shipcrate::compare::read_crate(&std::fs::read(path).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(inner, bytes)| {
+            (
+                format!("{name}-{version}/{inner}"),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect()
+}
+/// `cargo-http-registry`, a registry server run as its own process as a user would run one,
+/// serving a git index on 127.0.0.1. Stopped on drop.
+pub struct GitRegistry {
+    child: std::process::Child,
+    pub root: PathBuf,
+    pub port: u16,
+}
+
+impl GitRegistry {
+    /// Start it; a test that needs it fails naming the install when it is missing (these
+    /// tests are `#[ignore]`d unless asked for).
+    // The child is reaped by `Drop`, which clippy cannot follow into the returned struct.
+    #[allow(clippy::zombie_processes)]
+    #[track_caller]
+    pub fn start() -> Self {
+        let exe = std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .chain(
+                std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/shipcrate-tools/bin")),
+            )
+            .map(|d| d.join("cargo-http-registry"))
+            .find(|p| p.is_file())
+            .expect(
+                "cargo-http-registry is not installed: `cargo install --locked cargo-http-registry` \
+                 (or `bash .ci/run`, which installs it)",
+            );
+        let root = paths::root().join("git-registry");
+        let mut child = Command::new(exe)
+            .args(["--addr", "127.0.0.1:0"])
+            .arg(&root)
+            .env_clear()
+            .envs(base_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let api = std::fs::read_to_string(root.join("config.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["api"].as_str().map(str::to_owned));
+            if let Some(port) = api.and_then(|a| a.rsplit(':').next().and_then(|p| p.parse().ok()))
+            {
+                return GitRegistry { child, root, port };
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cargo-http-registry did not start within 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn index_url(&self) -> String {
+        format!("http://127.0.0.1:{}/git", self.port)
+    }
+
+    /// Index entries for `name`, read from the registry's own index files.
+    pub fn entries(&self, name: &str) -> Vec<serde_json::Value> {
+        walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.file_name() == name)
+            .flat_map(|e| {
+                std::fs::read_to_string(e.path())
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+impl Drop for GitRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
