@@ -25,11 +25,21 @@ pub(super) fn de_opt_bool<'de, D: Deserializer<'de>>(de: D) -> Result<Option<boo
         Some(Loose::Int(0)) => Ok(Some(false)),
         Some(Loose::Int(1)) => Ok(Some(true)),
         Some(Loose::Int(n)) => Err(D::Error::invalid_value(Unexpected::Signed(n), &expected)),
-        Some(Loose::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Ok(Some(true)),
-            "false" | "no" | "off" | "0" => Ok(Some(false)),
-            _ => Err(D::Error::invalid_value(Unexpected::Str(&s), &expected)),
+        Some(Loose::Text(s)) => match boolean(&s) {
+            Some(b) => Ok(Some(b)),
+            None => Err(D::Error::invalid_value(Unexpected::Str(&s), &expected)),
         },
+    }
+}
+
+/// The one reading of a boolean written as text, for every layer (file, `SHIPCRATE_*`,
+/// `INPUT_*`, flags): `true`/`yes`/`on`/`1` and `false`/`no`/`off`/`0`, any case, trimmed.
+/// `.travis.yml` is read by YAML 1.1's rules instead (`travis::yaml`), never by this.
+pub(super) fn boolean(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
     }
 }
 

@@ -291,12 +291,8 @@ fn travis_asked(env: &Env, flags: &Flags) -> bool {
     let value = from_flag
         .or_else(|| non_empty(env, "INPUT_TRAVIS"))
         .or_else(|| non_empty(env, "SHIPCRATE_TRAVIS"));
-    value.is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "on" | "1"
-        )
-    })
+    // Not a boolean: false here; the merged value's check names the key and its source.
+    value.and_then(de::boolean).unwrap_or(false)
 }
 
 /// `--config` / `INPUT_CONFIG` / `SHIPCRATE_CONFIG`, else the first default name that exists.

@@ -111,6 +111,35 @@ fn booleans_accept_what_users_write() {
 }
 
 #[test]
+fn one_boolean_reader_for_env_inputs_and_flags() {
+    for (value, want) in [("ON", true), ("Yes", true), ("off", false), ("0", false)] {
+        let from_env = load_with(None, &[("SHIPCRATE_DRY_RUN", value)], Flags::default());
+        let from_input = load_with(None, &[("INPUT_DRY-RUN", value)], Flags::default());
+        let flags = Flags {
+            values: vec![("dry_run", value.to_owned())],
+            ..Flags::default()
+        };
+        let from_flag = load_with(None, &[], flags);
+        let read = [from_env, from_input, from_flag].map(|cfg| cfg.unwrap().dry_run);
+        assert_eq!(read, [want; 3], "{value}");
+        // `travis`, looked up before the layers merge, is read by the same rule.
+        let asked = travis_asked(&env(&[("SHIPCRATE_TRAVIS", value)]), &Flags::default());
+        assert_eq!(asked, want, "travis: {value}");
+    }
+    // YAML 1.1's `y` is `.travis.yml`'s boolean, not the environment's.
+    let error = err(load_with(
+        None,
+        &[("SHIPCRATE_DRY_RUN", "y")],
+        Flags::default(),
+    ));
+    assert!(error.contains("dry_run"), "{error}");
+    assert!(!travis_asked(
+        &env(&[("SHIPCRATE_TRAVIS", "y")]),
+        &Flags::default()
+    ));
+}
+
+#[test]
 fn lists_from_yaml_string_yaml_list_and_input_lines() {
     let cfg = load_with(
         Some("before_deploy: echo one\nafter_deploy: [a, b]\non:\n  branch: main\n"),
