@@ -11,7 +11,7 @@ use cargo_metadata::DependencyKind;
 
 use crate::Env;
 use crate::cmd;
-use crate::config::Config;
+use crate::config::Selection;
 use crate::error::UsageError;
 
 /// A crate of the plan.
@@ -49,20 +49,20 @@ pub(crate) struct Plan {
     pub tagged: Vec<String>,
 }
 
-/// Read the packages under `cfg.path` in `tree` and order them.
+/// Read the packages under `selection.path` in `tree` and order them.
 pub(crate) fn plan(
     cargo: &Path,
     tree: &Path,
     user_root: &Path,
-    cfg: &Config,
+    selection: Selection<'_>,
     env: &Env,
 ) -> Result<Plan> {
-    let dir = tree.join(&cfg.path);
+    let dir = tree.join(selection.path);
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
         bail!(
             "no `Cargo.toml` at `{}` in the commit; set `path` to the crate's directory",
-            cfg.path.join("Cargo.toml").display()
+            selection.path.join("Cargo.toml").display()
         );
     }
     // The config refuses `..` and absolute paths; a symlink in the working tree (with
@@ -71,7 +71,7 @@ pub(crate) fn plan(
         return Err(UsageError(format!(
             "`path` (`{}`) leads outside the repository through a symlink; set `path` to the \
              crate's real directory inside the repository",
-            cfg.path.display()
+            selection.path.display()
         ))
         .into());
     }
@@ -101,13 +101,15 @@ pub(crate) fn plan(
         .iter()
         .find(|p| fs_err::canonicalize(&p.manifest_path).is_ok_and(|m| m == manifest));
     let members: Vec<&cargo_metadata::Package> = match own {
-        Some(package) if !at_root && cfg.packages.is_empty() && cfg.exclude.is_empty() => {
+        Some(package)
+            if !at_root && selection.packages.is_empty() && selection.exclude.is_empty() =>
+        {
             vec![package]
         }
         _ => metadata.workspace_packages(),
     };
     let names: BTreeSet<&str> = members.iter().map(|p| p.name.as_str()).collect();
-    for wanted in cfg.packages.iter().chain(&cfg.exclude) {
+    for wanted in selection.packages.iter().chain(selection.exclude) {
         if !names.contains(wanted.as_str()) {
             return Err(UsageError(format!(
                 "`{wanted}` (in `packages` or `exclude`) is not a member of the workspace; members: {}",
@@ -117,13 +119,13 @@ pub(crate) fn plan(
         }
     }
 
-    let registry = cfg.target.cargo_name().unwrap_or("crates-io");
+    let registry = selection.target.cargo_name().unwrap_or("crates-io");
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for package in &members {
         let entry = to_package(package);
-        let selected = (cfg.packages.is_empty() || cfg.packages.contains(&entry.name))
-            && !cfg.exclude.contains(&entry.name);
+        let selected = (selection.packages.is_empty() || selection.packages.contains(&entry.name))
+            && !selection.exclude.contains(&entry.name);
         match &package.publish {
             _ if !selected => skipped.push((entry, "not selected".to_owned())),
             Some(allowed) if allowed.is_empty() => {

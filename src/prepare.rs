@@ -202,7 +202,7 @@ pub(crate) fn prepare(
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
 
         // 7. The plan: which crates, in which order.
-        let plan = plan::plan(&tools.cargo, tree_root, root, cfg, clean_env)?;
+        let plan = plan::plan(&tools.cargo, tree_root, root, cfg.selection(), clean_env)?;
         if tree.is_some() {
             checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)?;
         }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use crate::Env;
 use crate::cargo_output::{first_error, progress};
 use crate::cmd;
-use crate::config::Config;
+use crate::config::CargoFlags;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
 use crate::registry::Target;
@@ -26,7 +26,7 @@ use crate::signals;
 pub(crate) struct Cargo<'a> {
     exe: &'a Path,
     plan: &'a Plan,
-    cfg: &'a Config,
+    flags: CargoFlags<'a>,
     /// Scrubbed of every token and CI credential (see `secret::Child::Build`).
     env: Env,
     /// Read at each command: a renewed token reaches the next cargo.
@@ -51,7 +51,7 @@ impl<'a> Cargo<'a> {
     pub(crate) fn new(
         exe: &'a Path,
         plan: &'a Plan,
-        cfg: &'a Config,
+        flags: CargoFlags<'a>,
         token: &LiveToken,
         env: &Env,
         auth_required: bool,
@@ -65,7 +65,7 @@ impl<'a> Cargo<'a> {
             "CARGO_TARGET_DIR".to_owned(),
             plan.target_dir.display().to_string(),
         );
-        if let Target::Index(url) = &cfg.target {
+        if let Target::Index(url) = flags.target {
             env.insert(
                 format!(
                     "CARGO_REGISTRIES_{}_INDEX",
@@ -77,7 +77,7 @@ impl<'a> Cargo<'a> {
         Cargo {
             exe,
             plan,
-            cfg,
+            flags,
             env,
             token: token.clone(),
             auth_required,
@@ -100,33 +100,33 @@ impl<'a> Cargo<'a> {
         for package in packages {
             command.args(["--package", &package.name]);
         }
-        if let Some(name) = self.cfg.target.cargo_name() {
+        if let Some(name) = self.flags.target.cargo_name() {
             command.args(["--registry", name]);
         }
         let flags = [
-            (self.cfg.allow_dirty, "--allow-dirty"),
+            (self.flags.allow_dirty, "--allow-dirty"),
             // A command holding the token must build nothing.
             (
-                self.cfg.no_verify || !verify || role == Role::Upload,
+                self.flags.no_verify || !verify || role == Role::Upload,
                 "--no-verify",
             ),
-            (self.cfg.locked, "--locked"),
-            (self.cfg.all_features, "--all-features"),
+            (self.flags.locked, "--locked"),
+            (self.flags.all_features, "--all-features"),
         ];
         command.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
-        if !self.cfg.features.is_empty() {
-            command.args(["--features", &self.cfg.features.join(",")]);
+        if !self.flags.features.is_empty() {
+            command.args(["--features", &self.flags.features.join(",")]);
         }
         let mut file = None;
         match (role, self.token.get()) {
             // cargo wants an explicit credential provider for such a registry, uploads too.
             (_, Some(token)) if self.auth_required => {
                 let held = TokenFile::new(token.expose())?;
-                command.args(["--config", &held.provider_config(&self.cfg.target)]);
+                command.args(["--config", &held.provider_config(self.flags.target)]);
                 file = Some(held);
             }
             (Role::Upload, Some(token)) => {
-                command.env(self.cfg.target.token_var(), token.expose());
+                command.env(self.flags.target.token_var(), token.expose());
             }
             _ => {}
         }
@@ -174,7 +174,7 @@ impl<'a> Cargo<'a> {
             "Verifying",
             "one crate at a time: dev-dependencies form a cycle cargo can't order",
         );
-        let table = self.cfg.target.cargo_name().unwrap_or("crates-io");
+        let table = self.flags.target.cargo_name().unwrap_or("crates-io");
         let mut outcomes = Vec::new();
         for (i, package) in packages.iter().enumerate() {
             // Only the crates ordered before it: those are what it can depend on, and none of
@@ -252,7 +252,7 @@ impl<'a> Cargo<'a> {
             .collect();
         reporter.status(
             "Publishing",
-            &format!("{} to {}", names.join(", "), self.cfg.target),
+            &format!("{} to {}", names.join(", "), self.flags.target),
         );
         let (mut command, token_file) = self.command("publish", &refs, false, Role::Upload)?;
         // cargo's status lines are how each crate's result is known as it happens: not

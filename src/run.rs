@@ -131,7 +131,7 @@ fn publish(
     let cargo = Cargo::new(
         &settled.tools.cargo,
         &plan,
-        cfg,
+        cfg.cargo_flags(),
         &live,
         &settled.clean_env,
         index.auth_required(),
@@ -241,7 +241,7 @@ fn preflight(
     // the index — reads the one in force from `live`.
     let live = LiveToken::new(token);
     let trusted = trusted::session(
-        cfg,
+        cfg.trusted_publishing(),
         env,
         settled.ctx.provider,
         live.get().is_some(),

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Env;
 use crate::ci::Provider;
-use crate::config::{Config, TrustedMode};
+use crate::config::{TrustedMode, TrustedPublishing};
 use crate::error::UsageError;
 use crate::registry::Target;
 use crate::report::Reporter;
@@ -54,14 +54,14 @@ pub(crate) struct Session {
 /// `masker` learns every credential involved (the CI's request token, each JWT), as GitHub's
 /// own toolkit masks the ID token.
 pub(crate) fn session(
-    cfg: &Config,
+    trusted: TrustedPublishing<'_>,
     env: &Env,
     provider: Provider,
     token_configured: bool,
     live: &LiveToken,
     masker: &Masker,
 ) -> Result<Option<Session>> {
-    let mode = cfg.trusted.mode;
+    let mode = trusted.settings.mode;
     let cannot = |why: String| -> Result<Option<Session>> {
         match mode {
             TrustedMode::Always => {
@@ -71,11 +71,11 @@ pub(crate) fn session(
         }
     };
     if mode == TrustedMode::Never
-        || (mode == TrustedMode::Auto && (token_configured || cfg.dry_run))
+        || (mode == TrustedMode::Auto && (token_configured || trusted.dry_run))
     {
         return Ok(None);
     }
-    let api = match (&cfg.trusted.url, &cfg.target) {
+    let api = match (&trusted.settings.url, trusted.target) {
         (Some(url), _) => url.trim_end_matches('/').to_owned(),
         (None, Target::CratesIo) => CRATES_IO_API.to_owned(),
         (None, target) => return cannot(format!("{target} has no `trusted_publishing_url`")),
@@ -103,7 +103,7 @@ pub(crate) fn session(
             }
         }
     } else if provider == Provider::GitlabCi {
-        let names = &cfg.trusted.token_env;
+        let names = &trusted.settings.token_env;
         let unused: VecDeque<(String, SecretString)> = names
             .iter()
             .filter_map(|name| {
@@ -128,14 +128,14 @@ pub(crate) fn session(
         );
     };
     Ok(Some(Session {
-        audience: cfg
-            .trusted
+        audience: trusted
+            .settings
             .audience
             .clone()
             .unwrap_or_else(|| audience(&api)),
         api,
         identity,
-        ttl: cfg.trusted.ttl,
+        ttl: trusted.settings.ttl,
         agent: crate::index::agent(),
         live: live.clone(),
         held: None,

@@ -124,6 +124,37 @@ pub(crate) enum TrustedMode {
     Never,
 }
 
+/// What every cargo command is told: the registry and the user's cargo flags (a slice of
+/// [`Config`] for `publish::Cargo`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CargoFlags<'a> {
+    pub target: &'a Target,
+    pub allow_dirty: bool,
+    pub no_verify: bool,
+    pub locked: bool,
+    pub all_features: bool,
+    pub features: &'a [String],
+}
+
+/// Which crates: where the crate or workspace is, the members asked for and left out, and
+/// the registry they go to (a slice of [`Config`] for `plan`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Selection<'a> {
+    pub path: &'a Path,
+    pub packages: &'a [String],
+    pub exclude: &'a [String],
+    pub target: &'a Target,
+}
+
+/// Trusted publishing as a run needs it: the settings, the registry (whose API mints), and
+/// whether anything is uploaded (a slice of [`Config`] for `trusted::session`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrustedPublishing<'a> {
+    pub settings: &'a Trusted,
+    pub target: &'a Target,
+    pub dry_run: bool,
+}
+
 /// How long the uploads wait: for the index to list an upload, and for a registry that
 /// pushes back (a slice of [`Config`] for `upload`).
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +165,34 @@ pub(crate) struct RetryPolicy {
 }
 
 impl Config {
+    pub(crate) fn cargo_flags(&self) -> CargoFlags<'_> {
+        CargoFlags {
+            target: &self.target,
+            allow_dirty: self.allow_dirty,
+            no_verify: self.no_verify,
+            locked: self.locked,
+            all_features: self.all_features,
+            features: &self.features,
+        }
+    }
+
+    pub(crate) fn selection(&self) -> Selection<'_> {
+        Selection {
+            path: &self.path,
+            packages: &self.packages,
+            exclude: &self.exclude,
+            target: &self.target,
+        }
+    }
+
+    pub(crate) fn trusted_publishing(&self) -> TrustedPublishing<'_> {
+        TrustedPublishing {
+            settings: &self.trusted,
+            target: &self.target,
+            dry_run: self.dry_run,
+        }
+    }
+
     pub(crate) fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy {
             index_timeout: self.index_timeout,
