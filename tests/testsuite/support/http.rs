@@ -1,5 +1,10 @@
-//! Stand-in HTTP endpoints on 127.0.0.1 (OIDC and token-exchange authorities, echo servers)
-//! that answer through a handler closure and record every request.
+//! Stand-in HTTP endpoints on 127.0.0.1 (OIDC and token-exchange authorities, sparse indexes,
+//! echo servers) that answer through a handler closure and record every request. Served by
+//! `tiny_http`: a kept, blocking HTTP/1.1 server (framing, `Expect: 100-continue`, chunked
+//! bodies) that fits a handler closure on a thread without pulling an async runtime into the tests.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// One request a [`FakeHttp`] server received.
 #[derive(Clone, Debug)]
@@ -20,76 +25,54 @@ impl Recorded {
     }
 }
 
-/// A small HTTP/1.1 server on 127.0.0.1 that answers with `handler` and records every
-/// request. Bounded: at most 200 connections within 5 minutes, then it stops by itself.
+/// A server on 127.0.0.1 that answers every request with `handler(request, port)` — a status
+/// and a JSON body — and records it. Bounded: at most 200 requests within 5 minutes, then it
+/// stops by itself; it also stops when dropped.
 pub struct FakeHttp {
     pub port: u16,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
+    seen: Arc<Mutex<Vec<Recorded>>>,
+    server: Arc<tiny_http::Server>,
 }
 
 impl FakeHttp {
     pub fn start(handler: impl Fn(&Recorded, u16) -> (u16, String) + Send + 'static) -> Self {
-        use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let record = std::sync::Arc::clone(&seen);
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let port = server.server_addr().to_ip().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (serving, record) = (Arc::clone(&server), Arc::clone(&seen));
         std::thread::spawn(move || {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
-            for stream in listener.incoming().take(200) {
-                if std::time::Instant::now() > deadline {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            for _ in 0..200 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                // `Err` once unblocked by `Drop`; `None` when the time is up.
+                let Ok(Some(mut request)) = serving.recv_timeout(left) else {
                     break;
-                }
-                let Ok(mut stream) = stream else { continue };
-                stream
-                    .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                    .unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let mut parts = line.split_whitespace();
-                let (method, target) = (
-                    parts.next().unwrap_or_default().to_owned(),
-                    parts.next().unwrap_or_default().to_owned(),
-                );
-                let mut headers = Vec::new();
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = header.trim().split_once(':') {
-                        headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                    }
-                }
-                let mut request = Recorded {
-                    method,
-                    target,
-                    headers,
-                    body: String::new(),
                 };
-                if request.header("expect").is_some() {
-                    let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-                }
-                let length: usize = request
-                    .header("content-length")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0; length];
-                let _ = std::io::Read::read_exact(&mut reader, &mut body);
-                request.body = String::from_utf8_lossy(&body).into_owned();
-                let (status, answer) = handler(&request, port);
-                record.lock().unwrap().push(request);
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                let _ = stream.write_all(response.as_bytes());
+                let body = body(&mut request);
+                let recorded = Recorded {
+                    method: request.method().as_str().to_owned(),
+                    target: request.url().to_owned(),
+                    headers: request
+                        .headers()
+                        .iter()
+                        .map(|h| (h.field.as_str().as_str().to_owned(), h.value.to_string()))
+                        .collect(),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                };
+                let (status, answer) = handler(&recorded, port);
+                record.lock().unwrap().push(recorded);
+                let response = tiny_http::Response::from_string(answer)
+                    .with_status_code(status)
+                    .with_header(
+                        "Content-Type: application/json"
+                            .parse::<tiny_http::Header>()
+                            .unwrap(),
+                    );
+                // The client may have given up (a timeout under test); nothing to answer then.
+                let _gone = request.respond(response);
             }
         });
-        FakeHttp { port, seen }
+        FakeHttp { port, seen, server }
     }
 
     pub fn url(&self) -> String {
@@ -98,5 +81,30 @@ impl FakeHttp {
 
     pub fn seen(&self) -> Vec<Recorded> {
         self.seen.lock().unwrap().clone()
+    }
+}
+
+/// The request's body. curl (so cargo) asks to upgrade to HTTP/2 (`Connection: Upgrade,
+/// HTTP2-Settings`); tiny_http then hands over the raw socket, so only `Content-Length` bytes
+/// are read and the answer stays HTTP/1.1, as a server that declines the upgrade does.
+fn body(request: &mut tiny_http::Request) -> Vec<u8> {
+    let upgrade = request.headers().iter().any(|h| {
+        h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("upgrade")
+    });
+    let length = request.body_length().unwrap_or(0) as u64;
+    let mut body = Vec::new();
+    let reader = request.as_reader();
+    // A client that hangs up mid-body is recorded with what it sent.
+    let _partial = if upgrade {
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, length), &mut body)
+    } else {
+        reader.read_to_end(&mut body)
+    };
+    body
+}
+
+impl Drop for FakeHttp {
+    fn drop(&mut self) {
+        self.server.unblock();
     }
 }
