@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 use cargo_test_support::registry::Response;
+use cargo_test_support::str;
 
 use crate::support::*;
 
@@ -287,9 +288,21 @@ fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
         .env("SHIPCRATE_REPORT", report.to_str().unwrap())
         .run()
         .code(1)
-        .stderr_has("crate `liar@0.1.0` already exists, and you are not an owner")
-        .stderr_has("the registry says this version exists, but its index does not list it")
-        .stderr_has("failed: liar v0.1.0");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             liar v0.1.0: publish
+[VERIFYING] liar@0.1.0 before uploading any
+...
+  Publishing liar v0.1.0 to registry `alternative`
+...
+[WAITING] for liar@0.1.0 to appear in sparse+http://127.0.0.1:[..]/index/
+[SUMMARY] liar v0.1.0: failed ([..]: crate `liar@0.1.0` already exists, and you are not an owner — the registry says this version exists, but its index does not list it within 3s)
+[ERROR] publishing liar@0.1.0 failed; published: nothing; failed: liar v0.1.0; not started: nothing
+
+"#]]);
     assert!(index_entries("liar").is_empty());
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -564,8 +577,10 @@ fn a_key_given_twice_names_both_lines() {
         .registry_target()
         .run()
         .code(2)
-        .stderr_has("`on.tags` is given twice in")
-        .stderr_has("on lines 4 and 6");
+        .stderr_eq(str![[r#"
+[ERROR] `on.tags` is given twice in [ROOT]/repo/.shipcrate.yml, on lines 4 and 6: keep one (shipcrate does not guess which one you meant)
+
+"#]]);
     // .travis.yml keeps Travis's own reading: the last value wins.
     let travis = Repo::new("travis-repo")
         .file("Cargo.toml", &manifest("travisdup", "0.1.0"))

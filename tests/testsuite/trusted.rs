@@ -16,6 +16,7 @@
 
 use cargo_test_support::prelude::*;
 use cargo_test_support::registry::Response;
+use cargo_test_support::str;
 
 use crate::support::*;
 
@@ -138,7 +139,17 @@ fn a_crate_that_does_not_build_mints_nothing() {
     github(repo.shipcrate(), &server)
         .run()
         .code(1)
-        .stderr_has("trustfail@0.1.0 failed to verify: nothing was uploaded");
+        .stderr_eq(str![[r#"
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             trustfail v0.1.0: publish
+[VERIFYING] trustfail@0.1.0 before uploading any
+...
+[SUMMARY] trustfail v0.1.0: failed (error[E0425]: cannot find value `nope` in this scope[..])
+[ERROR] trustfail@0.1.0 failed to verify: nothing was uploaded; published: nothing; failed: trustfail v0.1.0; not started: nothing
+
+"#]]);
     assert!(
         server.seen().is_empty(),
         "no ID token asked for, nothing minted: {:?}",

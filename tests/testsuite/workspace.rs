@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 use cargo_test_support::registry::{HttpServer, Request, Response};
+use cargo_test_support::str;
 
 use crate::support::*;
 
@@ -282,10 +283,22 @@ fn a_crate_that_does_not_build_stops_the_run_before_any_hook_or_upload() {
         )
         .run()
         .code(1)
-        .stderr_has("two@0.1.0 failed to verify: nothing was uploaded")
-        .stderr_has(
-            "published: nothing; failed: two v0.1.0; not started: one v0.1.0, three v0.1.0",
-        );
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 3 crate(s) to upload, in this order:
+             one v0.1.0: publish
+             two v0.1.0: publish
+             three v0.1.0: publish
+[VERIFYING] one@0.1.0, two@0.1.0, three@0.1.0 before uploading any
+...
+[SUMMARY] one v0.1.0: not started (two@0.1.0 failed to verify)
+[SUMMARY] two v0.1.0: failed (error[E0425]: cannot find value `oops` in this scope[..])
+[SUMMARY] three v0.1.0: not started (two@0.1.0 failed to verify)
+[ERROR] two@0.1.0 failed to verify: nothing was uploaded; published: nothing; failed: two v0.1.0; not started: one v0.1.0, three v0.1.0
+
+"#]]);
     // `one` builds, but publishing it alone would leave a release half done.
     for name in ["one", "two", "three"] {
         assert!(index_entries(name).is_empty(), "{name} was uploaded");
@@ -340,8 +353,24 @@ fn an_upload_refused_midway_is_listed_and_a_rerun_publishes_only_the_rest() {
         .env("SHIPCRATE_REPORT", report.to_str().unwrap())
         .run()
         .code(1)
-        .stderr_has("the name `two` is reserved")
-        .stderr_has("published: one v0.1.0; failed: two v0.1.0; not started: three v0.1.0");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 3 crate(s) to upload, in this order:
+             one v0.1.0: publish
+             two v0.1.0: publish
+             three v0.1.0: publish
+[VERIFYING] one@0.1.0, two@0.1.0, three@0.1.0 before uploading any
+...
+  Publishing one v0.1.0, two v0.1.0, three v0.1.0 to registry `alternative`
+...
+[SUMMARY] one v0.1.0: published
+[SUMMARY] two v0.1.0: failed ([..]: the remote server responded with an error (status 400 Bad Request): the name `two` is reserved)
+[SUMMARY] three v0.1.0: not started (publishing two@0.1.0 failed)
+[ERROR] publishing two@0.1.0 failed; published: one v0.1.0; failed: two v0.1.0; not started: three v0.1.0
+
+"#]]);
     assert_eq!(
         reported(&report),
         [
@@ -367,8 +396,13 @@ fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
         .env("SHIPCRATE_ON__TAGS", "true")
         .run()
         .code(1)
-        .stderr_has("tag `v9.9.9` is version 9.9.9, but no crate in the plan has that version")
-        .stderr_has("base@0.1.0");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+[ERROR] tag `v9.9.9` is version 9.9.9, but no crate in the plan has that version (found: base@0.1.0, right@0.1.0, left@0.1.0, top@0.1.0). Was Cargo.toml bumped? Set `check_tag: false` if the tag is not a version
+
+"#]]);
     assert!(index_entries("base").is_empty());
     repo.shipcrate()
         .registry_target()
@@ -397,7 +431,13 @@ fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
         .env("SHIPCRATE_ON__TAGS", "true")
         .run()
         .code(1)
-        .stderr_has("tag `top-v0.2.0` asks for top 0.2.0, but its Cargo.toml says 0.1.0");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+[ERROR] tag `top-v0.2.0` asks for top 0.2.0, but its Cargo.toml says 0.1.0: bump the version (or move the tag) before publishing
+
+"#]]);
 }
 
 #[cargo_test]

@@ -5,7 +5,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use cargo_test_support::compare::assert_e2e;
 use cargo_test_support::paths;
+use cargo_test_support::prelude::IntoData;
 
 use super::registries::TOKEN;
 
@@ -178,6 +180,17 @@ impl Outcome {
             "stderr lacks {needle:?}\n{}",
             self.both()
         );
+        self
+    }
+
+    /// The whole of stderr, as the user reads it, against `expected` (an inline `str![..]`),
+    /// so a wrong, extra or missing line fails where a substring check would pass.
+    /// cargo-test-support's redactions apply: `[ROOT]` for the test's root, `[..]` for the rest
+    /// of a line that varies (a commit, a port), a `...` line for lines cargo prints itself.
+    /// `SNAPSHOTS=overwrite cargo test <name>` rewrites the snapshot in place.
+    #[track_caller]
+    pub fn stderr_eq(self, expected: impl IntoData) -> Self {
+        assert_e2e().eq(&self.stderr, expected);
         self
     }
 
