@@ -498,9 +498,10 @@ fn a_dollar_token_that_names_no_variable_is_refused_when_a_token_is_needed() {
     repo.shipcrate()
         .run()
         .code(2)
-        .stderr_has(
-            "`token` (.shipcrate.yml: token) starts with `$` but is not a variable reference",
-        )
+        .stderr_eq(str![[r#"
+[ERROR] `token` (.shipcrate.yml: token) starts with `$` but is not a variable reference: write `$NAME` or `${NAME}`, where NAME (letters, digits, `_`) is the variable holding the token. If what you wrote is the token itself, treat it as leaked and revoke it
+
+"#]])
         .lacks("ghp-literal-123");
     assert!(index_entries("dollar").is_empty());
     // `${…}` with a name no variable can have, from an input.
@@ -508,20 +509,29 @@ fn a_dollar_token_that_names_no_variable_is_refused_when_a_token_is_needed() {
         .env("INPUT_TOKEN", "${CARGO-TOKEN}")
         .run()
         .code(2)
-        .stderr_has("`token` (input `token`) starts with `$` but is not a variable reference");
+        .stderr_eq(str![[r#"
+[ERROR] `token` (input `token`) starts with `$` but is not a variable reference: write `$NAME` or `${NAME}`, where NAME (letters, digits, `_`) is the variable holding the token. If what you wrote is the token itself, treat it as leaked and revoke it
+
+"#]]);
     // No token needed: a build the rules skip, and a fork's pull request, exit 0.
     repo.shipcrate()
         .env("SHIPCRATE_ON__BRANCH", "release")
         .run()
         .success()
-        .stderr_has("not publishing");
+        .stderr_eq(str![[r#"
+        Note not publishing: branch `main` is not permitted to publish; only `release` (`on.branch`)
+
+"#]]);
     repo.shipcrate()
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_NAME", "pull_request")
         .env("GITHUB_REF", "refs/pull/9/merge")
         .run()
         .success()
-        .stderr_has("this is a pull-request build");
+        .stderr_eq(str![[r#"
+        Note not publishing: this is a pull-request build, and pull requests never publish
+
+"#]]);
     assert!(index_entries("dollar").is_empty());
 }
 
@@ -615,7 +625,10 @@ fn an_oversized_or_odd_config_file_is_refused_saying_what_it_is() {
         .arg("big.yml")
         .run()
         .code(2)
-        .stderr_has("may be at most 1 MiB");
+        .stderr_eq(str![[r#"
+[ERROR] config file `[ROOT]/repo/big.yml` is 52428778 bytes; a shipcrate config file may be at most 1 MiB
+
+"#]]);
     std::fs::create_dir(repo.root.join("conf.d")).unwrap();
     let fifo = repo.root.join("pipe.yml");
     let made = std::process::Command::new("mkfifo")
@@ -638,10 +651,10 @@ fn an_oversized_or_odd_config_file_is_refused_saying_what_it_is() {
     }
     // A default name that is a directory is not silently passed over.
     std::fs::create_dir(repo.root.join(".shipcrate.yml")).unwrap();
-    repo.shipcrate()
-        .run()
-        .code(2)
-        .stderr_has(".shipcrate.yml` is a directory, not a config file");
+    repo.shipcrate().run().code(2).stderr_eq(str![[r#"
+[ERROR] `[ROOT]/repo/.shipcrate.yml` is a directory, not a config file: remove it, or name the config file with `--config`
+
+"#]]);
 }
 
 /// Processes still running that a shipcrate run of this test started (they carry the test's

@@ -172,7 +172,21 @@ fn the_token_is_revoked_when_the_upload_fails_and_the_audience_can_be_set() {
         .env("SHIPCRATE_OIDC_AUDIENCE", "my-registry")
         .run()
         .code(1)
-        .stderr_has("this crate is owned by someone else");
+        .stderr_eq(str![[r#"
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             trustfail v0.1.0: publish
+[VERIFYING] trustfail@0.1.0 before uploading any
+...
+       Token from trusted publishing (the CI's OIDC identity)
+  Publishing trustfail v0.1.0 to registry `alternative`
+...
+[WARNING] trustfail is a new crate: its first publish needs a normal API token; trusted publishing works from its second release on
+[SUMMARY] trustfail v0.1.0: failed ([..]: this crate is owned by someone else)
+[ERROR] publishing trustfail@0.1.0 failed; published: nothing; failed: trustfail v0.1.0; not started: nothing
+
+"#]]);
     assert!(
         server
             .seen()
@@ -242,7 +256,17 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
         .env("CRATES_IO_ID_TOKEN", "bad-jwt")
         .run()
         .code(1)
-        .stderr_has("No matching Trusted Publishing config found");
+        .stderr_eq(str![[r#"
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             trustlab v0.1.0: publish
+[VERIFYING] trustlab@0.1.0 before uploading any
+...
+[SUMMARY] trustlab v0.1.0: not started (the registry refused the trusted-publishing exchange (400): No matching Trusted Publishing config found)
+[ERROR] the registry refused the trusted-publishing exchange (400): No matching Trusted Publishing config found; published: nothing; failed: nothing; not started: trustlab v0.1.0
+
+"#]]);
     assert_eq!(
         count(&server, "DELETE"),
         0,
@@ -253,13 +277,19 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
         .env("SHIPCRATE_TRUSTED_PUBLISHING", "always")
         .run()
         .code(2)
-        .stderr_has("declare it in the job, `id_tokens:");
+        .stderr_eq(str![[r#"
+[ERROR] `trusted_publishing: always`, but `CRATES_IO_ID_TOKEN` is not set: declare it in the job, `id_tokens: { CRATES_IO_ID_TOKEN: { aud: 127.0.0.1:[..] } }` (or name another variable with `oidc_token_env`)
+
+"#]]);
     github(repo.shipcrate(), &server)
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
         .env("SHIPCRATE_TRUSTED_PUBLISHING", "always")
         .run()
         .code(2)
-        .stderr_has("permissions: id-token: write");
+        .stderr_eq(str![[r#"
+[ERROR] `trusted_publishing: always`, but GitHub gave this job no ID token: add `permissions: id-token: write` to the job (and, when running the image with `docker run`, pass `-e ACTIONS_ID_TOKEN_REQUEST_URL -e ACTIONS_ID_TOKEN_REQUEST_TOKEN`)
+
+"#]]);
     // And with GitLab's JWT, a publish.
     gitlab(repo.shipcrate())
         .env("CRATES_IO_ID_TOKEN", "jwt-from-gitlab")
