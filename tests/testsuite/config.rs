@@ -1,6 +1,7 @@
 //! Bad configuration: exit 2, the key and its source named, nothing published.
 
 use cargo_test_support::prelude::*;
+use cargo_test_support::str;
 
 use crate::support::*;
 
@@ -58,21 +59,28 @@ fn bad_yaml_and_unknown_file_keys_exit_2() {
         .registry_target()
         .run()
         .code(2)
-        .stderr_has("unknown key `on.tag` in")
-        .stderr_has(".shipcrate.yml")
-        .stderr_has("did you mean `on.tags`");
+        .stderr_eq(str![[r#"
+[ERROR] unknown key `on.tag` in [ROOT]/repo/.shipcrate.yml; did you mean `on.tags`?
+
+"#]]);
     let repo = repo.file(".shipcrate.yml", "on: [unclosed\n");
     repo.shipcrate()
         .registry_target()
         .run()
         .code(2)
-        .stderr_has(".shipcrate.yml");
+        .stderr_eq(str![[r#"
+[ERROR] cannot read the configuration in [ROOT]/repo/.shipcrate.yml: bad configuration: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 5
+
+"#]]);
     repo.shipcrate()
         .registry_target()
         .arg("--on-tags=sometimes")
         .run()
         .code(2)
-        .stderr_has(".shipcrate.yml");
+        .stderr_eq(str![[r#"
+[ERROR] cannot read the configuration in [ROOT]/repo/.shipcrate.yml: bad configuration: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 5
+
+"#]]);
     assert!(index_entries("badyaml").is_empty());
 }
 
@@ -83,5 +91,14 @@ fn unknown_flags_are_usage_errors() {
         .arg("--dry-runn")
         .run()
         .code(2)
-        .stderr_has("--dry-run");
+        .stderr_eq(str![[r#"
+[ERROR] unexpected argument '--dry-runn' found
+
+  tip: a similar argument exists: '--dry-run'
+
+Usage: shipcrate --dry-run[=<BOOL>]
+
+For more information, try '--help'.
+
+"#]]);
 }

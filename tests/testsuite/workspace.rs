@@ -474,8 +474,13 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
         .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran")
         .run()
         .code(1)
-        .stderr_has("samever@1.0.0 is already published, but the commit's content differs")
-        .stderr_has("`checksum_mismatch: fail` is set");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+[ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The code changed without a version bump; bump the version in Cargo.toml to release it (`checksum_mismatch: fail` is set)
+
+"#]]);
     assert!(!repo.root.join("hook-ran").exists());
 
     // The tag names this version: the released commit was another one (the tag was moved).
@@ -485,7 +490,13 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
         .env("SHIPCRATE_ON__TAGS", "true")
         .run()
         .code(1)
-        .stderr_has("The tag names this version, so the commit is not what was released");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+[ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The tag names this version, so the commit is not what was released: was the tag moved after the release? Bump the version for the new content (`check_tag: false` turns this check off)
+
+"#]]);
     repo.shipcrate()
         .registry_target()
         .env("SHIPCRATE_ON__TAGS", "true")
@@ -547,8 +558,25 @@ fn a_429_is_waited_out_as_the_registry_asks() {
         .registry_target()
         .run()
         .success()
-        .stderr_has("the registry answered 429 Too Many Requests; retry 1 of 5")
-        .stderr_has("retry 2 of 5");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             limited v0.1.0: publish
+[VERIFYING] limited@0.1.0 before uploading any
+...
+  Publishing limited v0.1.0 to registry `alternative`
+...
+[WAITING] [..]s, until [..] GMT: the registry answered 429 Too Many Requests; retry 1 of 5 for limited@0.1.0
+  Publishing limited v0.1.0 to registry `alternative`
+...
+[WAITING] [..]s, until [..] GMT: the registry answered 429 Too Many Requests; retry 2 of 5 for limited@0.1.0
+  Publishing limited v0.1.0 to registry `alternative`
+...
+[SUMMARY] limited v0.1.0: published
+
+"#]]);
     assert_eq!(index_entries("limited").len(), 1);
     let times = times.lock().unwrap();
     assert_eq!(times.len(), 3, "two refusals, then the upload");
