@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
+use cargo_test_support::str;
+
 use crate::support::*;
 
 #[cargo_test]
@@ -93,8 +95,12 @@ fn a_missing_submodule_is_named_with_how_to_fetch_it() {
         .registry_target()
         .run()
         .code(1)
-        .stderr_has("submodule `vendor/sub`")
-        .stderr_has("git submodule update --init --recursive");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+[ERROR] submodule `vendor/sub` at commit [..] is not in the checkout: fetch submodules before running shipcrate (`git submodule update --init --recursive`; on GitHub, `submodules: recursive` on actions/checkout; on GitLab, `GIT_SUBMODULE_STRATEGY: recursive`)
+
+"#]]);
     clone.assert_unchanged(&before);
     assert!(leftovers().is_empty(), "{:?}", leftovers());
     assert!(index_entries("withsub").is_empty());
@@ -297,7 +303,10 @@ fn no_git_on_path_is_named_up_front() {
         .env("PATH", empty.to_str().unwrap())
         .run()
         .code(1)
-        .stderr_has("`cargo` was not found on PATH");
+        .stderr_eq(str![[r#"
+[ERROR] `cargo` was not found on PATH; install Rust with rustup (https://rustup.rs) or use the shipcrate image: cannot find binary path
+
+"#]]);
 }
 
 #[cargo_test]
@@ -313,8 +322,12 @@ fn a_cargo_too_old_for_multi_package_publish_is_named_with_the_fix() {
         .path_prefix(&old)
         .run()
         .code(1)
-        .stderr_has("cargo 1.85.1 (d73d2caf9 2024-12-31) is too old: shipcrate needs cargo 1.90")
-        .stderr_has("rustup update stable");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+[ERROR] cargo 1.85.1 (d73d2caf9 2024-12-31) is too old: shipcrate needs cargo 1.90 or newer (multi-package publish). Update with `rustup update stable`
+
+"#]]);
     assert!(index_entries("old").is_empty());
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
@@ -348,7 +361,10 @@ fn copy_makes_a_clean_checkout_of_the_commit_and_stops() {
         .arg(dest.to_str().unwrap())
         .run()
         .code(2)
-        .stderr_has("is not empty");
+        .stderr_eq(str![[r#"
+[ERROR] `[ROOT]/copy` is not empty
+
+"#]]);
 }
 
 #[cargo_test]

@@ -3,6 +3,8 @@
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
+use cargo_test_support::str;
+
 use crate::support::*;
 
 #[cargo_test]
@@ -180,8 +182,19 @@ fn a_failing_before_deploy_publishes_nothing() {
         .env("SHIPCRATE_REPORT", report.to_str().unwrap())
         .run()
         .code(1)
-        .stderr_has("before_deploy hook `exit 3` failed with exit status 3")
-        .stderr_has("nothing was published");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             guarded v0.1.0: publish
+[VERIFYING] guarded@0.1.0 before uploading any
+...
+[RUNNING] before_deploy hook `exit 3`
+[SUMMARY] guarded v0.1.0: not started (before_deploy failed)
+[ERROR] nothing was published: before_deploy hook `exit 3` failed with [EXIT_STATUS] 3
+
+"#]]);
     assert!(index_entries("guarded").is_empty());
     assert!(!repo.root.join("after-ran").exists());
     let json: serde_json::Value =
@@ -204,7 +217,21 @@ fn a_failing_after_deploy_fails_the_run_but_the_report_says_published() {
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
         .run()
         .code(1)
-        .stderr_has("after_deploy hook `false` failed with exit status 1");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             late v0.1.0: publish
+[VERIFYING] late@0.1.0 before uploading any
+...
+  Publishing late v0.1.0 to registry `alternative`
+...
+[RUNNING] after_deploy hook `false`
+[SUMMARY] late v0.1.0: published
+[ERROR] after_deploy hook `false` failed with [EXIT_STATUS] 1
+
+"#]]);
     assert_eq!(index_entries("late").len(), 1);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
@@ -234,7 +261,19 @@ fn allow_dirty_publishes_the_working_tree() {
         .env("SHIPCRATE_ALLOW_DIRTY", "true")
         .run()
         .success()
-        .stderr_has("allow_dirty");
+        .stderr_eq(str![[r#"
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+[WARNING] `allow_dirty` is set: publishing the working tree as it is, not the commit
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             dirty v0.1.0: publish
+[VERIFYING] dirty@0.1.0 before uploading any
+...
+  Publishing dirty v0.1.0 to registry `alternative`
+...
+[SUMMARY] dirty v0.1.0: published
+
+"#]]);
     consume(&registry, "dirty", "0.1.0");
     let files = downloaded_crate(&paths::root().join("consumer-home"), "dirty", "0.1.0");
     assert!(files["dirty-0.1.0/src/lib.rs"].contains("// edited"));

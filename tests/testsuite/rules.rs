@@ -3,6 +3,8 @@
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
+use cargo_test_support::str;
+
 use crate::support::*;
 
 #[cargo_test]
@@ -84,7 +86,10 @@ fn gitlab_merge_request_never_publishes_and_tag_pipeline_does() {
         .env("CI_COMMIT_TAG", "v1.0.0")
         .run()
         .success()
-        .stderr_has("pull-request build");
+        .stderr_eq(str![[r#"
+        Note not publishing: this is a pull-request build, and pull requests never publish
+
+"#]]);
     assert!(index_entries("gl").is_empty());
     gitlab(repo.shipcrate())
         .env("CI_PIPELINE_SOURCE", "push")
@@ -116,7 +121,10 @@ fn travis_publishes_only_from_master_by_default() {
         .env("TRAVIS_PULL_REQUEST", "7")
         .run()
         .success()
-        .stderr_has("pull-request build");
+        .stderr_eq(str![[r#"
+        Note not publishing: this is a pull-request build, and pull requests never publish
+
+"#]]);
     assert!(index_entries("tr").is_empty());
     travis("master").run().success();
     assert_eq!(index_entries("tr").len(), 1);
@@ -160,8 +168,18 @@ fn unknown_ci_warns_that_pull_requests_cannot_be_told_apart() {
         .env("SHIPCRATE_DRY_RUN", "1")
         .run()
         .success()
-        .stderr_has("warning: CI=true but no CI service was recognised")
-        .stderr_has("on.condition");
+        .stderr_eq(str![[r#"
+[WARNING] CI=true but no CI service was recognised: shipcrate cannot tell a pull-request build from any other here. Guard publishing with `on.condition` (for example a check of your CI's pull-request variable)
+       Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+     Copying commit [..] to a pristine tree
+       Using cargo [..]
+        Plan 1 crate(s) to upload, in this order:
+             unknownci v0.1.0: publish
+[VERIFYING] unknownci@0.1.0 (dry run)
+...
+[SUMMARY] unknownci v0.1.0: verified (dry run, not uploaded)
+
+"#]]);
 }
 
 #[cargo_test]
@@ -182,13 +200,29 @@ fn explain_shows_sources_context_and_decision_and_changes_nothing() {
         .arg("--no-verify")
         .run()
         .success()
-        .stdout_has("(.shipcrate.yml: on.tags)")
-        .stdout_has("(env `SHIPCRATE_DRY_RUN`)")
-        .stdout_has("(input `locked`)")
-        .stdout_has("(flag `--no-verify`)")
-        .stdout_has("*** from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`")
-        .stdout_has("Build (plain git)")
-        .stdout_has("Decision: skip: this is not a tagged commit (`on.tags: true`)")
+        .stdout_eq(str![[r#"
+Configuration (file: [ROOT]/repo/.shipcrate.yml):
+...
+  dry_run                 true                      (env `SHIPCRATE_DRY_RUN`)
+  no_verify               true                      (flag `--no-verify`)
+  locked                  true                      (input `locked`)
+...
+  on.tags                 true                      (.shipcrate.yml: on.tags)
+...
+  token resolves to: *** from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
+
+Build (plain git):
+...
+  branch:          main
+...
+  pull request:    false
+...
+Plan (registry `alternative`, in this order):
+    1. explained v0.1.0: publish
+
+Decision: skip: this is not a tagged commit (`on.tags: true`)
+
+"#]])
         .lacks(TOKEN);
     repo.assert_unchanged(&before);
     assert!(index_entries("explained").is_empty());

@@ -194,6 +194,13 @@ impl Outcome {
         self
     }
 
+    /// The whole of stdout against `expected`, as [`Outcome::stderr_eq`] does for stderr.
+    #[track_caller]
+    pub fn stdout_eq(self, expected: impl IntoData) -> Self {
+        assert_e2e().eq(&self.stdout, expected);
+        self
+    }
+
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
         assert!(
