@@ -347,16 +347,11 @@ pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `v1.2.3` / `1.2.3-rc.1` → the version; anything else → `None`.
+/// `v1.2.3` / `1.2.3-rc.1` → the version (a semantic version, as cargo requires of a
+/// package's); anything else → `None`.
 fn version_tag(tag: &str) -> Option<&str> {
     let version = tag.strip_prefix('v').unwrap_or(tag);
-    let core = version.split(['-', '+']).next()?;
-    let parts: Vec<&str> = core.split('.').collect();
-    (parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
-    .then_some(version)
+    semver::Version::parse(version).is_ok().then_some(version)
 }
 
 #[cfg(test)]
@@ -389,6 +384,13 @@ mod tests {
         assert_eq!(version_tag("1.2.3-rc.1"), Some("1.2.3-rc.1"));
         assert_eq!(version_tag("release"), None);
         assert_eq!(version_tag("v1.2"), None);
+        assert_eq!(version_tag("v1.2.3+build.5"), Some("1.2.3+build.5"));
+        assert_eq!(
+            version_tag("v01.2.3"),
+            None,
+            "not a version cargo would take"
+        );
+        assert_eq!(version_tag("v1.2.3-"), None);
     }
 
     #[test]
