@@ -54,9 +54,9 @@ pub(crate) fn classify(output: &str) -> Failure {
 pub(crate) enum CargoSays<'p> {
     /// `Uploading a v0.1.0 (…)`
     Uploading(&'p Package),
-    /// `Uploaded a v0.1.0 to registry `…``
+    /// `Uploaded a v0.1.0 to registry …`
     Uploaded(&'p Package),
-    /// `Published a v0.1.0 and b v0.2.0 at registry `…``: in the index.
+    /// `Published a v0.1.0 and b v0.2.0 at registry …`: in the index.
     Published(Vec<&'p Package>),
 }
 

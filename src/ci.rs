@@ -159,15 +159,15 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
 
     // What the CI did not say, git does: the commit, the branch, the tags at HEAD.
     if ctx.commit.is_none() {
-        ctx.commit = git.head.clone();
+        ctx.commit.clone_from(&git.head);
     }
     let ci_named_ref = ctx.branch.is_some() || !ctx.tags.is_empty() || ctx.pull_request;
     if !ci_named_ref {
-        ctx.branch = git.branch.clone();
-        ctx.tags = git.tags_at_head.clone();
+        ctx.branch.clone_from(&git.branch);
+        ctx.tags.clone_from(&git.tags_at_head);
     }
     if ctx.default_branch.is_none() {
-        ctx.default_branch = git.default_branch.clone();
+        ctx.default_branch.clone_from(&git.default_branch);
     }
     ctx
 }

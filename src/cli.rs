@@ -231,11 +231,10 @@ fn run_args() -> Vec<Arg> {
             .help("Config file (default: .shipcrate.yml, .shipcrate.yaml or shipcrate.yml at the repository root)"),
     ];
     for (key, heading, value) in FLAGS {
-        let (kind, help) = KEYS
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, kind, help)| (*kind, *help))
-            .unwrap_or_else(|| panic!("cli::FLAGS names `{key}`, which is no key"));
+        let (kind, help) = KEYS.iter().find(|(k, _, _)| k == key).map_or_else(
+            || panic!("cli::FLAGS names `{key}`, which is no key"),
+            |(_, kind, help)| (*kind, *help),
+        );
         let arg = Arg::new(*key)
             .long(input_name(key))
             .help(sentence(help))

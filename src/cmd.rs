@@ -56,7 +56,7 @@ pub(crate) fn command(program: &Path, dir: &Path, env: &Env) -> Command {
         .env_clear()
         .envs(env)
         .stdin(Stdio::null())
-        .process_group(signals::child_group().map_or(0, |g| g as i32));
+        .process_group(signals::child_group().map_or(0, u32::cast_signed));
     die_with_parent(&mut cmd);
     cmd
 }

@@ -294,10 +294,7 @@ mod tests {
     }
 
     fn run(on: &On, ctx: &BuildContext) -> Decision {
-        decide(on, ctx, &Env::new(), |c| {
-            Ok(if c == "true" { 0 } else { 1 })
-        })
-        .unwrap()
+        decide(on, ctx, &Env::new(), |c| Ok(i32::from(c != "true"))).unwrap()
     }
 
     fn skipped(d: Decision, needle: &str) {

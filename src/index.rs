@@ -255,7 +255,7 @@ pub(crate) fn agent() -> ureq::Agent {
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
+        .timeout_global(Some(Duration::from_mins(1)))
         .http_status_as_error(false)
         .tls_config(tls)
         .user_agent(concat!("shipcrate/", env!("CARGO_PKG_VERSION")))

@@ -62,6 +62,7 @@ fn vars(to: Target) -> Vars {
 }
 
 /// Travis's event types (`push`, `pull_request`, `api`, `cron`) as the new CI names them.
+#[allow(clippy::match_same_arms, reason = "a table: one row per CI and event")]
 fn event_names(to: Target, travis: &str) -> Vec<&'static str> {
     match (to, travis) {
         (Target::Shipcrate, "push") => vec!["push"],
@@ -516,7 +517,7 @@ pub(crate) fn migrate(travis: &Travis, to: Target) -> String {
             match &token_ref {
                 Some(t) => out += &format!("token: {}\n", quote(t)),
                 None => {
-                    out += "# The token: set CARGO_REGISTRY_TOKEN as a secret of the CI that runs this.\n"
+                    out += "# The token: set CARGO_REGISTRY_TOKEN as a secret of the CI that runs this.\n";
                 }
             }
             if allow_dirty {

@@ -129,7 +129,7 @@ pub(crate) fn plan(
         match &package.publish {
             _ if !selected => skipped.push((entry, "not selected".to_owned())),
             Some(allowed) if allowed.is_empty() => {
-                skipped.push((entry, "publish = false".to_owned()))
+                skipped.push((entry, "publish = false".to_owned()));
             }
             Some(allowed) if !allowed.iter().any(|r| r == registry) => skipped.push((
                 entry,

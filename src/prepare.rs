@@ -96,13 +96,13 @@ pub(crate) fn refuse_unreadable(
     names: &[String],
     token: Option<&config::TokenSetting>,
 ) -> Result<()> {
-    let named = token.and_then(secret::reference_name);
+    let token_var = token.and_then(secret::reference_name);
     let read = |name: &str| {
         ["SHIPCRATE_", "INPUT_", "CARGO_REGISTRIES_"]
             .iter()
             .any(|p| name.starts_with(p))
             || matches!(name, "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN")
-            || Some(name) == named
+            || Some(name) == token_var
     };
     match names.iter().find(|name| read(name)) {
         Some(name) => Err(crate::error::UsageError(format!(

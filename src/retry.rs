@@ -49,7 +49,7 @@ pub(crate) fn wait(
     let end = Instant::now() + wait;
     let bar = (std::io::stderr().is_terminal() && wait > Duration::from_secs(5))
         .then(|| indicatif::ProgressBar::new(wait.as_secs()));
-    let mut next_line = Instant::now() + Duration::from_secs(60);
+    let mut next_line = Instant::now() + Duration::from_mins(1);
     let result = loop {
         let now = Instant::now();
         if now >= end {
@@ -64,7 +64,7 @@ pub(crate) fn wait(
             Some(bar) => bar.set_position(wait.as_secs().saturating_sub(left.as_secs())),
             None if Instant::now() >= next_line && !left.is_zero() => {
                 reporter.status("Waiting", &format!("{}s left: {why}", left.as_secs()));
-                next_line += Duration::from_secs(60);
+                next_line += Duration::from_mins(1);
             }
             None => {}
         }

@@ -29,6 +29,10 @@ use crate::{
 };
 
 /// Run shipcrate as the process was started: its environment and working directory.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "main hands the invocation over"
+)]
 pub fn run(invocation: Invocation) -> Result<()> {
     let mut env = Env::new();
     let mut unreadable = Vec::new();

@@ -466,7 +466,7 @@ fn translate(
                         }
                     }
                     "condition" => {
-                        conditions.extend(value.texts().into_iter().map(|c| format!("[[ {c} ]]")))
+                        conditions.extend(value.texts().into_iter().map(|c| format!("[[ {c} ]]")));
                     }
                     _ if VERSIONED_RUNTIMES.contains(&runtime) => {
                         let version = match value {

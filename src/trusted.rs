@@ -182,7 +182,7 @@ impl Session {
     /// How long before its end the token is no longer handed to new work: two minutes, or a
     /// sixth of a shorter life.
     fn margin(&self) -> Duration {
-        (self.ttl / 6).min(Duration::from_secs(120))
+        (self.ttl / 6).min(Duration::from_mins(2))
     }
 
     /// How long the held token has left; zero when none is held.

@@ -155,7 +155,7 @@ impl Uploader<'_> {
                 // Only the index can say another publisher won the race. crates.io lists a new
                 // version within seconds; a registry that says "exists" and shows nothing in
                 // a minute is refusing for another reason.
-                let timeout = self.policy.index_timeout.min(Duration::from_secs(60));
+                let timeout = self.policy.index_timeout.min(Duration::from_mins(1));
                 match wait_for_index(index, &culprit, timeout, life, reporter) {
                     Ok(()) => {
                         let ours = run.attempted_before(&culprit);
@@ -236,7 +236,7 @@ impl Uploader<'_> {
 }
 
 /// How long cargo waits for each uploaded crate to appear in the index (fixed on stable).
-const CARGO_INDEX_WAIT: Duration = Duration::from_secs(60);
+const CARGO_INDEX_WAIT: Duration = Duration::from_mins(1);
 
 /// What a run expects one crate's upload to take before it has seen one.
 const FIRST_CRATE_ESTIMATE: Duration = Duration::from_secs(75);

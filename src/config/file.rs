@@ -28,13 +28,13 @@ pub(super) fn not_a_file(path: &Path) -> Option<&'static str> {
     };
     let kind = meta.file_type();
     Some(match () {
-        _ if kind.is_file() => return None,
-        _ if kind.is_dir() => "a directory",
-        _ if kind.is_fifo() => "a FIFO (named pipe)",
-        _ if kind.is_char_device() => "a character device",
-        _ if kind.is_block_device() => "a block device",
-        _ if kind.is_socket() => "a socket",
-        _ => "not a regular file",
+        () if kind.is_file() => return None,
+        () if kind.is_dir() => "a directory",
+        () if kind.is_fifo() => "a FIFO (named pipe)",
+        () if kind.is_char_device() => "a character device",
+        () if kind.is_block_device() => "a block device",
+        () if kind.is_socket() => "a socket",
+        () => "not a regular file",
     })
 }
 
@@ -165,7 +165,7 @@ impl Finder {
                 keys.push((key, line));
                 *current = dotted;
             } else {
-                child_path = current.clone();
+                child_path.clone_from(current);
             }
             *at_key = !*at_key;
         }

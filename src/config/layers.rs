@@ -19,6 +19,10 @@ pub(super) struct StringLayer {
 }
 
 impl StringLayer {
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "every layer is read by one signature (the inputs' can fail)"
+    )]
     pub(super) fn shipcrate_env(env: &Env) -> Result<Self> {
         fn spell(path: &[&str]) -> String {
             format!("env `SHIPCRATE_{}`", path.join("__").to_ascii_uppercase())
@@ -60,7 +64,7 @@ impl StringLayer {
             let name = name.to_ascii_lowercase();
             match KEYS.iter().find(|(k, _, _)| input_name(k) == name) {
                 Some((key, _, _)) => {
-                    values.push((key.split('.').map(str::to_owned).collect(), value.clone()))
+                    values.push((key.split('.').map(str::to_owned).collect(), value.clone()));
                 }
                 None => {
                     let hint = suggest(&name.replace('-', "_"))
@@ -80,6 +84,10 @@ impl StringLayer {
         })
     }
 
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "every layer is read by one signature (the inputs' can fail)"
+    )]
     pub(super) fn flags(flags: &Flags) -> Result<Self> {
         fn spell(path: &[&str]) -> String {
             format!("flag `--{}`", input_name(&path.join(".")))

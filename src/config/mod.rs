@@ -242,7 +242,7 @@ pub(crate) fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
             ))
             .into());
         }
-        return load_travis(figment, root, env, flags, travis_yml);
+        return load_travis(&figment, root, env, flags, &travis_yml);
     }
     let figment = match &file {
         Some(file) => {
@@ -258,13 +258,13 @@ pub(crate) fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
 /// `.travis.yml`: one config per cargo deploy entry, each its layer under the same env, inputs
 /// and flags; the first holds the others (`later_entries`).
 fn load_travis(
-    figment: Figment,
+    figment: &Figment,
     root: &Path,
     env: &Env,
     flags: &Flags,
-    travis_yml: PathBuf,
+    travis_yml: &Path,
 ) -> Result<Config> {
-    let travis = crate::travis::read(&travis_yml)?;
+    let travis = crate::travis::read(travis_yml)?;
     // dpl read `CARGO_TOKEN` when no token was given; crates.io's variable comes first.
     let dpl_token = || TokenSetting {
         raw: "$CARGO_TOKEN".to_owned(),
@@ -275,7 +275,7 @@ fn load_travis(
     let mut configs = Vec::new();
     for entry in &travis.entries {
         let layer = crate::travis::Layer {
-            path: &travis_yml,
+            path: travis_yml,
             entry,
         };
         check_layer(&layer)?;
@@ -284,7 +284,7 @@ fn load_travis(
             root,
             env,
             flags,
-            Some(travis_yml.clone()),
+            Some(travis_yml.to_path_buf()),
         )?;
         let env_token =
             |cfg: &Config| (use_dpl_token && cfg.target == Target::CratesIo).then(dpl_token);
@@ -307,8 +307,8 @@ fn load_travis(
                 .collect();
         }
         cfg.entry = Some(entry.label.clone());
-        cfg.on.runtimes = entry.runtimes.clone();
-        cfg.on.job_if = entry.job_if.clone();
+        cfg.on.runtimes.clone_from(&entry.runtimes);
+        cfg.on.job_if.clone_from(&entry.job_if);
         configs.push(cfg);
     }
     let mut first = configs.remove(0);

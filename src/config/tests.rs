@@ -5,6 +5,10 @@ use super::*;
 use super::in_force::in_force;
 use crate::test_env as env;
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "tests build the flags in place"
+)]
 fn load_with(yaml: Option<&str>, env_pairs: &[(&str, &str)], flags: Flags) -> Result<Config> {
     let dir = tempfile::tempdir().unwrap();
     if let Some(yaml) = yaml {
@@ -258,7 +262,7 @@ fn publishing_limits_parse_and_are_checked() {
     .unwrap();
     assert_eq!(cfg.max_retries, 2);
     assert_eq!(cfg.index_timeout, Duration::from_secs(90));
-    assert_eq!(cfg.max_wait, Duration::from_secs(120));
+    assert_eq!(cfg.max_wait, Duration::from_mins(2));
     assert_eq!(cfg.checksum_mismatch, Mismatch::Warn);
     assert!(cfg.check_tag);
     let cfg = load_with(Some("checksum_mismatch: fail\n"), &[], Flags::default()).unwrap();

@@ -129,7 +129,7 @@ pub(super) fn validate(
         index_timeout: duration(
             raw.index_timeout.as_deref(),
             "index_timeout",
-            Duration::from_secs(300),
+            Duration::from_mins(5),
             &origin,
         )?,
         max_retries: match raw.max_retries.as_deref() {
@@ -144,7 +144,7 @@ pub(super) fn validate(
         max_wait: duration(
             raw.max_wait.as_deref(),
             "max_wait",
-            Duration::from_secs(900),
+            Duration::from_mins(15),
             &origin,
         )?,
         on: On {
@@ -217,7 +217,7 @@ pub(super) fn validate(
 }
 
 /// How long crates.io's trusted-publishing tokens live.
-const TRUSTED_TOKEN_LIFE: Duration = Duration::from_secs(30 * 60);
+const TRUSTED_TOKEN_LIFE: Duration = Duration::from_mins(30);
 
 /// `300`, `300s`, `5m`, `1h` → a duration.
 fn duration(

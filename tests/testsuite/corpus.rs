@@ -98,9 +98,10 @@ const REGEX: Release = Release {
 
 /// The corpus directory; a test that needs it and can't find it fails, naming it.
 fn corpus() -> PathBuf {
-    let dir = std::env::var_os("SHIPCRATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let dir = std::env::var_os("SHIPCRATE_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
     assert!(
         dir.join("crates-io").is_dir(),
         "the corpus is missing: no `{}/crates-io` (set SHIPCRATE_CORPUS to its directory)",
@@ -538,7 +539,7 @@ fn upload_as_is(registry: &TestRegistry, file: &Crate, bytes: &[u8]) {
         "name": text("name"),
         "vers": text("version"),
         "deps": deps,
-        "features": manifest.get("features").cloned().unwrap_or(toml::Value::Table(Default::default())),
+        "features": manifest.get("features").cloned().unwrap_or(toml::Value::Table(toml::map::Map::default())),
         "authors": package.get("authors").cloned().unwrap_or(toml::Value::Array(vec![])),
         "description": text("description"),
         "documentation": text("documentation"),
@@ -556,9 +557,9 @@ fn upload_as_is(registry: &TestRegistry, file: &Crate, bytes: &[u8]) {
     });
     let json = serde_json::to_vec(&metadata).unwrap();
     let mut body = Vec::new();
-    body.extend((json.len() as u32).to_le_bytes());
+    body.extend(u32::try_from(json.len()).unwrap().to_le_bytes());
     body.extend(&json);
-    body.extend((bytes.len() as u32).to_le_bytes());
+    body.extend(u32::try_from(bytes.len()).unwrap().to_le_bytes());
     body.extend(bytes);
     let url = format!("{}api/v1/crates/new", registry.api_url());
     let answer = ureq::put(&url)

@@ -694,7 +694,7 @@ fn survivors(within: Duration) -> Vec<String> {
 /// Wait until `file` exists (a child wrote it), for up to a minute.
 #[track_caller]
 fn wait_for(file: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while !file.exists() {
         assert!(
             Instant::now() < deadline,

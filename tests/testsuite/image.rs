@@ -197,11 +197,11 @@ fn runs_with_plain_docker_run() {
 #[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn runs_as_a_gitlab_job_image() {
     let docker = docker();
-    let _registry = registry();
+    let served = registry();
     let repo = Repo::with_crate("glimage", "3.0.0").tag("v3.0.0");
     let sha = repo.head();
     chown_repo(&repo, 1234);
-    let index = _registry.index_url().to_string();
+    let index = served.index_url().to_string();
     let mut args = vec!["-w".to_owned(), "/builds/group/glimage".to_owned()];
     args.extend(mount(&repo.root, "/builds/group/glimage"));
     args.extend(env_args(&[

@@ -70,7 +70,8 @@ fn a_sparse_index_over_http() {
     }
     let git = which("git");
     let url = index::url_for(&Target::Named("alternative".into()), &paths::root(), &env()).unwrap();
-    let mut index = Index::open(url, &env(), &git, &Default::default()).unwrap();
+    let mut index =
+        Index::open(url, &env(), &git, &shipcrate::secret::LiveToken::default()).unwrap();
     assert!(
         index.url().starts_with("sparse+http://127.0.0.1:"),
         "{}",
@@ -104,7 +105,8 @@ fn a_git_index_served_by_a_registry_process() {
         &env(),
     )
     .unwrap();
-    let mut index = Index::open(url, &env(), &git, &Default::default()).unwrap();
+    let mut index =
+        Index::open(url, &env(), &git, &shipcrate::secret::LiveToken::default()).unwrap();
     check(&mut index);
 }
 
