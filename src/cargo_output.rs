@@ -24,15 +24,7 @@ pub(crate) fn classify(output: &str) -> Failure {
     if output.contains("already exists") || output.contains("already uploaded") {
         return Failure::AlreadyExists;
     }
-    // cargo says "(status 503 Service Unavailable)" for a JSON error body, and
-    // "failed to get a 200 OK response, got 503" for any other.
-    let codes = ["(status ", "got "].into_iter().flat_map(|marker| {
-        output
-            .split(marker)
-            .skip(1)
-            .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
-    });
-    let mut codes = codes.collect::<Vec<_>>().into_iter();
+    let mut codes = statuses(output).into_iter();
     if codes.clone().any(|c| c == 429) {
         let until = output
             .split("Please try again after ")
@@ -90,6 +82,26 @@ impl<'p> CargoSays<'p> {
             _ => None,
         }
     }
+}
+
+/// The HTTP statuses a registry answered, as cargo reports them: "(status 503 Service
+/// Unavailable)" for a JSON error body, "failed to get a 200 OK response, got 503" for any
+/// other.
+fn statuses(output: &str) -> Vec<u16> {
+    ["(status ", "got "]
+        .into_iter()
+        .flat_map(|marker| {
+            output
+                .split(marker)
+                .skip(1)
+                .filter_map(|rest| rest.get(..3)?.parse::<u16>().ok())
+        })
+        .collect()
+}
+
+/// The registry refused the credentials (401/403): the token, not the crate, was the problem.
+pub(crate) fn refused_credentials(error: &str) -> bool {
+    statuses(error).iter().any(|c| matches!(c, 401 | 403))
 }
 
 /// A registry's refusal that asks for trusted publishing instead of a token (crates.io's
@@ -255,6 +267,22 @@ mod tests {
                    https://crates.io/docs/rate-limits for more information on rate limits.";
         let until = httpdate::parse_http_date("Sun, 14 Jun 2026 14:59:56 GMT").unwrap();
         assert_eq!(classify(out), Failure::RateLimited { until: Some(until) });
+    }
+
+    #[test]
+    fn refused_credentials_are_401_and_403_only() {
+        assert!(refused_credentials(
+            "the remote server responded with an error (status 403 Forbidden): no"
+        ));
+        assert!(refused_credentials(
+            "failed to get a 200 OK response, got 401"
+        ));
+        assert!(!refused_credentials(
+            "responded with an error (status 503 Service Unavailable): down"
+        ));
+        assert!(!refused_credentials(
+            "error[E0425]: cannot find value `nope`"
+        ));
     }
 
     #[test]

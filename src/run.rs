@@ -522,7 +522,10 @@ fn hint_trusted(
                  identity (GitHub: `permissions: id-token: write`; GitLab: `id_tokens:`)",
                 crate_.name
             ));
-        } else if trusted && new_crates.contains(&crate_.name) {
+        } else if trusted
+            && new_crates.contains(&crate_.name)
+            && cargo_output::refused_credentials(reason)
+        {
             reporter.warn(&format!(
                 "{} is a new crate: its first publish needs a normal API token; trusted \
                  publishing works from its second release on",
