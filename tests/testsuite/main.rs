@@ -21,7 +21,6 @@ mod rules;
 mod secrets;
 // Being reworked under its own issue right now: clippy's pedantic group reaches it once
 // that settles (drop this allow then).
-#[allow(clippy::pedantic)]
 mod support;
 mod symlinks;
 mod travis;

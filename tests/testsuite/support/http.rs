@@ -41,7 +41,7 @@ impl FakeHttp {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (serving, record) = (Arc::clone(&server), Arc::clone(&seen));
         std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(300);
+            let deadline = Instant::now() + Duration::from_mins(5);
             for _ in 0..200 {
                 let left = deadline.saturating_duration_since(Instant::now());
                 // `Err` once unblocked by `Drop`; `None` when the time is up.
@@ -85,7 +85,7 @@ impl FakeHttp {
 }
 
 /// The request's body. curl (so cargo) asks to upgrade to HTTP/2 (`Connection: Upgrade,
-/// HTTP2-Settings`); tiny_http then hands over the raw socket, so only `Content-Length` bytes
+/// HTTP2-Settings`); `tiny_http` then hands over the raw socket, so only `Content-Length` bytes
 /// are read and the answer stays HTTP/1.1, as a server that declines the upgrade does.
 fn body(request: &mut tiny_http::Request) -> Vec<u8> {
     let upgrade = request.headers().iter().any(|h| {

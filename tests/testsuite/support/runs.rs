@@ -123,7 +123,7 @@ impl Run {
         let marker = paths::root().join("hook-started");
         let hook = format!("touch {}; sleep 60", marker.display());
         let child = self.env("SHIPCRATE_BEFORE_DEPLOY", &hook).spawn();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
         while !marker.exists() {
             assert!(
                 std::time::Instant::now() < deadline,
