@@ -359,44 +359,16 @@ fn assert_same_as_crates_io(release: &Release, name: &str, version: &str) -> boo
 /// A crate using `name` from the test registry, built with a `CARGO_HOME` that holds only
 /// that registry's name (its other dependencies come from crates.io); what it prints.
 fn consume_release(registry: &TestRegistry, release: &Release) {
-    let (name, main, prints) = release.consumer;
+    let (name, main, expected) = release.consumer;
     let version = release.crates.iter().find(|(n, _)| *n == name).unwrap().1;
-    let root = paths::root().join("consumer");
-    let home = paths::root().join("consumer-home");
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "[registries.alternative]\nindex = \"{}\"\n",
-            registry.index_url()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{name} = {{ version = \"={version}\", registry = \"alternative\" }}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(root.join("src/main.rs"), main).unwrap();
-    let out = Command::new("cargo")
-        .args(["run", "--quiet"])
-        .current_dir(&root)
-        .env_clear()
-        .envs(base_env())
-        .env("CARGO_HOME", &home)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the consumer of {name} {version} failed to build: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let printed = run_consumer(
+        (registry.index_url().as_str(), "alternative"),
+        (name, version),
+        main,
+        &shared_target(),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prints);
+    assert_eq!(printed.trim(), expected);
+    let root = paths::root().join("consumer");
     // It really took the crate from the test registry.
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
     let source = registry.index_url().to_string();

@@ -66,6 +66,32 @@ pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
 #[track_caller]
 pub fn consume_from(index: &str, registry_name: &str, name: &str, version: &str) -> PathBuf {
     let root = paths::root().join("consumer");
+    let main = format!(
+        "fn main() {{ println!(\"{{}}\", {}::answer()); }}\n",
+        name.replace('-', "_")
+    );
+    let prints = run_consumer(
+        (index, registry_name),
+        (name, version),
+        &main,
+        &root.join("target"),
+    );
+    assert_eq!(prints.trim(), "42");
+    root
+}
+
+/// Build and run a crate `consumer` (in `<root>/consumer`) whose `main.rs` is `main` and
+/// which depends on `name = version` from the registry at `index`, known to it as
+/// `registry_name`, with an empty `CARGO_HOME` that knows only that registry (its other
+/// dependencies come from crates.io). Returns what it printed.
+#[track_caller]
+pub fn run_consumer(
+    (index, registry_name): (&str, &str),
+    (name, version): (&str, &str),
+    main: &str,
+    target: &Path,
+) -> String {
+    let root = paths::root().join("consumer");
     let home = paths::root().join("consumer-home");
     std::fs::create_dir_all(root.join("src")).unwrap();
     std::fs::create_dir_all(&home).unwrap();
@@ -82,31 +108,23 @@ pub fn consume_from(index: &str, registry_name: &str, name: &str, version: &str)
         ),
     )
     .unwrap();
-    std::fs::write(
-        root.join("src/main.rs"),
-        format!(
-            "fn main() {{ println!(\"{{}}\", {}::answer()); }}\n",
-            name.replace('-', "_")
-        ),
-    )
-    .unwrap();
+    std::fs::write(root.join("src/main.rs"), main).unwrap();
     let out = Command::new("cargo")
         .args(["run", "--quiet"])
         .current_dir(&root)
         .env_clear()
         .envs(base_env())
         .env("CARGO_HOME", &home)
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", target)
         .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "consumer failed to build: {}",
+        "the consumer of {name} {version} failed to build: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
-    root
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The `.crate` the consumer downloaded, unpacked: path inside the archive → contents.
