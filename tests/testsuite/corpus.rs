@@ -295,15 +295,6 @@ fn uploaded(name: &str, version: &str) -> Crate {
     Crate::read(&bytes)
 }
 
-/// Crate names in the order shipcrate uploaded them.
-fn uploads(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Uploaded "))
-        .map(|l| l.split(' ').next().unwrap().to_owned())
-        .collect()
-}
-
 /// Every crate went out after the crates of this upload it depends on (normal and build
 /// dependencies, read from the registry's own index).
 #[track_caller]

@@ -384,20 +384,7 @@ fn no_pull_request_build_publishes_whatever_the_config() {
 #[cargo_test]
 fn a_two_line_token_is_masked_line_by_line_on_github() {
     // A registry that echoes the Authorization header back, as a broken or hostile one may.
-    let server = FakeHttp::start(|request, port| {
-        let auth = request.header("authorization").unwrap_or_default();
-        match (request.method.as_str(), request.target.as_str()) {
-            ("GET", "/index/config.json") => (
-                200,
-                format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
-            ),
-            ("PUT", "/api/v1/crates/new") => (
-                403,
-                format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
-            ),
-            _ => (404, "not found".to_owned()),
-        }
-    });
+    let server = echo_server();
     let (first, second) = ("first-line-7c2e1a", "second-line-b94f03");
     let repo = Repo::with_crate("twoline", "0.1.0");
     let out = repo

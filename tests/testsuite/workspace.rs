@@ -58,14 +58,6 @@ fn seed_earlier_top() {
         .publish();
 }
 
-fn uploads(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Uploaded "))
-        .map(|l| l.split(' ').next().unwrap().to_owned())
-        .collect()
-}
-
 #[cargo_test]
 fn a_workspace_publishes_in_dependency_order_and_a_consumer_builds() {
     let registry = registry();

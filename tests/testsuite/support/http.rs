@@ -108,3 +108,22 @@ impl Drop for FakeHttp {
         self.server.unblock();
     }
 }
+
+/// A registry whose API echoes the Authorization header back in its error, as a broken or
+/// hostile server might: cargo then prints the token, and shipcrate must mask it.
+pub fn echo_server() -> FakeHttp {
+    FakeHttp::start(|request, port| {
+        let auth = request.header("authorization").unwrap_or_default();
+        match (request.method.as_str(), request.target.as_str()) {
+            ("GET", "/index/config.json") => (
+                200,
+                format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
+            ),
+            ("PUT", "/api/v1/crates/new") => (
+                403,
+                format!(r#"{{"errors":[{{"detail":"token `{auth}` is not allowed here"}}]}}"#),
+            ),
+            _ => (404, "not found".to_owned()),
+        }
+    })
+}

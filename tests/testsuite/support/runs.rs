@@ -313,3 +313,12 @@ pub fn leftovers() -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .collect()
 }
+
+/// Crate names in the order shipcrate uploaded them (cargo's `Uploaded` lines).
+pub fn uploads(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Uploaded "))
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect()
+}
