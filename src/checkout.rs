@@ -45,21 +45,32 @@ const GIT_LOCATION_VARS: &[&str] = &[
 
 /// Copy `commit` of the repository at `repo_root` (with its submodules) into a fresh temp dir.
 /// `path` (the crate dir, relative to the root) must lie inside the commit's tree, its
-/// symlinks followed.
+/// symlinks followed. `runs_programs`: hooks will run in the copy, so it must allow that.
 pub(crate) fn create(
     git: &Path,
     repo_root: &Path,
     commit: &str,
     path: &Path,
     env: &Env,
+    runs_programs: bool,
 ) -> Result<PristineTree> {
-    let dir = tempfile::Builder::new()
-        .prefix("shipcrate-")
-        .tempdir()
-        .context("could not create a temporary directory for the pristine copy")?;
+    let env = without_location_vars(env);
+    let git = Git {
+        exe: git,
+        env: &env,
+    };
+    let crate_dir = path.to_string_lossy();
+    let copy = inspect(repo_root, commit, Path::new(""), Some(&crate_dir))?;
+    let mut dir = tempfile::Builder::new();
+    dir.prefix("shipcrate-");
+    let dir = match in_memory(&env, &copy, runs_programs) {
+        Some(base) => dir.tempdir_in(base),
+        None => dir.tempdir(),
+    }
+    .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
     let tree = PristineTree { dir };
-    create_in(git, repo_root, commit, path, env, tree.root())?;
+    git.write(&copy, tree.root())?;
     Ok(tree)
 }
 
@@ -72,17 +83,52 @@ pub(crate) fn create_in(
     env: &Env,
     dest: &Path,
 ) -> Result<()> {
-    let env: Env = env
-        .iter()
-        .filter(|(k, _)| !GIT_LOCATION_VARS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let env = without_location_vars(env);
     let git = Git {
         exe: git,
         env: &env,
     };
     let crate_dir = path.to_string_lossy();
     git.materialize(repo_root, dest, commit, Path::new(""), Some(&crate_dir))
+}
+
+fn without_location_vars(env: &Env) -> Env {
+    env.iter()
+        .filter(|(k, _)| !GIT_LOCATION_VARS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Where memory can hold the copy: `/dev/shm`, when `TMPDIR` names no place of the user's
+/// choosing, it is a tmpfs with room for four times the copy, and it lets programs run if
+/// hooks will run in the copy (container runtimes mount it `noexec`). A copy lives for one
+/// run and is written and removed in full: on a disk that a build has just filled with dirty
+/// pages, writing it took up to 10× as long as in memory (BENCHMARKS.md). A copy with
+/// submodules isn't measured, so it goes to the temp dir.
+fn in_memory(env: &Env, copy: &Inspected, runs_programs: bool) -> Option<&'static Path> {
+    use rustix::fs::{StatVfsMountFlags, statfs, statvfs};
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const SHM: &str = "/dev/shm";
+    if env.get("TMPDIR").is_some_and(|dir| !dir.is_empty()) || !copy.links.is_empty() {
+        return None;
+    }
+    let fs = statfs(SHM).ok()?;
+    let vfs = statvfs(SHM).ok()?;
+    let room = vfs.f_bavail.saturating_mul(vfs.f_frsize);
+    #[allow(
+        clippy::useless_conversion,
+        reason = "`f_type`'s type differs between targets"
+    )]
+    let tmpfs = i64::from(fs.f_type) == TMPFS_MAGIC;
+    let usable = tmpfs
+        && room / 4 >= copy.bytes
+        && !(runs_programs && vfs.f_flag.contains(StatVfsMountFlags::NOEXEC))
+        && rustix::fs::access(
+            SHM,
+            rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+        )
+        .is_ok();
+    usable.then(|| Path::new(SHM))
 }
 
 struct Git<'a> {
@@ -100,10 +146,6 @@ impl Git<'_> {
     /// Check out `commit` of the repository at `source` into the empty dir `dest`.
     /// `shown` is the path inside the top repository, for messages; `crate_dir` (top
     /// repository only) is `path`, which must resolve inside the tree.
-    ///
-    /// The reading (where the objects live, the commit's tree) is done in-process with
-    /// libgit2; git itself writes the files and the index (`read-tree`), which it does faster
-    /// and with sparse-checkout support.
     fn materialize(
         &self,
         source: &Path,
@@ -112,76 +154,55 @@ impl Git<'_> {
         shown: &Path,
         crate_dir: Option<&str>,
     ) -> Result<()> {
-        let repo = git2::Repository::open(source)
-            .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
-        let Ok(found) = repo
-            .revparse_single(&format!("{commit}^{{commit}}"))
-            .and_then(|c| c.peel_to_commit())
-        else {
-            if shown.as_os_str().is_empty() {
-                bail!(
-                    "commit {commit} is not in the checkout at `{}`: fetch it (for example \
-                     `git fetch origin {commit}`) before running shipcrate",
-                    source.display()
-                );
-            }
-            bail!(submodule_missing(shown, commit));
-        };
-        let tree = found.tree()?;
-        let contents = Contents::of(&repo, &tree)?;
-        if let Some(dir) = crate_dir
-            && resolve(&contents.symlinks, "", dir).is_none()
-        {
-            return Err(UsageError(format!(
-                "`path` (`{dir}`) leads outside the repository through a symlink in the commit; \
-                 set `path` to the crate's real directory inside the repository"
-            ))
-            .into());
-        }
-        // What the copy holds (`None`: everything), every symlink in it checked, and the
-        // in-repository targets of those links brought along.
-        let top = shown.as_os_str().is_empty();
-        let (whole, extra) = contents.copied(&tree, top)?;
+        let copy = inspect(source, commit, shown, crate_dir)?;
+        self.write(&copy, dest)
+    }
 
+    /// Write `copy` into the empty dir `dest`: git itself writes the files and the index
+    /// (`read-tree`), which it does faster than libgit2, in parallel, and with sparse-checkout
+    /// support. Then its submodules, each copied the same way.
+    fn write(&self, copy: &Inspected, dest: &Path) -> Result<()> {
         fs_err::create_dir_all(dest)?;
         let mut init = git2::RepositoryInitOptions::new();
         init.no_reinit(true).external_template(false);
         git2::Repository::init_opts(dest, &init)
             .with_context(|| format!("could not make a repository in `{}`", dest.display()))?;
-        let common = repo.commondir();
         fs_err::write(
             dest.join(".git/objects/info/alternates"),
-            format!("{}\n", common.join("objects").display()),
+            format!("{}\n", copy.common.join("objects").display()),
         )?;
         // A shallow source has commits whose parents are absent; say so, as the source does.
-        let shallow = common.join("shallow");
+        let shallow = copy.common.join("shallow");
         if shallow.is_file() {
             fs_err::copy(&shallow, dest.join(".git/shallow"))?;
         }
-        let patterns = whole.as_deref().and_then(|dirs| {
+        let patterns = copy.whole.as_deref().and_then(|dirs| {
             let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
             cone_patterns(&dirs)
         });
+        // Files written by as many processes as there are cores (git's parallel checkout).
+        let mut config = String::from("[checkout]\n\tworkers = 0\n");
         if let Some(patterns) = &patterns {
             fs_err::create_dir_all(dest.join(".git/info"))?;
             fs_err::write(dest.join(".git/info/sparse-checkout"), patterns)?;
             // Cone mode: git matches directories by hash lookup, where plain patterns are
             // matched one by one against every path (seconds on a large repository).
-            fs_err::OpenOptions::new()
-                .append(true)
-                .open(dest.join(".git/config"))?
-                .write_all(b"[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = true\n")?;
+            config.push_str("[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = true\n");
         }
-        let commit = found.id().to_string();
-        self.run(dest, &["read-tree", "--reset", "-u", &commit])?;
-        if patterns.is_some() && !extra.is_empty() {
+        fs_err::OpenOptions::new()
+            .append(true)
+            .open(dest.join(".git/config"))?
+            .write_all(config.as_bytes())?;
+        let commit = copy.commit.as_str();
+        self.run(dest, &["read-tree", "--reset", "-u", commit])?;
+        if patterns.is_some() && !copy.extra.is_empty() {
             let mut args = vec![
                 "checkout-index",
                 "--force",
                 "--ignore-skip-worktree-bits",
                 "--",
             ];
-            args.extend(extra.iter().map(String::as_str));
+            args.extend(copy.extra.iter().map(String::as_str));
             self.run(dest, &args)
                 .context("could not check out the targets of the copy's symlinks")?;
         }
@@ -190,7 +211,7 @@ impl Git<'_> {
 
         // Submodules a sparse copy left out are not checked out; list the skipped entries
         // only when there are submodules to ask about.
-        let skipped: Vec<String> = if contents.links.is_empty() {
+        let skipped: Vec<String> = if copy.links.is_empty() {
             Vec::new()
         } else {
             self.run(dest, &["ls-files", "-t"])?
@@ -198,12 +219,12 @@ impl Git<'_> {
                 .filter_map(|l| l.strip_prefix("S ").map(str::to_owned))
                 .collect()
         };
-        for (path, sub_commit) in &contents.links {
+        for (path, sub_commit) in &copy.links {
             if skipped.contains(path) {
                 continue;
             }
-            let sub_source = source.join(path);
-            let sub_shown = shown.join(path);
+            let sub_source = copy.source.join(path);
+            let sub_shown = copy.shown.join(path);
             let checked_out = git2::Repository::open(&sub_source).is_ok_and(|sub| {
                 sub.workdir().and_then(|w| fs_err::canonicalize(w).ok())
                     == fs_err::canonicalize(&sub_source).ok()
@@ -214,6 +235,120 @@ impl Git<'_> {
             self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown, None)?;
         }
         Ok(())
+    }
+}
+
+/// What the copy of `commit` holds, read in-process with libgit2: where the objects
+/// live, the commit's tree, which directories to write, every symlink checked, and how
+/// many bytes that is.
+fn inspect(
+    source: &Path,
+    commit: &str,
+    shown: &Path,
+    crate_dir: Option<&str>,
+) -> Result<Inspected> {
+    let repo = git2::Repository::open(source)
+        .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
+    let Ok(found) = repo
+        .revparse_single(&format!("{commit}^{{commit}}"))
+        .and_then(|c| c.peel_to_commit())
+    else {
+        if shown.as_os_str().is_empty() {
+            bail!(
+                "commit {commit} is not in the checkout at `{}`: fetch it (for example \
+                 `git fetch origin {commit}`) before running shipcrate",
+                source.display()
+            );
+        }
+        bail!(submodule_missing(shown, commit));
+    };
+    let tree = found.tree()?;
+    let contents = Contents::of(&repo, &tree)?;
+    if let Some(dir) = crate_dir
+        && resolve(&contents.symlinks, "", dir).is_none()
+    {
+        return Err(UsageError(format!(
+            "`path` (`{dir}`) leads outside the repository through a symlink in the commit; \
+             set `path` to the crate's real directory inside the repository"
+        ))
+        .into());
+    }
+    // What the copy holds (`None`: everything), every symlink in it checked, and the
+    // in-repository targets of those links brought along.
+    let top = shown.as_os_str().is_empty();
+    let (whole, extra) = contents.copied(&tree, top)?;
+    let bytes = if top {
+        bytes_written(&repo, &tree, whole.as_deref())?
+    } else {
+        0
+    };
+    Ok(Inspected {
+        source: source.to_path_buf(),
+        shown: shown.to_path_buf(),
+        common: repo.commondir().to_path_buf(),
+        commit: found.id().to_string(),
+        whole,
+        extra,
+        links: contents.links,
+        bytes,
+    })
+}
+
+/// A copy to write, as [`inspect`] read it.
+struct Inspected {
+    source: PathBuf,
+    shown: PathBuf,
+    /// The source's git dir holding its objects (the copy borrows them as alternates).
+    common: PathBuf,
+    commit: String,
+    /// Directories written whole (a cone-mode sparse copy), `None` for everything.
+    whole: Option<Vec<String>>,
+    /// Files outside those that symlinks in the copy point at.
+    extra: Vec<String>,
+    /// `(path, commit)` of each submodule.
+    links: Vec<(String, String)>,
+    /// Roughly what the files take on disk (each rounded up to a 4 KiB block): blob sizes
+    /// are read from object headers, not the objects.
+    bytes: u64,
+}
+
+/// Roughly what writing `tree`'s files (those in the cone of `whole`, or all) takes on disk.
+fn bytes_written(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    whole: Option<&[String]>,
+) -> Result<u64> {
+    const BLOCK: u64 = 4096;
+    let odb = repo.odb()?;
+    let mut bytes = 0u64;
+    let mut failed = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+        match entry.kind() {
+            // A directory outside the cone holds nothing that is written.
+            Some(git2::ObjectType::Tree) => {
+                if whole.is_some_and(|dirs| !in_cone(&format!("{path}/x"), dirs)) {
+                    return git2::TreeWalkResult::Skip;
+                }
+                bytes += BLOCK;
+                return git2::TreeWalkResult::Ok;
+            }
+            Some(git2::ObjectType::Blob) if whole.is_none_or(|dirs| in_cone(&path, dirs)) => {}
+            _ => return git2::TreeWalkResult::Ok,
+        }
+        match odb.read_header(entry.id()) {
+            Ok((size, _)) => bytes += (size as u64).div_ceil(BLOCK).max(1) * BLOCK,
+            Err(e) => {
+                failed = Some(e);
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .or_else(|e| if failed.is_some() { Ok(()) } else { Err(e) })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(bytes),
     }
 }
 

@@ -101,10 +101,24 @@ pub(crate) fn stream(cmd: Command, masker: &Masker) -> Result<Finished> {
 /// [`stream`], handing each masked line to `observe` as it arrives (both streams, in the order
 /// they reach us), so a caller can act on a child's progress while it runs.
 pub(crate) fn stream_with(
-    mut cmd: Command,
+    cmd: Command,
     masker: &Masker,
-    mut observe: impl FnMut(&str),
+    observe: impl FnMut(&str),
 ) -> Result<Finished> {
+    start(cmd, masker)?.finish(observe)
+}
+
+/// A child started with its output piped: each line, masked, waits in a channel until
+/// [`Streaming::finish`] shows it. Dropped unfinished, the child is stopped.
+pub(crate) struct Streaming {
+    program: String,
+    pid: u32,
+    received: std::sync::mpsc::Receiver<Event>,
+    done: bool,
+}
+
+/// Start `cmd`, its output held back until [`Streaming::finish`].
+pub(crate) fn start(mut cmd: Command, masker: &Masker) -> Result<Streaming> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     signals::park_if_stopping();
     let mut child = cmd
@@ -136,47 +150,98 @@ pub(crate) fn stream_with(
         // The receiver may be gone only if the caller is; nothing left to tell.
         waiter.send(Event::Exited(status)).ok();
     });
-    drop(events);
-    let mut output = String::new();
-    let mut status = None;
-    let mut drain_until: Option<Instant> = None;
-    // Ends when both pipes close and the child is reaped — or, when a background job the child
-    // left (`cmd &` in a hook) holds the pipes open, a moment after the child exits: the job
-    // is stopped when shipcrate exits, and must not hold the run up till then.
-    loop {
-        let event = match drain_until {
-            None => received.recv().ok(),
-            Some(until) => received
-                .recv_timeout(until.saturating_duration_since(Instant::now()))
-                .ok(),
-        };
-        match event {
-            Some(Event::Line(line)) => {
-                // Our own stderr closing is no reason to stop the child: keep draining.
-                let _ = writeln!(std::io::stderr().lock(), "{line}");
-                // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always`
-                // is common in CI); read without.
-                let line = plain_text(&line);
-                observe(&line);
-                output.push_str(&line);
-                output.push('\n');
+    Ok(Streaming {
+        program,
+        pid,
+        received,
+        done: false,
+    })
+}
+
+impl Streaming {
+    /// Show the child's output (what it said so far, then as it comes) on our stderr, each
+    /// line handed to `observe` too, until it ends.
+    pub(crate) fn finish(mut self, mut observe: impl FnMut(&str)) -> Result<Finished> {
+        self.done = true;
+        let mut output = String::new();
+        let mut status = None;
+        let mut drain_until: Option<Instant> = None;
+        // Ends when both pipes close and the child is reaped — or, when a background job the
+        // child left (`cmd &` in a hook) holds the pipes open, a moment after the child exits:
+        // the job is stopped when shipcrate exits, and must not hold the run up till then.
+        loop {
+            let event = match drain_until {
+                None => self.received.recv().ok(),
+                Some(until) => self
+                    .received
+                    .recv_timeout(until.saturating_duration_since(Instant::now()))
+                    .ok(),
+            };
+            match event {
+                Some(Event::Line(line)) => {
+                    // Our own stderr closing is no reason to stop the child: keep draining.
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                    // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always`
+                    // is common in CI); read without.
+                    let line = plain_text(&line);
+                    observe(&line);
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+                Some(Event::Exited(exited)) => {
+                    signals::untrack_child(self.pid);
+                    signals::park_if_stopping();
+                    status = Some(exited);
+                    drain_until = Some(Instant::now() + Duration::from_secs(2));
+                }
+                None => break,
             }
-            Some(Event::Exited(exited)) => {
-                signals::untrack_child(pid);
-                signals::park_if_stopping();
-                status = Some(exited);
-                drain_until = Some(Instant::now() + Duration::from_secs(2));
-            }
-            None => break,
         }
+        let status = status.context("the child's waiter thread died")?;
+        let status = status.with_context(|| format!("waiting for `{}`", self.program))?;
+        let code = status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        });
+        Ok(Finished { code, output })
     }
-    let status = status.context("the child's waiter thread died")?;
-    let status = status.with_context(|| format!("waiting for `{program}`"))?;
-    let code = status.code().unwrap_or_else(|| {
-        use std::os::unix::process::ExitStatusExt;
-        128 + status.signal().unwrap_or(0)
-    });
-    Ok(Finished { code, output })
+}
+
+impl Drop for Streaming {
+    /// Unfinished: stop the child (SIGTERM, SIGKILL after a grace) and reap it, its output
+    /// unshown.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let pid = i32::try_from(self.pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        let signal = |signal| {
+            if let Some(pid) = pid {
+                rustix::process::kill_process(pid, signal).ok();
+            }
+        };
+        signal(rustix::process::Signal::TERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self
+                .received
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(Event::Exited(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    break;
+                }
+                Ok(Event::Line(_)) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    signal(rustix::process::Signal::KILL);
+                    // Reaped by its waiter thread once gone.
+                    break;
+                }
+            }
+        }
+        signals::untrack_child(self.pid);
+    }
 }
 
 /// Run quietly and return stdout; a failure is an error carrying stderr. Like [`stream`],

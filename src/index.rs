@@ -98,7 +98,7 @@ impl Index {
                     git: git.to_path_buf(),
                     env: env.clone(),
                     url: url.clone(),
-                    shallow: true,
+                    shallow: !dumb_http(&agent, &url),
                 }
             }
         };
@@ -139,12 +139,14 @@ impl Index {
             shallow,
         } = &mut self.source
         {
-            // Shallow when the server can (smart HTTP); dumb HTTP servers can't, so fall back
-            // once and remember.
+            // Shallow when the server can (smart HTTP); dumb HTTP servers can't: known up front
+            // over HTTP, else learnt from the first fetch that fails.
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
+                // A repository that lives for one run: no upkeep, no FETCH_HEAD, no tags.
                 fetch
-                    .args(["fetch", "--quiet"])
+                    .args(["-c", "maintenance.auto=false", "-c", "gc.auto=0"])
+                    .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
                     .args(shallow.then_some("--depth=1"))
                     .args([url.as_str(), &format!("+HEAD:{FETCHED}")]);
                 cmd::capture(fetch)
@@ -250,6 +252,28 @@ impl Index {
 
 /// The HTTP client for registries and CI token endpoints: the system's trust store (so
 /// corporate TLS proxies work), a timeout, statuses returned rather than raised.
+/// Whether `url` is a git repository served over "dumb" HTTP (plain files), which can't
+/// serve a shallow fetch: asked as git asks first, for the refs with the smart service named,
+/// which a smart server answers as such. Anything else (another scheme, an error, a login
+/// wall) is left to git.
+fn dumb_http(agent: &ureq::Agent, url: &str) -> bool {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return false;
+    }
+    let refs = format!(
+        "{}/info/refs?service=git-upload-pack",
+        url.trim_end_matches('/')
+    );
+    agent.get(&refs).call().is_ok_and(|response| {
+        response.status() == 200
+            && response
+                .headers()
+                .get("content-type")
+                .and_then(|t| t.to_str().ok())
+                .is_some_and(|t| !t.starts_with("application/x-git-upload-pack-advertisement"))
+    })
+}
+
 pub(crate) fn agent() -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)

@@ -15,6 +15,7 @@ pub mod config;
 mod copy;
 pub mod error;
 mod explain;
+pub mod gate;
 mod git;
 mod hooks;
 pub mod index;

@@ -4,6 +4,9 @@ fn main() {
     if shipcrate::signals::is_watchdog() {
         shipcrate::signals::watchdog();
     }
+    if shipcrate::gate::is_provider() {
+        shipcrate::gate::provider();
+    }
     let invocation = shipcrate::cli::parse(std::env::args_os());
     let code = match shipcrate::run(invocation) {
         Ok(()) => 0,

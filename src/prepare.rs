@@ -194,15 +194,18 @@ pub(crate) fn prepare(
                 "Copying",
                 &format!("commit {} to a pristine tree", short(commit)),
             );
+            let hooks = !cfg.before_deploy.is_empty() || !cfg.after_deploy.is_empty();
             Some(checkout::create(
-                &tools.git, root, commit, &cfg.path, clean_env,
+                &tools.git, root, commit, &cfg.path, clean_env, hooks,
             )?)
         };
-        reporter.status("Using", &joined(version)?);
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
 
-        // 7. The plan: which crates, in which order.
-        let plan = plan::plan(&tools.cargo, tree_root, root, cfg.selection(), clean_env)?;
+        // 7. The plan: which crates, in which order. cargo's version is only awaited now (a
+        //    cargo too old for shipcrate explains a plan that failed, so it is said first).
+        let plan = plan::plan(&tools.cargo, tree_root, root, cfg.selection(), clean_env);
+        reporter.status("Using", &joined(version)?);
+        let plan = plan?;
         if tree.is_some() {
             checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)?;
         }

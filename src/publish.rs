@@ -13,6 +13,7 @@ use crate::Env;
 use crate::cargo_output::{first_error, progress};
 use crate::cmd;
 use crate::config::CargoFlags;
+use crate::gate::Gate;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
 use crate::registry::Target;
@@ -38,12 +39,15 @@ pub(crate) struct Cargo<'a> {
 }
 
 /// Whether a cargo command may hold the token.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
+#[derive(Clone, Copy)]
+enum Role<'g> {
     /// Packaging and verifying: may build, so no token in its environment.
     Build,
     /// The upload: `--no-verify`, builds nothing, the token in its environment.
     Upload,
+    /// The upload started while verification runs: `--no-verify`, packaging in a target dir
+    /// of its own, the token from `gate` (shipcrate as its credential provider) once open.
+    Gated(&'g Gate),
 }
 
 impl<'a> Cargo<'a> {
@@ -93,7 +97,7 @@ impl<'a> Cargo<'a> {
         subcommand: &str,
         packages: &[&Package],
         verify: bool,
-        role: Role,
+        role: Role<'_>,
     ) -> Result<(Command, Option<TokenFile>)> {
         let mut command = cmd::command(self.exe, &self.plan.dir, &self.env);
         command.arg(subcommand);
@@ -107,7 +111,7 @@ impl<'a> Cargo<'a> {
             (self.flags.allow_dirty, "--allow-dirty"),
             // A command holding the token must build nothing.
             (
-                self.flags.no_verify || !verify || role == Role::Upload,
+                self.flags.no_verify || !verify || !matches!(role, Role::Build),
                 "--no-verify",
             ),
             (self.flags.locked, "--locked"),
@@ -119,6 +123,11 @@ impl<'a> Cargo<'a> {
         }
         let mut file = None;
         match (role, self.token.get()) {
+            // The gate answers reads of the index at once, uploads once it opens.
+            (Role::Gated(gate), _) => {
+                command.args(["--config", &gate.provider_config(self.flags.target)?]);
+                command.env("CARGO_TARGET_DIR", gate.target_dir());
+            }
             // cargo wants an explicit credential provider for such a registry, uploads too.
             (_, Some(token)) if self.auth_required => {
                 let held = TokenFile::new(token.expose())?;
@@ -236,12 +245,26 @@ impl<'a> Cargo<'a> {
             .collect())
     }
 
+    /// The upload cargo for `batch`, started now and held at a gate of its own, which answers
+    /// its reads of the index with `token` at once: it updates the index and packages while
+    /// the verification still builds, and nothing it says is shown until
+    /// [`Cargo::upload_batch`] takes it over.
+    pub(crate) fn start_upload(&self, batch: &[Package], token: &str) -> Result<Started> {
+        let gate = Gate::new(token)?;
+        let refs: Vec<&Package> = batch.iter().collect();
+        let (command, _) = self.upload_command(&refs, Role::Gated(&gate))?;
+        let cargo = cmd::start(command, self.masker)?;
+        Ok(Started { gate, cargo })
+    }
+
     /// One `cargo publish --no-verify -p a -p b …` holding the token in force now (a renewal
-    /// before this run reaches it), each line of its output handed to `observe` as it
-    /// streams. Returns cargo's output when it failed.
+    /// before this run reaches it) — or `started`, the one [`Cargo::start_upload`] started
+    /// for this batch —, each line of its output handed to `observe` as it streams. Returns
+    /// cargo's output when it failed.
     pub(crate) fn upload_batch(
         &self,
         batch: &[Package],
+        started: Option<Started>,
         reporter: &Reporter,
         observe: impl FnMut(&str),
     ) -> Result<Option<String>> {
@@ -254,19 +277,43 @@ impl<'a> Cargo<'a> {
             "Publishing",
             &format!("{} to {}", names.join(", "), self.flags.target),
         );
-        let (mut command, token_file) = self.command("publish", &refs, false, Role::Upload)?;
-        // cargo's status lines are how each crate's result is known as it happens: not
-        // quieted, not overdrawn by a progress bar, whatever the commit's cargo config says.
-        command
-            .env("CARGO_TERM_QUIET", "false")
-            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        // What cargo reads its token from stays until it is done.
+        let (cargo, gate, token_file) = match started {
+            Some(Started { gate, cargo }) => (cargo, Some(gate), None),
+            None => {
+                let (command, token_file) = self.upload_command(&refs, Role::Upload)?;
+                (cmd::start(command, self.masker)?, None, token_file)
+            }
+        };
         reporter.group_start("cargo_publish", "cargo publish");
-        let finished = cmd::stream_with(command, self.masker, observe);
-        drop(token_file);
+        let finished = cargo.finish(observe);
+        drop((gate, token_file));
         reporter.group_end("cargo_publish");
         let finished = finished?;
         Ok((finished.code != 0).then_some(finished.output))
     }
+
+    /// `cargo publish --no-verify -p …` for `packages`, its status lines readable: cargo's
+    /// words are how each crate's result is known as it happens, so not quieted and not
+    /// overdrawn by a progress bar, whatever the commit's cargo config says.
+    fn upload_command(
+        &self,
+        packages: &[&Package],
+        role: Role<'_>,
+    ) -> Result<(Command, Option<TokenFile>)> {
+        let (mut command, token_file) = self.command("publish", packages, false, role)?;
+        command
+            .env("CARGO_TERM_QUIET", "false")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        Ok((command, token_file))
+    }
+}
+
+/// An upload cargo started ahead of its time, and the gate it waits at. Dropped unfinished:
+/// the gate refuses and goes (cargo's request for a token fails), then cargo is stopped.
+pub(crate) struct Started {
+    pub(crate) gate: Gate,
+    cargo: cmd::Streaming,
 }
 
 /// The token in a file only its owner can read, in a temp dir of its own, for cargo's

@@ -23,7 +23,7 @@ use crate::report::{ReportFiles, Reporter, Summary};
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::Tools;
 use crate::trusted::{self, Session};
-use crate::upload::{Forever, TokenLife, Uploader, Uploads};
+use crate::upload::{Early, Forever, TokenLife, Uploader, Uploads};
 use crate::{
     Env, cargo_output, compare, copy, explain, git, hooks, migrate, ownership, retry, signals,
 };
@@ -166,7 +166,21 @@ fn publish(
         retry: cfg.retry_policy(),
         index,
         trusted,
+        early: None,
     };
+    // Nothing between the verification and the uploads can change them (no before_deploy, a
+    // token known now that lasts, an order cargo can make): the upload cargo starts now and
+    // waits at its gate, its index update and packaging done while the verification builds.
+    // Should it not start, the uploads start after the verification, as they otherwise do.
+    if !cfg.dry_run
+        && !cfg.no_verify
+        && cfg.before_deploy.is_empty()
+        && publisher.trusted.is_none()
+        && !publisher.cargo.cannot_order(&upload)
+        && let Some(token) = live.get()
+    {
+        publisher.early = Early::start(&publisher.cargo, &upload, token).ok();
+    }
 
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't
@@ -176,6 +190,10 @@ fn publish(
         let (checked, stop) = verify(&publisher.cargo, &upload, &crates, cfg.dry_run, reporter)?;
         outcomes.extend(checked);
         halted = stop;
+    }
+    if halted.is_some() {
+        // Refused at its gate, stopped: nothing went up.
+        publisher.early = None;
     }
 
     // 11. The trusted-publishing token (GitHub), then before_deploy.
@@ -440,6 +458,8 @@ struct Publisher<'a> {
     retry: RetryPolicy,
     index: Option<Index>,
     trusted: Option<Session>,
+    /// The first upload cargo, started while the verification builds (see `upload::Early`).
+    early: Option<Early>,
 }
 
 impl Publisher<'_> {
@@ -468,7 +488,7 @@ impl Publisher<'_> {
             cargo: &self.cargo,
             policy: self.retry,
         };
-        Some(uploader.upload(upload, index, life, reporter))
+        Some(uploader.upload(upload, self.early.take(), index, life, reporter))
     }
 
     /// Done with the registry: cargo and the index go, then the pristine copy, then the
@@ -479,7 +499,9 @@ impl Publisher<'_> {
             retry: _,
             index,
             trusted,
+            early,
         } = self;
+        drop(early);
         drop(cargo);
         drop(index);
         drop(tree);

@@ -70,6 +70,8 @@ pub(crate) fn install() -> std::io::Result<()> {
         ));
     }
     sweep_stale(&std::env::temp_dir());
+    // Where a pristine copy may be made in memory (`checkout`).
+    sweep_stale(Path::new("/dev/shm"));
     // The watchdog starts with the first child: a run that stops before starting any (a skip)
     // pays nothing for it.
     WATCHED.store(true, Ordering::SeqCst);

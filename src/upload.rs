@@ -14,9 +14,50 @@ use crate::config::RetryPolicy;
 use crate::index::Index;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::Package;
-use crate::publish::Cargo;
+use crate::publish::{Cargo, Started};
 use crate::report::Reporter;
 use crate::retry;
+use crate::secret::Token;
+
+/// The first upload cargo, started while the verification builds and held at its gate:
+/// updating the index and packaging the crates again cost nothing then. Dropped unopened
+/// (a crate failed to verify, the run stopped): the gate refuses, cargo is stopped, and
+/// nothing was uploaded.
+pub(crate) struct Early {
+    started: Started,
+    token: std::sync::Arc<Token>,
+    batch: Vec<Package>,
+}
+
+impl Early {
+    /// Start the upload of all of `packages` now. The caller's rule: only when nothing that
+    /// comes between the verification and the uploads can change what they are — no
+    /// `before_deploy` hook, a token that is known now and lasts (not trusted publishing),
+    /// an order cargo can make (no dev-dependency cycle).
+    pub(crate) fn start(
+        cargo: &Cargo,
+        packages: &[Package],
+        token: std::sync::Arc<Token>,
+    ) -> Result<Early> {
+        let started = cargo.start_upload(packages, token.expose())?;
+        Ok(Early {
+            started,
+            token,
+            batch: packages.to_vec(),
+        })
+    }
+
+    /// Every crate verified: let the uploads through.
+    fn open(self) -> Result<Started> {
+        let Early {
+            mut started,
+            token,
+            batch: _,
+        } = self;
+        started.gate.open(token.expose())?;
+        Ok(started)
+    }
+}
 
 /// The uploads of one run: cargo for the plan, and how long to wait for what.
 pub(crate) struct Uploader<'a> {
@@ -30,15 +71,21 @@ impl Uploader<'_> {
     /// cargo stops partway, the index says what is published; what the registry pushed back on
     /// is waited out and the rest resumed with a new cargo. A crate whose upload cargo saw
     /// through but couldn't confirm is waited for in the index, for at most `index_timeout`.
+    /// `early`, the first cargo run when it was started before verification ended, goes
+    /// through its gate now.
     pub(crate) fn upload(
         &self,
         packages: &[Package],
+        early: Option<Early>,
         index: &mut Index,
         life: &mut dyn TokenLife,
         reporter: &Reporter,
     ) -> Uploads {
         let mut run = UploadRun::new(packages);
-        let halted = self.upload_rest(&mut run, index, life, reporter).err();
+        let mut early = early;
+        let halted = self
+            .upload_rest(&mut run, &mut early, index, life, reporter)
+            .err();
         Uploads {
             outcomes: run.finish(halted.as_ref()),
             halted,
@@ -48,6 +95,7 @@ impl Uploader<'_> {
     fn upload_rest(
         &self,
         run: &mut UploadRun,
+        early: &mut Option<Early>,
         index: &mut Index,
         life: &mut dyn TokenLife,
         reporter: &Reporter,
@@ -70,7 +118,14 @@ impl Uploader<'_> {
                 take = 1;
             }
             let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
-            let failure = self.upload_batch(&batch, run, reporter)?;
+            // The cargo started early, when it holds just this batch (else it is stopped: it
+            // never got through its gate).
+            let started = early
+                .take()
+                .filter(|e| e.batch == batch)
+                .map(Early::open)
+                .transpose()?;
+            let failure = self.upload_batch(&batch, started, run, reporter)?;
             self.settle(&batch, run, failure, index, life, reporter)?;
         }
         Ok(())
@@ -81,12 +136,13 @@ impl Uploader<'_> {
     fn upload_batch(
         &self,
         batch: &[Package],
+        started: Option<Started>,
         run: &mut UploadRun,
         reporter: &Reporter,
     ) -> Result<Option<String>> {
         run.next_run();
         self.cargo
-            .upload_batch(batch, reporter, |line| run.observe(batch, line))
+            .upload_batch(batch, started, reporter, |line| run.observe(batch, line))
     }
 
     /// After a cargo run: confirm in the index what cargo uploaded but couldn't confirm, and

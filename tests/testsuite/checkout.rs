@@ -416,3 +416,81 @@ fn a_workspace_copy_writes_only_what_cargo_reads() {
     let files = downloaded_crate(&paths::root().join("consumer-home"), "lean", "0.1.0");
     assert_eq!(files["lean-0.1.0/README.md"], "# lean\nfrom docs/\n");
 }
+
+/// The copy's root, as cargo's `Packaging` line for the crate names it.
+fn packaged_from(stderr: &str, name: &str) -> std::path::PathBuf {
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("Packaging {name} ")))
+        .unwrap_or_else(|| panic!("no Packaging line for {name}:\n{stderr}"));
+    let open = line.find('(').unwrap();
+    std::path::PathBuf::from(line[open + 1..].trim_end_matches(')'))
+}
+
+/// `/dev/shm` as this machine mounts it: (is it a tmpfs, is it `noexec`). The test below needs
+/// a tmpfs there, as Linux distributions and container runtimes set up.
+pub(crate) fn dev_shm() -> (bool, bool) {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    let line = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/dev/shm"))
+        .expect("this test needs /dev/shm mounted (a tmpfs), as Linux systems have it");
+    let fields: Vec<&str> = line.split(' ').collect();
+    (
+        fields[2] == "tmpfs",
+        fields[3].split(',').any(|o| o == "noexec"),
+    )
+}
+
+#[cargo_test]
+fn the_copy_is_made_in_memory_unless_tmpdir_names_a_place() {
+    let (tmpfs, noexec) = dev_shm();
+    assert!(tmpfs, "this test needs /dev/shm to be a tmpfs");
+    let _registry = registry();
+    let repo = Repo::with_crate("inmemory", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .env_remove("TMPDIR")
+        .run()
+        .success();
+    let copy = packaged_from(&out.stderr, "inmemory");
+    assert!(
+        copy.to_string_lossy().starts_with("/dev/shm/shipcrate-"),
+        "{}",
+        out.stderr
+    );
+    assert!(!copy.exists(), "the copy in memory is removed");
+
+    // TMPDIR set: the user's choice of place wins.
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success();
+    assert!(packaged_from(&out.stderr, "inmemory").starts_with(tmp_dir()));
+
+    // A hook may run a program from the copy (`SHIPCRATE_PRISTINE_DIR`): not in memory
+    // mounted `noexec` (Docker's default /dev/shm), and that works wherever the copy is.
+    let repo = repo.file(
+        "hook.sh",
+        "#!/bin/sh\ncd \"$(dirname \"$0\")\" && pwd > \"$1\"\n",
+    );
+    let script = repo.root.join("hook.sh");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let repo = repo.commit("a hook script");
+    let said = paths::root().join("hook-ran-in");
+    repo.shipcrate()
+        .registry_target()
+        .env_remove("TMPDIR")
+        .env(
+            "SHIPCRATE_BEFORE_DEPLOY",
+            &format!("\"$SHIPCRATE_PRISTINE_DIR/hook.sh\" {}", said.display()),
+        )
+        .run()
+        .success();
+    let ran_in = std::fs::read_to_string(&said).unwrap();
+    assert_eq!(ran_in.starts_with("/dev/shm/"), !noexec, "{ran_in}");
+}

@@ -759,7 +759,13 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
     let left = survivors(Duration::from_secs(20));
     assert!(left.is_empty(), "still running: {left:?}");
     let stale: Vec<PathBuf> = leftovers().into_iter().filter(|p| p.is_dir()).collect();
-    assert_eq!(stale.len(), 1, "the killed run's copy is left: {stale:?}");
+    // Its copy, and the gate its upload cargo (started while the build runs) waits at.
+    let names: Vec<String> = stale
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "the killed run's dirs are left: {names:?}");
+    assert!(names.iter().any(|n| n.starts_with("shipcrate-gate-")));
 
     // What the next run must leave alone: a dir without a lock file, a live run's dir, and a
     // lock that is a symlink next to a symlinked dir.
@@ -784,13 +790,72 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
         .arg("explain")
         .run()
         .success();
-    assert!(!stale[0].exists(), "the killed run's copy is still there");
+    for dir in &stale {
+        assert!(
+            !dir.exists(),
+            "the killed run's {} is still there",
+            dir.display()
+        );
+    }
     for kept in ["shipcrate-decoy", "shipcrate-alive", "shipcrate-alive.lock"] {
         assert!(tmp.join(kept).exists(), "{kept} was removed");
     }
     assert!(outside.join("file").exists());
     assert!(index_entries("killed").is_empty());
     drop(alive);
+}
+
+#[cargo_test]
+fn a_killed_runs_copy_in_memory_is_removed_by_the_next_run() {
+    assert!(
+        crate::checkout::dev_shm().0,
+        "this test needs /dev/shm to be a tmpfs"
+    );
+    let _registry = registry();
+    let pid_file = paths::root().join("build-script.pid");
+    let repo = Repo::with_crate("killedshm", "0.1.0")
+        .file(
+            "build.rs",
+            &format!(
+                "fn main() {{\n    std::fs::write({:?}, std::process::id().to_string()).unwrap();\n    \
+                 std::thread::sleep(std::time::Duration::from_secs(120));\n}}\n",
+                pid_file.display().to_string()
+            ),
+        )
+        .commit("a slow build script");
+    let child = repo
+        .shipcrate()
+        .registry_target()
+        .env_remove("TMPDIR")
+        .spawn();
+    wait_for(&pid_file);
+    let copies: Vec<PathBuf> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("shipcrate-"))
+                && std::fs::read_to_string(p.join("Cargo.toml"))
+                    .is_ok_and(|t| t.contains("\"killedshm\""))
+        })
+        .collect();
+    assert_eq!(copies.len(), 1, "the run's copy is in /dev/shm: {copies:?}");
+    kill("-KILL", child.id());
+    let out = Outcome::from_child(child);
+    assert_eq!(out.code, None, "killed by a signal\n{}", out.both());
+    let left = survivors(Duration::from_secs(20));
+    assert!(left.is_empty(), "still running: {left:?}");
+    assert!(copies[0].exists(), "a SIGKILL leaves the copy behind");
+    repo.shipcrate()
+        .registry_target()
+        .env_remove("TMPDIR")
+        .arg("explain")
+        .run()
+        .success();
+    assert!(
+        !copies[0].exists(),
+        "the next run removes the killed run's copy"
+    );
 }
 
 #[cargo_test]

@@ -1,4 +1,5 @@
-//! The token: only in cargo's environment, never in argv, hooks, logs or reports.
+//! The token: only in cargo's environment (or handed over by shipcrate as cargo's credential
+//! provider), never in argv, hooks, logs or reports.
 
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
@@ -74,6 +75,49 @@ fn the_token_reaches_cargo_only_through_its_environment() {
         );
     }
     assert_eq!(uploads, 1);
+}
+
+/// Without `before_deploy`, the upload cargo starts while the verification builds and asks
+/// shipcrate for the token (its credential provider, over a pipe) when the gate opens: the
+/// token is then in no process's argv or environment at all.
+#[cargo_test]
+fn an_upload_held_at_the_gate_gets_the_token_from_shipcrate_not_argv_or_env() {
+    let registry = registry();
+    let repo = Repo::with_crate("gated", "0.1.0");
+    let shims = shims();
+    let out = repo
+        .shipcrate()
+        .path_prefix(&shims)
+        .registry_target()
+        .run()
+        .success()
+        .lacks(TOKEN);
+    assert_eq!(index_entries("gated").len(), 1, "{}", out.both());
+    consume(&registry, "gated", "0.1.0");
+    let mut uploads = 0;
+    for (tool, argv, env) in shim_records(&shims) {
+        assert!(
+            !argv.iter().any(|a| a.contains(TOKEN)),
+            "token in {tool} {argv:?}"
+        );
+        assert!(!env.contains(TOKEN), "{tool} {argv:?} holds the token");
+        if tool == "cargo"
+            && argv.first().is_some_and(|a| a == "publish")
+            && !argv.iter().any(|a| a == "--dry-run")
+        {
+            uploads += 1;
+            let provider = argv
+                .iter()
+                .find(|a| a.starts_with("registries.alternative.credential-provider="))
+                .unwrap_or_else(|| panic!("no credential provider: {argv:?}"));
+            assert!(
+                provider.contains(env!("CARGO_BIN_EXE_shipcrate")),
+                "{provider}"
+            );
+        }
+    }
+    assert_eq!(uploads, 1);
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
 
 #[cargo_test]

@@ -245,6 +245,41 @@ fn reported(report: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The upload cargo of a run without `before_deploy` starts while the verification builds and
+/// waits at shipcrate's gate (its credential provider): a crate that doesn't build refuses it.
+#[cargo_test]
+fn an_upload_held_at_the_gate_uploads_nothing_when_a_crate_does_not_build() {
+    let _registry = registry();
+    let repo = chain("one::one() + oops");
+    let shims = shims();
+    repo.shipcrate()
+        .path_prefix(&shims)
+        .registry_target()
+        .run()
+        .code(1)
+        .stderr_has("two@0.1.0 failed to verify: nothing was uploaded")
+        .lacks("Uploaded");
+    for name in ["one", "two", "three"] {
+        assert!(index_entries(name).is_empty(), "{name} was uploaded");
+    }
+    let held: Vec<Vec<String>> = shim_records(&shims)
+        .into_iter()
+        .filter(|(tool, argv, _)| {
+            tool == "cargo"
+                && argv.first().is_some_and(|a| a == "publish")
+                && argv.iter().any(|a| a == "--no-verify")
+        })
+        .map(|(_, argv, _)| argv)
+        .collect();
+    assert_eq!(held.len(), 1, "one upload cargo was started: {held:?}");
+    assert!(
+        held[0].iter().any(|a| a.contains("credential-provider")),
+        "held at the gate: {:?}",
+        held[0]
+    );
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+}
+
 #[cargo_test]
 fn a_crate_that_does_not_build_stops_the_run_before_any_hook_or_upload() {
     let registry = registry();

@@ -70,6 +70,12 @@ impl Run {
         self
     }
 
+    #[must_use]
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
     /// A variable whose value is any bytes (not necessarily UTF-8).
     #[must_use]
     pub fn env_bytes(mut self, key: &[u8], value: &[u8]) -> Self {

@@ -1,0 +1,253 @@
+//! The upload's gate: the upload cargo (`--no-verify`, so it builds nothing) starts while the
+//! verify cargo still builds, updates the index and packages the crates, and then waits at the
+//! gate before its first upload. cargo asks its credential provider for a token before each
+//! crate's upload; the provider is shipcrate itself (started by cargo as `shipcrate
+//! --cargo-plugin`, cargo's credential-provider protocol v1), and its answer for an upload
+//! waits until this run opens the gate — every crate verified — or refuses, in which case
+//! cargo gets an error instead of a token, uploads nothing, and is stopped.
+//!
+//! What the provider reads lives in a directory only its owner can enter: the token for reading
+//! the index at once, the token for uploads only once the gate is open. Answers are never
+//! cached by cargo, so each upload asks again.
+//!
+//! Knows nothing of cargo's command line (`publish` builds it) or of what to upload.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::registry::Target;
+use crate::signals;
+
+/// The argument cargo starts a credential provider with.
+const PLUGIN_FLAG: &str = "--cargo-plugin";
+/// The token for reading the index, written when the gate is made.
+const READ: &str = "read";
+/// The token for uploads, written when the gate opens.
+const OPEN: &str = "upload";
+/// Why the gate will never open, written instead.
+const REFUSED: &str = "refused";
+/// How often a waiting provider looks at the gate.
+const POLL: Duration = Duration::from_millis(5);
+
+/// One upload cargo's gate. Dropped unopened: refused, so nothing is uploaded.
+pub(crate) struct Gate {
+    dir: tempfile::TempDir,
+    opened: bool,
+}
+
+impl Gate {
+    /// A closed gate; `token` answers the upload cargo's reads of the index at once.
+    pub(crate) fn new(token: &str) -> Result<Gate> {
+        let dir = tempfile::Builder::new()
+            .prefix("shipcrate-gate-")
+            .tempdir()
+            .context("could not create a temporary directory for the upload's gate")?;
+        signals::track_dir(dir.path());
+        let gate = Gate { dir, opened: false };
+        gate.put(READ, token)?;
+        Ok(gate)
+    }
+
+    /// Where the upload cargo packages (not the verify cargo's target dir, which it builds in
+    /// at the same time).
+    pub(crate) fn target_dir(&self) -> PathBuf {
+        self.dir.path().join("target")
+    }
+
+    /// `--config` value making this gate `target`'s credential provider.
+    pub(crate) fn provider_config(&self, target: &Target) -> Result<String> {
+        let exe = std::env::current_exe().context("cannot tell where shipcrate's binary is")?;
+        let key = match target.cargo_name() {
+            None => "registry.credential-provider".to_owned(),
+            Some(name) => format!("registries.{name}.credential-provider"),
+        };
+        let provider = [
+            exe.display().to_string(),
+            self.dir.path().display().to_string(),
+        ];
+        Ok(format!("{key}={}", serde_json::to_string(&provider)?))
+    }
+
+    /// Every crate is verified: uploads get `token` from now on.
+    pub(crate) fn open(&mut self, token: &str) -> Result<()> {
+        self.put(OPEN, token)?;
+        self.opened = true;
+        Ok(())
+    }
+
+    /// The gate stays shut: a waiting upload gets `why` as cargo's error.
+    pub(crate) fn refuse(&self, why: &str) {
+        if !self.opened {
+            self.put(REFUSED, why).ok();
+        }
+    }
+
+    /// Written whole or not at all (a provider may look at any moment), readable by us only.
+    fn put(&self, name: &str, text: &str) -> Result<()> {
+        use fs_err::os::unix::fs::OpenOptionsExt;
+        let partial = self.dir.path().join(format!(".{name}"));
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)?;
+        file.write_all(text.as_bytes())?;
+        drop(file);
+        fs_err::rename(&partial, self.dir.path().join(name))?;
+        Ok(())
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.refuse("the shipcrate run stopped before every crate was verified");
+        signals::untrack_dir(self.dir.path());
+    }
+}
+
+/// Whether this process was started by cargo as a credential provider.
+pub fn is_provider() -> bool {
+    let mut args = std::env::args_os().skip(1);
+    args.next().is_some_and(|a| a == PLUGIN_FLAG) && args.next().is_none()
+}
+
+/// The credential provider: answers cargo's requests on stdin until it closes them. Exits 0
+/// (errors go to cargo as answers) unless cargo can't be talked to.
+pub fn provider() -> ! {
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    let mut talk = || -> std::io::Result<()> {
+        writeln!(stdout, "{}", serde_json::json!({ "v": [1] }))?;
+        stdout.flush()?;
+        for line in stdin.lock().lines() {
+            let answer = answer(&line?);
+            writeln!(stdout, "{answer}")?;
+            stdout.flush()?;
+        }
+        Ok(())
+    };
+    std::process::exit(i32::from(talk().is_err()));
+}
+
+/// The answer to one request of cargo's credential protocol.
+fn answer(request: &str) -> serde_json::Value {
+    use serde_json::json;
+    let refused = |message: String| json!({ "Err": { "kind": "other", "message": message } });
+    let Ok(request) = serde_json::from_str::<serde_json::Value>(request) else {
+        return refused("shipcrate's gate could not read cargo's request".to_owned());
+    };
+    let dir = request["args"].get(0).and_then(|d| d.as_str());
+    let (Some(1), Some("get"), Some(dir)) = (
+        request["v"].as_u64(),
+        request["kind"].as_str(),
+        dir.map(Path::new),
+    ) else {
+        return json!({ "Err": { "kind": "operation-not-supported" } });
+    };
+    let token = match request["operation"].as_str() {
+        Some("read") => wait_for(dir, READ),
+        Some("publish") => wait_for(dir, OPEN),
+        _ => return json!({ "Err": { "kind": "operation-not-supported" } }),
+    };
+    match token {
+        Ok(token) => json!({ "Ok": {
+            "kind": "get",
+            "token": token,
+            "cache": "never",
+            "operation_independent": false,
+        } }),
+        Err(why) => refused(why),
+    }
+}
+
+/// The file `name` of the gate at `dir` once it is there; the reason when the gate is refused
+/// or gone (its run ended).
+fn wait_for(dir: &Path, name: &str) -> Result<String, String> {
+    loop {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(token) => return Ok(token),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("shipcrate's gate could not be read: {e}"));
+            }
+            Err(_) => {}
+        }
+        if let Ok(why) = std::fs::read_to_string(dir.join(REFUSED)) {
+            return Err(format!("shipcrate did not let this upload through: {why}"));
+        }
+        if !dir.is_dir() {
+            return Err("the shipcrate run that started this upload is gone".to_owned());
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(operation: &str, dir: &Path) -> String {
+        serde_json::json!({
+            "v": 1,
+            "registry": { "index-url": "https://example.com/index", "name": "example" },
+            "kind": "get",
+            "operation": operation,
+            "name": "a", "vers": "0.1.0", "cksum": "00",
+            "args": [dir.display().to_string()],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn reads_are_answered_at_once_uploads_once_the_gate_opens() {
+        let mut gate = Gate::new("read-token").unwrap();
+        let dir = gate.dir.path().to_path_buf();
+        let answer = answer(&request("read", &dir));
+        assert_eq!(answer["Ok"]["token"], "read-token");
+        assert_eq!(answer["Ok"]["cache"], "never");
+        assert_eq!(answer["Ok"]["operation_independent"], false);
+
+        let waiting = std::thread::spawn(move || super::answer(&request("publish", &dir)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiting.is_finished(), "an upload waits for the gate");
+        gate.open("upload-token").unwrap();
+        assert_eq!(waiting.join().unwrap()["Ok"]["token"], "upload-token");
+    }
+
+    #[test]
+    fn a_refused_or_dropped_gate_gives_uploads_an_error_not_a_token() {
+        let gate = Gate::new("t").unwrap();
+        let dir = gate.dir.path().to_path_buf();
+        gate.refuse("bench-c3 failed to verify");
+        let answer = answer(&request("publish", &dir));
+        assert_eq!(answer["Err"]["kind"], "other");
+        assert_eq!(
+            answer["Err"]["message"],
+            "shipcrate did not let this upload through: bench-c3 failed to verify"
+        );
+
+        let gate = Gate::new("t").unwrap();
+        let dir = gate.dir.path().to_path_buf();
+        drop(gate);
+        let answer = super::answer(&request("publish", &dir));
+        assert!(answer["Ok"].is_null(), "{answer}");
+    }
+
+    #[test]
+    fn only_gets_are_answered() {
+        let gate = Gate::new("t").unwrap();
+        let dir = gate.dir.path().display().to_string();
+        let login = serde_json::json!({
+            "v": 1, "registry": { "index-url": "x" }, "kind": "login", "args": [dir],
+        });
+        assert_eq!(
+            answer(&login.to_string())["Err"]["kind"],
+            "operation-not-supported"
+        );
+        let yank = request("yank", gate.dir.path());
+        assert_eq!(answer(&yank)["Err"]["kind"], "operation-not-supported");
+        assert_eq!(answer("not json")["Err"]["kind"], "other");
+    }
+}
