@@ -45,14 +45,14 @@ const GIT_LOCATION_VARS: &[&str] = &[
 
 /// Copy `commit` of the repository at `repo_root` (with its submodules) into a fresh temp dir.
 /// `path` (the crate dir, relative to the root) must lie inside the commit's tree, its
-/// symlinks followed. `runs_programs`: hooks will run in the copy, so it must allow that.
+/// symlinks followed. `hooks`: hooks will run (with the copy at hand).
 pub(crate) fn create(
     git: &Path,
     repo_root: &Path,
     commit: &str,
     path: &Path,
     env: &Env,
-    runs_programs: bool,
+    hooks: bool,
 ) -> Result<PristineTree> {
     let env = without_location_vars(env);
     let git = Git {
@@ -60,12 +60,21 @@ pub(crate) fn create(
         env: &env,
     };
     let crate_dir = path.to_string_lossy();
-    let copy = inspect(repo_root, commit, Path::new(""), Some(&crate_dir))?;
+    let room = memory_room(&env, hooks);
+    let copy = inspect(
+        repo_root,
+        commit,
+        Path::new(""),
+        Some(&crate_dir),
+        room.is_some(),
+    )?;
     let mut dir = tempfile::Builder::new();
     dir.prefix("shipcrate-");
-    let dir = match in_memory(&env, &copy, runs_programs) {
-        Some(base) => dir.tempdir_in(base),
-        None => dir.tempdir(),
+    // A copy with submodules isn't measured: it goes to the temp dir.
+    let fits = room.is_some_and(|room| copy.links.is_empty() && copy.bytes <= room);
+    let dir = match fits {
+        true => dir.tempdir_in(SHM),
+        false => dir.tempdir(),
     }
     .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
@@ -100,35 +109,59 @@ fn without_location_vars(env: &Env) -> Env {
 }
 
 /// Where memory can hold the copy: `/dev/shm`, when `TMPDIR` names no place of the user's
-/// choosing, it is a tmpfs with room for four times the copy, and it lets programs run if
-/// hooks will run in the copy (container runtimes mount it `noexec`). A copy lives for one
-/// run and is written and removed in full: on a disk that a build has just filled with dirty
-/// pages, writing it took up to 10× as long as in memory (BENCHMARKS.md). A copy with
-/// submodules isn't measured, so it goes to the temp dir.
-fn in_memory(env: &Env, copy: &Inspected, runs_programs: bool) -> Option<&'static Path> {
+/// choosing, no hook will run (a hook may build in the copy, filling memory), it is a tmpfs
+/// that lets programs run (a commit's `.cargo/config.toml` may name a linker or a rustc
+/// wrapper inside the repository; container runtimes mount it `noexec`), and the copy fits
+/// with room to spare: a quarter of what the tmpfs has free, an eighth of the memory
+/// available (tmpfs pages count against a job's memory limit), 256 MiB at most. A copy lives
+/// for one run and is written and removed in full: on a disk a build has just filled with
+/// dirty pages, writing it took up to 10× as long as in memory (BENCHMARKS.md). `None` when
+/// memory is out of the question before measuring; else `Some` of the room it has.
+fn memory_room(env: &Env, hooks: bool) -> Option<u64> {
     use rustix::fs::{StatVfsMountFlags, statfs, statvfs};
     const TMPFS_MAGIC: i64 = 0x0102_1994;
-    const SHM: &str = "/dev/shm";
-    if env.get("TMPDIR").is_some_and(|dir| !dir.is_empty()) || !copy.links.is_empty() {
+    const MAX: u64 = 256 << 20;
+    if hooks || env.get("TMPDIR").is_some_and(|dir| !dir.is_empty()) {
         return None;
     }
     let fs = statfs(SHM).ok()?;
     let vfs = statvfs(SHM).ok()?;
-    let room = vfs.f_bavail.saturating_mul(vfs.f_frsize);
     #[allow(
         clippy::useless_conversion,
         reason = "`f_type`'s type differs between targets"
     )]
     let tmpfs = i64::from(fs.f_type) == TMPFS_MAGIC;
     let usable = tmpfs
-        && room / 4 >= copy.bytes
-        && !(runs_programs && vfs.f_flag.contains(StatVfsMountFlags::NOEXEC))
+        && !vfs.f_flag.contains(StatVfsMountFlags::NOEXEC)
         && rustix::fs::access(
             SHM,
             rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
         )
         .is_ok();
-    usable.then(|| Path::new(SHM))
+    let free = vfs.f_bavail.saturating_mul(vfs.f_frsize) / 4;
+    usable.then(|| free.min(memory_available() / 8).min(MAX))
+}
+
+const SHM: &str = "/dev/shm";
+
+/// Memory this process may still take: the system's available memory, or less when its
+/// cgroup (v2) caps it.
+fn memory_available() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let system = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024);
+    let read = |name: &str| {
+        std::fs::read_to_string(Path::new("/sys/fs/cgroup").join(name))
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    match (read("memory.max"), read("memory.current")) {
+        (Some(max), Some(current)) => system.min(max.saturating_sub(current)),
+        _ => system,
+    }
 }
 
 struct Git<'a> {
@@ -154,7 +187,7 @@ impl Git<'_> {
         shown: &Path,
         crate_dir: Option<&str>,
     ) -> Result<()> {
-        let copy = inspect(source, commit, shown, crate_dir)?;
+        let copy = inspect(source, commit, shown, crate_dir, false)?;
         self.write(&copy, dest)
     }
 
@@ -246,6 +279,7 @@ fn inspect(
     commit: &str,
     shown: &Path,
     crate_dir: Option<&str>,
+    measure: bool,
 ) -> Result<Inspected> {
     let repo = git2::Repository::open(source)
         .with_context(|| format!("git cannot read the repository at `{}`", source.display()))?;
@@ -277,7 +311,7 @@ fn inspect(
     // in-repository targets of those links brought along.
     let top = shown.as_os_str().is_empty();
     let (whole, extra) = contents.copied(&tree, top)?;
-    let bytes = if top {
+    let bytes = if measure {
         bytes_written(&repo, &tree, whole.as_deref())?
     } else {
         0
@@ -307,8 +341,8 @@ struct Inspected {
     extra: Vec<String>,
     /// `(path, commit)` of each submodule.
     links: Vec<(String, String)>,
-    /// Roughly what the files take on disk (each rounded up to a 4 KiB block): blob sizes
-    /// are read from object headers, not the objects.
+    /// Roughly what the copy takes (each file rounded up to a 4 KiB block, and a margin):
+    /// blob sizes are read from object headers, not the objects. 0 when not measured.
     bytes: u64,
 }
 
@@ -346,9 +380,12 @@ fn bytes_written(
         git2::TreeWalkResult::Ok
     })
     .or_else(|e| if failed.is_some() { Ok(()) } else { Err(e) })?;
+    // The copy's git index (an entry for every path, sparse or not), the files symlinks and
+    // manifests bring along, cargo's lockfile: a margin.
+    const MARGIN: u64 = 4 << 20;
     match failed {
         Some(e) => Err(e.into()),
-        None => Ok(bytes),
+        None => Ok(bytes + MARGIN),
     }
 }
 

@@ -6,9 +6,12 @@
 //! waits until this run opens the gate — every crate verified — or refuses, in which case
 //! cargo gets an error instead of a token, uploads nothing, and is stopped.
 //!
-//! What the provider reads lives in a directory only its owner can enter: the token for reading
-//! the index at once, the token for uploads only once the gate is open. Answers are never
-//! cached by cargo, so each upload asks again.
+//! The token is written to disk only when the gate opens — after the verify build, whose build
+//! scripts run as our user, has ended — into a file only its owner can read, in a directory
+//! only its owner can enter. Before that, cargo's reads (it asks for a "read" token up front,
+//! to check it can get one) are answered with a placeholder: a registry whose index is read
+//! without a token (`auth-required` ones are never gated) never sees it, and cargo asks again
+//! for each upload, keeping only an upload's answer (one provider start, not one per crate).
 //!
 //! Knows nothing of cargo's command line (`publish` builds it) or of what to upload.
 
@@ -23,14 +26,14 @@ use crate::signals;
 
 /// The argument cargo starts a credential provider with.
 const PLUGIN_FLAG: &str = "--cargo-plugin";
-/// The token for reading the index, written when the gate is made.
-const READ: &str = "read";
+/// What reads of the index are answered with: no token (see the module's text).
+const PLACEHOLDER: &str = "shipcrate-gate-closed";
 /// The token for uploads, written when the gate opens.
 const OPEN: &str = "upload";
 /// Why the gate will never open, written instead.
 const REFUSED: &str = "refused";
 /// How often a waiting provider looks at the gate.
-const POLL: Duration = Duration::from_millis(5);
+const POLL: Duration = Duration::from_millis(2);
 
 /// One upload cargo's gate. Dropped unopened: refused, so nothing is uploaded.
 pub(crate) struct Gate {
@@ -39,16 +42,14 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
-    /// A closed gate; `token` answers the upload cargo's reads of the index at once.
-    pub(crate) fn new(token: &str) -> Result<Gate> {
+    /// A closed gate, holding no token.
+    pub(crate) fn new() -> Result<Gate> {
         let dir = tempfile::Builder::new()
             .prefix("shipcrate-gate-")
             .tempdir()
             .context("could not create a temporary directory for the upload's gate")?;
         signals::track_dir(dir.path());
-        let gate = Gate { dir, opened: false };
-        gate.put(READ, token)?;
-        Ok(gate)
+        Ok(Gate { dir, opened: false })
     }
 
     /// Where the upload cargo packages (not the verify cargo's target dir, which it builds in
@@ -57,18 +58,14 @@ impl Gate {
         self.dir.path().join("target")
     }
 
-    /// `--config` value making this gate `target`'s credential provider.
-    pub(crate) fn provider_config(&self, target: &Target) -> Result<String> {
+    /// `--config` values making this gate `target`'s credential provider.
+    pub(crate) fn provider_config(&self, target: &Target) -> Result<Vec<String>> {
         let exe = std::env::current_exe().context("cannot tell where shipcrate's binary is")?;
-        let key = match target.cargo_name() {
-            None => "registry.credential-provider".to_owned(),
-            Some(name) => format!("registries.{name}.credential-provider"),
-        };
         let provider = [
             exe.display().to_string(),
             self.dir.path().display().to_string(),
         ];
-        Ok(format!("{key}={}", serde_json::to_string(&provider)?))
+        Ok(target.credential_provider_config(&provider))
     }
 
     /// Every crate is verified: uploads get `token` from now on.
@@ -119,11 +116,12 @@ pub fn is_provider() -> bool {
 pub fn provider() -> ! {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
+    let cargo = rustix::process::getppid();
     let mut talk = || -> std::io::Result<()> {
         writeln!(stdout, "{}", serde_json::json!({ "v": [1] }))?;
         stdout.flush()?;
         for line in stdin.lock().lines() {
-            let answer = answer(&line?);
+            let answer = answer(&line?, || rustix::process::getppid() == cargo);
             writeln!(stdout, "{answer}")?;
             stdout.flush()?;
         }
@@ -132,8 +130,9 @@ pub fn provider() -> ! {
     std::process::exit(i32::from(talk().is_err()));
 }
 
-/// The answer to one request of cargo's credential protocol.
-fn answer(request: &str) -> serde_json::Value {
+/// The answer to one request of cargo's credential protocol; `cargo_alive` says whether the
+/// cargo that asked is still there to be answered.
+fn answer(request: &str, cargo_alive: impl Fn() -> bool) -> serde_json::Value {
     use serde_json::json;
     let refused = |message: String| json!({ "Err": { "kind": "other", "message": message } });
     let Ok(request) = serde_json::from_str::<serde_json::Value>(request) else {
@@ -147,27 +146,29 @@ fn answer(request: &str) -> serde_json::Value {
     ) else {
         return json!({ "Err": { "kind": "operation-not-supported" } });
     };
-    let token = match request["operation"].as_str() {
-        Some("read") => wait_for(dir, READ),
-        Some("publish") => wait_for(dir, OPEN),
+    // A read's answer holds for reads only: each upload asks. An upload's is given only once
+    // the gate is open, and then holds for every upload of this cargo.
+    let (token, any_operation) = match request["operation"].as_str() {
+        Some("read") => (Ok(PLACEHOLDER.to_owned()), false),
+        Some("publish") => (wait_for(dir, &cargo_alive), true),
         _ => return json!({ "Err": { "kind": "operation-not-supported" } }),
     };
     match token {
         Ok(token) => json!({ "Ok": {
             "kind": "get",
             "token": token,
-            "cache": "never",
-            "operation_independent": false,
+            "cache": "session",
+            "operation_independent": any_operation,
         } }),
         Err(why) => refused(why),
     }
 }
 
-/// The file `name` of the gate at `dir` once it is there; the reason when the gate is refused
-/// or gone (its run ended).
-fn wait_for(dir: &Path, name: &str) -> Result<String, String> {
+/// The upload token, once the gate at `dir` opens; the reason when it is refused or gone (its
+/// run ended), or when the cargo that asked is gone.
+fn wait_for(dir: &Path, cargo_alive: impl Fn() -> bool) -> Result<String, String> {
     loop {
-        match std::fs::read_to_string(dir.join(name)) {
+        match std::fs::read_to_string(dir.join(OPEN)) {
             Ok(token) => return Ok(token),
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(format!("shipcrate's gate could not be read: {e}"));
@@ -179,6 +180,9 @@ fn wait_for(dir: &Path, name: &str) -> Result<String, String> {
         }
         if !dir.is_dir() {
             return Err("the shipcrate run that started this upload is gone".to_owned());
+        }
+        if !cargo_alive() {
+            return Err("the cargo that asked is gone".to_owned());
         }
         std::thread::sleep(POLL);
     }
@@ -200,44 +204,57 @@ mod tests {
         .to_string()
     }
 
-    #[test]
-    fn reads_are_answered_at_once_uploads_once_the_gate_opens() {
-        let mut gate = Gate::new("read-token").unwrap();
-        let dir = gate.dir.path().to_path_buf();
-        let answer = answer(&request("read", &dir));
-        assert_eq!(answer["Ok"]["token"], "read-token");
-        assert_eq!(answer["Ok"]["cache"], "never");
-        assert_eq!(answer["Ok"]["operation_independent"], false);
-
-        let waiting = std::thread::spawn(move || super::answer(&request("publish", &dir)));
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(!waiting.is_finished(), "an upload waits for the gate");
-        gate.open("upload-token").unwrap();
-        assert_eq!(waiting.join().unwrap()["Ok"]["token"], "upload-token");
+    fn answer(request: &str) -> serde_json::Value {
+        super::answer(request, || true)
     }
 
     #[test]
-    fn a_refused_or_dropped_gate_gives_uploads_an_error_not_a_token() {
-        let gate = Gate::new("t").unwrap();
+    fn reads_get_no_token_uploads_get_it_once_the_gate_opens() {
+        let mut gate = Gate::new().unwrap();
+        let dir = gate.dir.path().to_path_buf();
+        let read = answer(&request("read", &dir));
+        assert_eq!(read["Ok"]["token"], PLACEHOLDER);
+        assert_eq!(read["Ok"]["operation_independent"], false);
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "nothing on disk"
+        );
+
+        let waiting = std::thread::spawn(move || answer(&request("publish", &dir)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiting.is_finished(), "an upload waits for the gate");
+        gate.open("upload-token").unwrap();
+        let upload = waiting.join().unwrap();
+        assert_eq!(upload["Ok"]["token"], "upload-token");
+        assert_eq!(upload["Ok"]["cache"], "session");
+        assert_eq!(upload["Ok"]["operation_independent"], true);
+    }
+
+    #[test]
+    fn a_refused_or_dropped_gate_or_a_gone_cargo_gives_uploads_an_error_not_a_token() {
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
         gate.refuse("bench-c3 failed to verify");
-        let answer = answer(&request("publish", &dir));
-        assert_eq!(answer["Err"]["kind"], "other");
+        let refused = answer(&request("publish", &dir));
+        assert_eq!(refused["Err"]["kind"], "other");
         assert_eq!(
-            answer["Err"]["message"],
+            refused["Err"]["message"],
             "shipcrate did not let this upload through: bench-c3 failed to verify"
         );
 
-        let gate = Gate::new("t").unwrap();
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
+        let orphaned = super::answer(&request("publish", &dir), || false);
+        assert_eq!(orphaned["Err"]["message"], "the cargo that asked is gone");
         drop(gate);
-        let answer = super::answer(&request("publish", &dir));
-        assert!(answer["Ok"].is_null(), "{answer}");
+        let gone = answer(&request("publish", &dir));
+        assert!(gone["Ok"].is_null(), "{gone}");
     }
 
     #[test]
     fn only_gets_are_answered() {
-        let gate = Gate::new("t").unwrap();
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().display().to_string();
         let login = serde_json::json!({
             "v": 1, "registry": { "index-url": "x" }, "kind": "login", "args": [dir],

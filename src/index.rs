@@ -143,10 +143,10 @@ impl Index {
             // over HTTP, else learnt from the first fetch that fails.
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
-                // A repository that lives for one run: no upkeep, no FETCH_HEAD, no tags.
+                // A repository that lives for one run: no upkeep, no tags.
                 fetch
                     .args(["-c", "maintenance.auto=false", "-c", "gc.auto=0"])
-                    .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
+                    .args(["fetch", "--quiet", "--no-tags"])
                     .args(shallow.then_some("--depth=1"))
                     .args([url.as_str(), &format!("+HEAD:{FETCHED}")]);
                 cmd::capture(fetch)
@@ -250,12 +250,10 @@ impl Index {
     }
 }
 
-/// The HTTP client for registries and CI token endpoints: the system's trust store (so
-/// corporate TLS proxies work), a timeout, statuses returned rather than raised.
 /// Whether `url` is a git repository served over "dumb" HTTP (plain files), which can't
 /// serve a shallow fetch: asked as git asks first, for the refs with the smart service named,
-/// which a smart server answers as such. Anything else (another scheme, an error, a login
-/// wall) is left to git.
+/// which a smart server answers as such and a file server with the file. Anything else
+/// (another scheme, an error, a slow answer, a login page) is left to git.
 fn dumb_http(agent: &ureq::Agent, url: &str) -> bool {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return false;
@@ -264,16 +262,26 @@ fn dumb_http(agent: &ureq::Agent, url: &str) -> bool {
         "{}/info/refs?service=git-upload-pack",
         url.trim_end_matches('/')
     );
-    agent.get(&refs).call().is_ok_and(|response| {
+    let asked = agent
+        .get(&refs)
+        .config()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .call();
+    asked.is_ok_and(|response| {
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|t| t.to_str().ok())
+            .unwrap_or("");
         response.status() == 200
-            && response
-                .headers()
-                .get("content-type")
-                .and_then(|t| t.to_str().ok())
-                .is_some_and(|t| !t.starts_with("application/x-git-upload-pack-advertisement"))
+            && !kind.starts_with("application/x-git-upload-pack-advertisement")
+            && !kind.starts_with("text/html")
     })
 }
 
+/// The HTTP client for registries and CI token endpoints: the system's trust store (so
+/// corporate TLS proxies work), a timeout, statuses returned rather than raised.
 pub(crate) fn agent() -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)

@@ -125,13 +125,17 @@ impl<'a> Cargo<'a> {
         match (role, self.token.get()) {
             // The gate answers reads of the index at once, uploads once it opens.
             (Role::Gated(gate), _) => {
-                command.args(["--config", &gate.provider_config(self.flags.target)?]);
+                for config in gate.provider_config(self.flags.target)? {
+                    command.args(["--config", &config]);
+                }
                 command.env("CARGO_TARGET_DIR", gate.target_dir());
             }
             // cargo wants an explicit credential provider for such a registry, uploads too.
             (_, Some(token)) if self.auth_required => {
                 let held = TokenFile::new(token.expose())?;
-                command.args(["--config", &held.provider_config(self.flags.target)]);
+                for config in held.provider_config(self.flags.target) {
+                    command.args(["--config", &config]);
+                }
                 file = Some(held);
             }
             (Role::Upload, Some(token)) => {
@@ -245,16 +249,19 @@ impl<'a> Cargo<'a> {
             .collect())
     }
 
-    /// The upload cargo for `batch`, started now and held at a gate of its own, which answers
-    /// its reads of the index with `token` at once: it updates the index and packages while
-    /// the verification still builds, and nothing it says is shown until
-    /// [`Cargo::upload_batch`] takes it over.
-    pub(crate) fn start_upload(&self, batch: &[Package], token: &str) -> Result<Started> {
-        let gate = Gate::new(token)?;
+    /// The upload cargo for `batch`, started now and held at a gate of its own: it updates the
+    /// index and packages while the verification still builds, and nothing it says is shown
+    /// until [`Cargo::upload_batch`] takes it over. Not for an `auth-required` registry (its
+    /// index can't be read without the token, which stays off disk until the gate opens).
+    pub(crate) fn start_upload(&self, batch: &[Package]) -> Result<Started> {
+        let gate = Gate::new()?;
         let refs: Vec<&Package> = batch.iter().collect();
         let (command, _) = self.upload_command(&refs, Role::Gated(&gate))?;
         let cargo = cmd::start(command, self.masker)?;
-        Ok(Started { gate, cargo })
+        Ok(Started {
+            cargo: Some(cargo),
+            gate: Some(gate),
+        })
     }
 
     /// One `cargo publish --no-verify -p a -p b …` holding the token in force now (a renewal
@@ -279,7 +286,10 @@ impl<'a> Cargo<'a> {
         );
         // What cargo reads its token from stays until it is done.
         let (cargo, gate, token_file) = match started {
-            Some(Started { gate, cargo }) => (cargo, Some(gate), None),
+            Some(started) => match started.into_parts() {
+                (Some(cargo), gate) => (cargo, gate, None),
+                (None, _) => anyhow::bail!("the upload cargo started early is gone"),
+            },
             None => {
                 let (command, token_file) = self.upload_command(&refs, Role::Upload)?;
                 (cmd::start(command, self.masker)?, None, token_file)
@@ -310,10 +320,36 @@ impl<'a> Cargo<'a> {
 }
 
 /// An upload cargo started ahead of its time, and the gate it waits at. Dropped unfinished:
-/// the gate refuses and goes (cargo's request for a token fails), then cargo is stopped.
+/// the gate refuses (cargo's request for a token fails), cargo is stopped and reaped, and
+/// only then does the gate's directory go (cargo packages into it).
 pub(crate) struct Started {
-    pub(crate) gate: Gate,
-    cargo: cmd::Streaming,
+    /// Both `Some` until taken apart.
+    cargo: Option<cmd::Streaming>,
+    gate: Option<Gate>,
+}
+
+impl Started {
+    /// Every crate verified: uploads get `token` from now on.
+    pub(crate) fn open(&mut self, token: &str) -> Result<()> {
+        match &mut self.gate {
+            Some(gate) => gate.open(token),
+            None => Ok(()),
+        }
+    }
+
+    fn into_parts(mut self) -> (Option<cmd::Streaming>, Option<Gate>) {
+        (self.cargo.take(), self.gate.take())
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(gate) = &self.gate {
+            gate.refuse("the run stopped before every crate was verified");
+        }
+        drop(self.cargo.take());
+        drop(self.gate.take());
+    }
 }
 
 /// The token in a file only its owner can read, in a temp dir of its own, for cargo's
@@ -346,21 +382,14 @@ impl TokenFile {
         self.dir.path().join("token")
     }
 
-    /// `--config` value pointing `target`'s credential provider at this file.
-    fn provider_config(&self, target: &Target) -> String {
-        let key = match target.cargo_name() {
-            None => "registry.credential-provider".to_owned(),
-            Some(name) => format!("registries.{name}.credential-provider"),
-        };
+    /// `--config` values pointing `target`'s credential provider at this file.
+    fn provider_config(&self, target: &Target) -> Vec<String> {
         let provider = [
-            "cargo:token-from-stdout",
-            "cat",
-            &self.path().display().to_string(),
+            "cargo:token-from-stdout".to_owned(),
+            "cat".to_owned(),
+            self.path().display().to_string(),
         ];
-        format!(
-            "{key}={}",
-            serde_json::to_string(&provider).unwrap_or_default()
-        )
+        target.credential_provider_config(&provider)
     }
 }
 

@@ -27,6 +27,26 @@ impl Target {
         }
     }
 
+    /// `--config` values naming `provider` (a credential provider's command line) as this
+    /// registry's credential provider. A registry cargo found through its
+    /// `CARGO_REGISTRIES_<NAME>_INDEX` variable it calls by that variable's spelling
+    /// (`my_reg` for `my-reg`), so both spellings are named.
+    pub(crate) fn credential_provider_config(&self, provider: &[String]) -> Vec<String> {
+        let value = serde_json::to_string(provider).unwrap_or_default();
+        let Some(name) = self.cargo_name() else {
+            return vec![format!("registry.credential-provider={value}")];
+        };
+        let mut names = vec![name.to_owned()];
+        let from_env = env_name(name).to_ascii_lowercase();
+        if from_env != name {
+            names.push(from_env);
+        }
+        names
+            .iter()
+            .map(|name| format!("registries.{name}.credential-provider={value}"))
+            .collect()
+    }
+
     /// The environment variable cargo reads this registry's token from.
     pub(crate) fn token_var(&self) -> String {
         match self.cargo_name() {

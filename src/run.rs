@@ -169,13 +169,15 @@ fn publish(
         early: None,
     };
     // Nothing between the verification and the uploads can change them (no before_deploy, a
-    // token known now that lasts, an order cargo can make): the upload cargo starts now and
-    // waits at its gate, its index update and packaging done while the verification builds.
-    // Should it not start, the uploads start after the verification, as they otherwise do.
+    // token known now that lasts, an order cargo can make), and the index is read without a
+    // token: the upload cargo starts now and waits at its gate, its index update and
+    // packaging done while the verification builds. Should it not start, the uploads start
+    // after the verification, as they otherwise do.
     if !cfg.dry_run
         && !cfg.no_verify
         && cfg.before_deploy.is_empty()
         && publisher.trusted.is_none()
+        && publisher.index.as_ref().is_some_and(|i| !i.auth_required())
         && !publisher.cargo.cannot_order(&upload)
         && let Some(token) = live.get()
     {

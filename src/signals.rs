@@ -298,14 +298,23 @@ pub(crate) fn set_cleanup(cleanup: Option<Cleanup>) {
     STATE.lock().unwrap_or_else(|e| e.into_inner()).cleanup = cleanup;
 }
 
-/// Remove `dir` on a signal, and lock `<dir>.lock` for as long as this run lives.
+/// Remove `dir` on a signal, and lock `<dir>.lock` for as long as this run lives. The lock
+/// file is locked under another name and then renamed into place, so that another run's
+/// sweep never finds it unlocked.
 pub(crate) fn track_dir(dir: &Path) {
+    let lock = lock_path(dir);
+    let new = lock.with_file_name(format!(
+        ".{}-new",
+        lock.file_name().unwrap_or_default().to_string_lossy()
+    ));
     let lock = fs_err::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(lock_path(dir))
+        .open(&new)
         .ok()
-        .filter(|file| file.file().lock().is_ok());
+        .filter(|file| file.file().lock().is_ok())
+        .filter(|_| std::fs::rename(&new, &lock).is_ok());
+    std::fs::remove_file(&new).ok();
     STATE
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -18,6 +18,7 @@ use crate::publish::{Cargo, Started};
 use crate::report::Reporter;
 use crate::retry;
 use crate::secret::Token;
+use crate::signals;
 
 /// The first upload cargo, started while the verification builds and held at its gate:
 /// updating the index and packaging the crates again cost nothing then. Dropped unopened
@@ -39,7 +40,7 @@ impl Early {
         packages: &[Package],
         token: std::sync::Arc<Token>,
     ) -> Result<Early> {
-        let started = cargo.start_upload(packages, token.expose())?;
+        let started = cargo.start_upload(packages)?;
         Ok(Early {
             started,
             token,
@@ -54,7 +55,9 @@ impl Early {
             token,
             batch: _,
         } = self;
-        started.gate.open(token.expose())?;
+        // A signal that came meanwhile stops the run here, the gate still shut.
+        signals::park_if_stopping();
+        started.open(token.expose())?;
         Ok(started)
     }
 }

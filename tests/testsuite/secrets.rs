@@ -83,7 +83,40 @@ fn the_token_reaches_cargo_only_through_its_environment() {
 #[cargo_test]
 fn an_upload_held_at_the_gate_gets_the_token_from_shipcrate_not_argv_or_env() {
     let registry = registry();
-    let repo = Repo::with_crate("gated", "0.1.0");
+    // While the verify build runs, its build script looks through shipcrate's temp dir (where
+    // the gate is) for the token; it knows the token only reversed, so as not to be found.
+    let looked = paths::root().join("build-script-looked");
+    let reversed: String = TOKEN.chars().rev().collect();
+    let build = format!(
+        r#"fn scan(dir: &std::path::Path, token: &[u8], found: &mut Vec<String>) {{
+    let Ok(entries) = std::fs::read_dir(dir) else {{ return }};
+    for entry in entries.flatten() {{
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {{ continue }};
+        if meta.is_dir() {{
+            scan(&path, token, found);
+        }} else if meta.is_file() && std::fs::read(&path)
+            .is_ok_and(|bytes| bytes.windows(token.len()).any(|w| w == token))
+        {{
+            found.push(path.display().to_string());
+        }}
+    }}
+}}
+fn main() {{
+    let token: String = {reversed:?}.chars().rev().collect();
+    let mut found = Vec::new();
+    scan(std::path::Path::new({tmp:?}), token.as_bytes(), &mut found);
+    let line = if found.is_empty() {{ "clean".to_owned() }} else {{ found.join(" ") }};
+    let mut log = std::fs::OpenOptions::new().create(true).append(true).open({looked:?}).unwrap();
+    std::io::Write::write_all(&mut log, format!("{{line}}\n").as_bytes()).unwrap();
+}}
+"#,
+        tmp = tmp_dir().display().to_string(),
+        looked = looked.display().to_string(),
+    );
+    let repo = Repo::with_crate("gated", "0.1.0")
+        .file("build.rs", &build)
+        .commit("a build script that looks for the token");
     let shims = shims();
     let out = repo
         .shipcrate()
@@ -93,6 +126,11 @@ fn an_upload_held_at_the_gate_gets_the_token_from_shipcrate_not_argv_or_env() {
         .success()
         .lacks(TOKEN);
     assert_eq!(index_entries("gated").len(), 1, "{}", out.both());
+    let seen = std::fs::read_to_string(&looked).unwrap();
+    assert!(
+        !seen.is_empty() && seen.lines().all(|l| l == "clean"),
+        "the token was on disk during the build: {seen}"
+    );
     consume(&registry, "gated", "0.1.0");
     let mut uploads = 0;
     for (tool, argv, env) in shim_records(&shims) {
@@ -118,6 +156,26 @@ fn an_upload_held_at_the_gate_gets_the_token_from_shipcrate_not_argv_or_env() {
     }
     assert_eq!(uploads, 1);
     assert!(leftovers().is_empty(), "{:?}", leftovers());
+}
+
+/// cargo calls a registry it found through `CARGO_REGISTRIES_MY_REG_INDEX` `my_reg`, and looks
+/// for its credential provider under that name.
+#[cargo_test]
+fn a_registry_named_with_a_hyphen_gets_the_token_through_the_gate() {
+    let registry = registry();
+    let repo = Repo::with_crate("hyphenated", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .env("SHIPCRATE_REGISTRY", "my-reg")
+        .env(
+            "CARGO_REGISTRIES_MY_REG_INDEX",
+            registry.index_url().as_str(),
+        )
+        .env("CARGO_REGISTRIES_MY_REG_TOKEN", TOKEN)
+        .run()
+        .success()
+        .lacks(TOKEN);
+    assert_eq!(index_entries("hyphenated").len(), 1, "{}", out.both());
 }
 
 #[cargo_test]
