@@ -208,37 +208,41 @@ impl Streaming {
 }
 
 impl Drop for Streaming {
-    /// Unfinished: stop the child (SIGTERM, SIGKILL after a grace) and reap it, its output
-    /// unshown.
+    /// Unfinished: stop the child and everything it started (SIGTERM, SIGKILL to what is
+    /// left after a grace) and reap it, its output unshown.
     fn drop(&mut self) {
         if self.done {
             return;
         }
-        let pid = i32::try_from(self.pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw);
+        let family: Vec<u32> = std::iter::once(self.pid)
+            .chain(signals::descendants(self.pid))
+            .collect();
         let signal = |signal| {
-            if let Some(pid) = pid {
-                rustix::process::kill_process(pid, signal).ok();
+            for pid in &family {
+                if let Some(pid) = i32::try_from(*pid)
+                    .ok()
+                    .and_then(rustix::process::Pid::from_raw)
+                {
+                    rustix::process::kill_process(pid, signal).ok();
+                }
             }
         };
         signal(rustix::process::Signal::TERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            match self
-                .received
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(Event::Exited(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    break;
-                }
-                Ok(Event::Line(_)) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    signal(rustix::process::Signal::KILL);
-                    // Reaped by its waiter thread once gone.
-                    break;
-                }
+        let deadline = Instant::now() + signals::GRACE;
+        // The child, reaped by its waiter thread; then what it started.
+        while let Ok(event) = self
+            .received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if matches!(event, Event::Exited(_)) {
+                break;
             }
+        }
+        while family[1..].iter().any(|pid| signals::alive(*pid)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if family.iter().any(|pid| signals::alive(*pid)) {
+            signal(rustix::process::Signal::KILL);
         }
         signals::untrack_child(self.pid);
     }

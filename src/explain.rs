@@ -46,7 +46,8 @@ pub(crate) fn explain(
             tree: _tree,
             mut plan,
             index,
-        } = prepare::prepare(settled, &commit, &live, reporter)?;
+            verifying: _,
+        } = prepare::prepare(settled, &commit, &live, false, reporter)?;
         if cfg.check_tag && ctx.is_tag_build() {
             plan::check_tags(&mut plan, &ctx.tags)?;
         }

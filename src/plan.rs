@@ -29,6 +29,33 @@ impl Package {
     }
 }
 
+/// Why a member with `publish = false` is left out (cargo's `--workspace` leaves it out too).
+pub(crate) const PUBLISH_FALSE: &str = "publish = false";
+
+/// The user's target dir as [`plan`] will find it for a workspace at the root of `tree`,
+/// known before `cargo metadata` runs: `CARGO_TARGET_DIR` (relative to the checkout), or the
+/// checkout's `target` — `None` when cargo's config may say otherwise
+/// (`CARGO_BUILD_TARGET_DIR`, or `target-dir` in the tree's or `CARGO_HOME`'s config).
+pub(crate) fn target_dir_before_metadata(
+    user_root: &Path,
+    tree: &Path,
+    env: &Env,
+) -> Option<PathBuf> {
+    let set = |name: &str| env.get(name).filter(|d| !d.is_empty());
+    if let Some(dir) = set("CARGO_TARGET_DIR") {
+        return Some(user_root.join(dir));
+    }
+    let cargo_home = set("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| set("HOME").map(|home| Path::new(home).join(".cargo")))?;
+    let configured = [tree.join(".cargo"), cargo_home].iter().any(|dir| {
+        ["config.toml", "config"].iter().any(|name| {
+            std::fs::read_to_string(dir.join(name)).is_ok_and(|text| text.contains("target-dir"))
+        })
+    });
+    (set("CARGO_BUILD_TARGET_DIR").is_none() && !configured).then(|| user_root.join("target"))
+}
+
 /// The crates to publish in dependency order, those left out and why, and where cargo runs.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -129,7 +156,7 @@ pub(crate) fn plan(
         match &package.publish {
             _ if !selected => skipped.push((entry, "not selected".to_owned())),
             Some(allowed) if allowed.is_empty() => {
-                skipped.push((entry, "publish = false".to_owned()));
+                skipped.push((entry, PUBLISH_FALSE.to_owned()));
             }
             Some(allowed) if !allowed.iter().any(|r| r == registry) => skipped.push((
                 entry,
@@ -190,7 +217,7 @@ fn to_package(package: &cargo_metadata::Package) -> Package {
 }
 
 /// `(crate, its dev-dependency)`.
-type DevEdge = (String, String);
+pub(crate) type DevEdge = (String, String);
 
 /// Dependency order: normal and build dependencies (target-specific ones too) always;
 /// dev-dependencies only where they make no cycle, since the verify build never builds them.

@@ -4,7 +4,7 @@
 //!
 //! Uploads nothing and runs no hook: what happens after the decision is `run`'s.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -16,10 +16,11 @@ use crate::config::{self, Config};
 use crate::git::GitFacts;
 use crate::index::{self, Index};
 use crate::plan::{self, Plan};
+use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
-use crate::{Env, hooks};
+use crate::{Env, cmd, hooks};
 
 /// What the run knows once its settings are read and the build is placed.
 pub(crate) struct Settled {
@@ -153,22 +154,37 @@ fn entry_for_build(mut cfg: Config, index: Option<usize>, ctx: &BuildContext) ->
     cfg
 }
 
-/// What [`prepare`] makes: the pristine copy (`None` with `allow_dirty`), the plan, and the
-/// registry's index.
+/// What [`prepare`] makes: the pristine copy (`None` with `allow_dirty`), the plan, the
+/// registry's index, and the dry run of the whole workspace when it was started early.
 pub(crate) struct Prepared {
     pub(crate) tree: Option<PristineTree>,
     pub(crate) plan: Plan,
     pub(crate) index: Index,
+    pub(crate) verifying: Option<Verifying>,
+}
+
+/// `cargo publish --dry-run --workspace`, started as soon as the copy exists — while the plan
+/// is made and the index read — with its output held back. The run takes it over when the
+/// plan is exactly what it verifies, where and how it builds it; else dropping it stops it.
+pub(crate) struct Verifying {
+    pub(crate) cargo: cmd::Streaming,
+    /// Where it runs, and the target dir it builds in: the plan's, or it is dropped.
+    pub(crate) dir: PathBuf,
+    pub(crate) target_dir: PathBuf,
 }
 
 /// 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile, on
 ///    threads of their own, cargo's version is checked and the registry's index read.
 /// 7. The plan: which crates, in which order (tag checks are the caller's).
 /// 8. The index as cargo in the tree finds it.
+///
+/// `verify_early`: a verification will follow; start it now when the whole workspace is
+/// selected (no `path` below the root, no `packages`, no `exclude`) in a pristine copy.
 pub(crate) fn prepare(
     settled: &Settled,
     commit: &str,
     token: &LiveToken,
+    verify_early: bool,
     reporter: &Reporter,
 ) -> Result<Prepared> {
     let Settled {
@@ -200,6 +216,36 @@ pub(crate) fn prepare(
             )?)
         };
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
+        let whole = (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
+            && cfg.packages.is_empty()
+            && cfg.exclude.is_empty();
+        let target_dir = tree
+            .as_ref()
+            .and_then(|tree| plan::target_dir_before_metadata(root, tree.root(), clean_env));
+        let verifying = match (&tree, target_dir) {
+            (Some(tree), Some(target_dir)) if verify_early && whole => {
+                let dir = tree.root().join(&cfg.path);
+                // Should it not start, the verification starts after the plan, as it
+                // otherwise does.
+                let cargo = Cargo::in_dir(
+                    &tools.cargo,
+                    &dir,
+                    &target_dir,
+                    cfg.cargo_flags(),
+                    token,
+                    clean_env,
+                    reporter.masker(),
+                )
+                .verify_workspace()
+                .ok();
+                cargo.map(|cargo| Verifying {
+                    cargo,
+                    dir,
+                    target_dir,
+                })
+            }
+            _ => None,
+        };
 
         // 7. The plan: which crates, in which order. cargo's version is only awaited now (a
         //    cargo too old for shipcrate explains a plan that failed, so it is said first).
@@ -217,7 +263,12 @@ pub(crate) fn prepare(
             Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
             _ => Index::open(url, clean_env, &tools.git, token)?,
         };
-        Ok(Prepared { tree, plan, index })
+        Ok(Prepared {
+            tree,
+            plan,
+            index,
+            verifying,
+        })
     })
 }
 

@@ -26,7 +26,12 @@ use crate::signals;
 /// proc-macros from any dependency — gets none.
 pub(crate) struct Cargo<'a> {
     exe: &'a Path,
-    plan: &'a Plan,
+    /// Where cargo runs (the workspace's root in the tree).
+    dir: &'a Path,
+    /// Where it builds and packages (the user's target dir, warm).
+    target_dir: &'a Path,
+    /// See [`Plan::dev_cycles`].
+    dev_cycles: &'a [crate::plan::DevEdge],
     flags: CargoFlags<'a>,
     /// Scrubbed of every token and CI credential (see `secret::Child::Build`).
     env: Env,
@@ -61,13 +66,31 @@ impl<'a> Cargo<'a> {
         auth_required: bool,
         masker: &'a Masker,
     ) -> Self {
+        Cargo {
+            dev_cycles: &plan.dev_cycles,
+            auth_required,
+            ..Cargo::in_dir(exe, &plan.dir, &plan.target_dir, flags, token, env, masker)
+        }
+    }
+
+    /// cargo in `dir`, building in `target_dir`, before the plan is known: for the dry run of
+    /// the whole workspace that starts while the plan is made (see [`Cargo::verify_workspace`]).
+    pub(crate) fn in_dir(
+        exe: &'a Path,
+        dir: &'a Path,
+        target_dir: &'a Path,
+        flags: CargoFlags<'a>,
+        token: &LiveToken,
+        env: &Env,
+        masker: &'a Masker,
+    ) -> Self {
         let mut env = env.clone();
         // cargo#9822: debug logging printed the token.
         env.remove("CARGO_LOG");
         env.remove("CARGO_HTTP_DEBUG");
         env.insert(
             "CARGO_TARGET_DIR".to_owned(),
-            plan.target_dir.display().to_string(),
+            target_dir.display().to_string(),
         );
         if let Target::Index(url) = flags.target {
             env.insert(
@@ -80,11 +103,13 @@ impl<'a> Cargo<'a> {
         }
         Cargo {
             exe,
-            plan,
+            dir,
+            target_dir,
+            dev_cycles: &[],
             flags,
             env,
             token: token.clone(),
-            auth_required,
+            auth_required: false,
             masker,
         }
     }
@@ -99,7 +124,7 @@ impl<'a> Cargo<'a> {
         verify: bool,
         role: Role<'_>,
     ) -> Result<(Command, Option<TokenFile>)> {
-        let mut command = cmd::command(self.exe, &self.plan.dir, &self.env);
+        let mut command = cmd::command(self.exe, self.dir, &self.env);
         command.arg(subcommand);
         for package in packages {
             command.args(["--package", &package.name]);
@@ -150,8 +175,7 @@ impl<'a> Cargo<'a> {
     /// order them, so they go one crate at a time.
     pub(crate) fn cannot_order(&self, packages: &[Package]) -> bool {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
-        self.plan
-            .dev_cycles
+        self.dev_cycles
             .iter()
             .any(|(a, b)| names.contains(&a.as_str()) && names.contains(&b.as_str()))
     }
@@ -163,7 +187,6 @@ impl<'a> Cargo<'a> {
         cmd::capture(command)
             .with_context(|| format!("could not package {} to compare it", package.spec()))?;
         let file = self
-            .plan
             .target_dir
             .join("package")
             .join(format!("{}-{}.crate", package.name, package.version));
@@ -174,14 +197,16 @@ impl<'a> Cargo<'a> {
     /// multi-package `cargo publish --dry-run` (cargo ≥ 1.90) — or, where dev-dependencies
     /// close a cycle that cargo can't order, one crate at a time with its siblings patched in
     /// from the tree.
+    /// `started`: that dry run, already running (see [`Cargo::verify_workspace`]).
     pub(crate) fn dry_run(
         &self,
         packages: &[Package],
+        started: Option<cmd::Streaming>,
         reporter: &Reporter,
     ) -> Result<Vec<CrateOutcome>> {
         if !self.cannot_order(packages) {
             let refs: Vec<&Package> = packages.iter().collect();
-            return self.dry_run_batch(&refs, &[], reporter);
+            return self.dry_run_batch(&refs, &[], started, reporter);
         }
         reporter.status(
             "Verifying",
@@ -202,29 +227,47 @@ impl<'a> Cargo<'a> {
                     )
                 })
                 .collect();
-            outcomes.extend(self.dry_run_batch(&[package], &patches, reporter)?);
+            outcomes.extend(self.dry_run_batch(&[package], &patches, None, reporter)?);
         }
         Ok(outcomes)
+    }
+
+    /// `cargo publish --dry-run --workspace`, started now with its output held back: the dry
+    /// run of every crate cargo would publish from the workspace, which the caller takes over
+    /// ([`Cargo::dry_run`]) when the plan turns out to be just those crates, and drops
+    /// (stopping it) otherwise.
+    pub(crate) fn verify_workspace(&self) -> Result<cmd::Streaming> {
+        let (mut command, _) = self.command("publish", &[], true, Role::Build)?;
+        command.args(["--workspace", "--dry-run"]);
+        cmd::start(command, self.masker)
     }
 
     fn dry_run_batch(
         &self,
         packages: &[&Package],
         config: &[String],
+        started: Option<cmd::Streaming>,
         reporter: &Reporter,
     ) -> Result<Vec<CrateOutcome>> {
-        let (mut command, token_file) = self.command("publish", packages, true, Role::Build)?;
-        command.arg("--dry-run");
-        for value in config {
-            command.args(["--config", value]);
-        }
-        let started = Instant::now();
+        let began = Instant::now();
+        let (cargo, token_file) = match started {
+            Some(cargo) => (cargo, None),
+            None => {
+                let (mut command, token_file) =
+                    self.command("publish", packages, true, Role::Build)?;
+                command.arg("--dry-run");
+                for value in config {
+                    command.args(["--config", value]);
+                }
+                (cmd::start(command, self.masker)?, token_file)
+            }
+        };
         reporter.group_start("cargo_publish_dry_run", "cargo publish --dry-run");
-        let finished = cmd::stream(command, self.masker);
+        let finished = cargo.finish(|_| {});
         drop(token_file);
         reporter.group_end("cargo_publish_dry_run");
         let finished = finished?;
-        let duration_ms = started.elapsed().as_millis();
+        let duration_ms = began.elapsed().as_millis();
         // cargo stops at the first crate that fails: the ones it verified before are
         // verified, the rest never were. When its output doesn't say which, all failed.
         let (verified, failing) = progress(packages, &finished.output);

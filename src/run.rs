@@ -13,10 +13,10 @@ use crate::checkout::PristineTree;
 use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::config::{Config, Mismatch, RetryPolicy};
-use crate::index::Index;
+use crate::index::{Index, Listed};
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{self, Package, Plan};
-use crate::prepare::{self, Prepared, Settled};
+use crate::prepare::{self, Prepared, Settled, Verifying};
 use crate::publish::Cargo;
 use crate::registry::Target;
 use crate::report::{ReportFiles, Reporter, Summary};
@@ -25,7 +25,7 @@ use crate::tools::Tools;
 use crate::trusted::{self, Session};
 use crate::upload::{Early, Forever, TokenLife, Uploader, Uploads};
 use crate::{
-    Env, cargo_output, compare, copy, explain, git, hooks, migrate, ownership, retry, signals,
+    Env, cargo_output, cmd, compare, copy, explain, git, hooks, migrate, ownership, retry, signals,
 };
 
 /// Run shipcrate as the process was started: its environment and working directory.
@@ -116,7 +116,14 @@ fn publish(
         tree,
         mut plan,
         index,
-    } = prepare::prepare(settled, &commit, &live, reporter)?;
+        verifying,
+    } = prepare::prepare(
+        settled,
+        &commit,
+        &live,
+        cfg.dry_run || !cfg.no_verify,
+        reporter,
+    )?;
     let tree_root = tree.as_ref().map_or(root.as_path(), |t| t.root());
     let target_dir = plan.target_dir.clone();
     let _hand_back = HandBack {
@@ -144,7 +151,15 @@ fn publish(
 
     // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
     //    what this commit holds.
-    let checked = check_published(&cargo, &index, &plan, cfg, reporter)?;
+    let listed: Vec<Vec<Listed>> = plan
+        .publish
+        .iter()
+        .map(|p| index.versions(&p.name))
+        .collect::<Result<_>>()?;
+    // The dry run started early goes on only if it verifies just what this plan uploads;
+    // else it is stopped now, before anything else runs cargo on the tree.
+    let verifying = verifying.filter(|v| takes_over(v, &plan, &listed, &index, &cargo));
+    let checked = check_published(&cargo, &index, &plan, &listed, cfg, reporter)?;
     outcomes.extend(checked.published);
     let upload = checked.upload;
     print_plan(reporter, &plan, &upload);
@@ -189,7 +204,15 @@ fn publish(
     //     build stops the run before any hook runs or anything is uploaded.
     let mut halted: Option<anyhow::Error> = None;
     if cfg.dry_run || !cfg.no_verify {
-        let (checked, stop) = verify(&publisher.cargo, &upload, &crates, cfg.dry_run, reporter)?;
+        let started = verifying.map(|v| v.cargo);
+        let (checked, stop) = verify(
+            &publisher.cargo,
+            &upload,
+            &crates,
+            cfg.dry_run,
+            started,
+            reporter,
+        )?;
         outcomes.extend(checked);
         halted = stop;
     }
@@ -289,6 +312,34 @@ fn preflight(
     Ok((live, trusted, commit))
 }
 
+/// Whether the dry run started early (`cargo publish --dry-run --workspace` in the tree) is
+/// this run's verification: it ran where the plan runs cargo and built in the plan's target
+/// dir, and it verifies exactly the plan's crates — every member but those with `publish =
+/// false`, none of them already in the index, in an order cargo can make — against an index
+/// read without a token.
+fn takes_over(
+    verifying: &Verifying,
+    plan: &Plan,
+    listed: &[Vec<Listed>],
+    index: &Index,
+    cargo: &Cargo,
+) -> bool {
+    verifying.dir == plan.dir
+        && verifying.target_dir == plan.target_dir
+        && !plan.publish.is_empty()
+        && plan
+            .skipped
+            .iter()
+            .all(|(_, why)| why == plan::PUBLISH_FALSE)
+        && plan
+            .publish
+            .iter()
+            .zip(listed)
+            .all(|(p, listed)| !listed.iter().any(|l| l.version == p.version))
+        && !index.auth_required()
+        && !cargo.cannot_order(&plan.publish)
+}
+
 /// What [`check_published`] found: the crates to upload (in plan order), the ones the
 /// registry has already, and the names it has never seen.
 struct Checked {
@@ -304,6 +355,7 @@ fn check_published(
     cargo: &Cargo,
     index: &Index,
     plan: &Plan,
+    listed: &[Vec<Listed>],
     cfg: &Config,
     reporter: &Reporter,
 ) -> Result<Checked> {
@@ -312,8 +364,7 @@ fn check_published(
         published: Vec::new(),
         new_crates: Vec::new(),
     };
-    for package in &plan.publish {
-        let listed = index.versions(&package.name)?;
+    for (package, listed) in plan.publish.iter().zip(listed) {
         if listed.is_empty() {
             checked.new_crates.push(package.name.clone());
         }
@@ -410,6 +461,7 @@ fn verify(
     upload: &[Package],
     crates: &[String],
     dry_run: bool,
+    started: Option<cmd::Streaming>,
     reporter: &Reporter,
 ) -> Result<(Vec<CrateOutcome>, Option<anyhow::Error>)> {
     let when = if dry_run {
@@ -418,7 +470,7 @@ fn verify(
         "before uploading any"
     };
     reporter.status("Verifying", &format!("{} {when}", crates.join(", ")));
-    let checked = cargo.dry_run(upload, reporter)?;
+    let checked = cargo.dry_run(upload, started, reporter)?;
     let failed: Vec<String> = checked
         .iter()
         .filter(|c| c.outcome == Outcome::Failed)

@@ -230,6 +230,47 @@ pub fn watchdog() -> ! {
     std::process::exit(0)
 }
 
+/// Every live process descended from `pid` (children, theirs, …), read from /proc.
+pub(crate) fn descendants(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parents: Vec<(u32, u32)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let child = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`; comm may hold anything, so read after its `)`.
+            let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+            let state = fields.next()?;
+            let parent = fields.next()?.parse::<u32>().ok()?;
+            (state != "Z" && state != "X").then_some((child, parent))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut next = 0;
+    while let Some(&parent) = found.get(next) {
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(child, _)| *child),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether `pid` is still a live process (not gone, not a zombie).
+pub(crate) fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rfind(')')
+            .and_then(|end| stat[end + 1..].split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
 /// Whether a live process other than `me` is in the process group `me` leads.
 fn others_in_group(me: Pid) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {

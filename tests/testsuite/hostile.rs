@@ -858,6 +858,54 @@ fn a_killed_runs_copy_in_memory_is_removed_by_the_next_run() {
     );
 }
 
+/// The dry run of the whole workspace starts while the plan is made; when the plan is not what
+/// it verifies (here `one` is published already), it is stopped with everything it started.
+#[cargo_test]
+fn an_early_dry_run_the_plan_does_not_take_is_stopped_with_what_it_started() {
+    let _registry = registry();
+    let repo = Repo::workspace(&["one", "two"])
+        .file("one/Cargo.toml", &manifest("one", "0.1.0"))
+        .file("one/src/lib.rs", "pub fn one() -> u32 { 1 }\n")
+        .file("two/Cargo.toml", &manifest("two", "0.1.0"))
+        .file("two/src/lib.rs", "pub fn two() -> u32 { 2 }\n")
+        .commit("two crates");
+    repo.shipcrate().registry_target().run().success();
+    let repo = repo
+        .file("two/Cargo.toml", &manifest("two", "0.2.0"))
+        .commit("two 0.2.0");
+    // The early dry run (`--workspace`) starts a child; every later cargo records whether
+    // that child is still running when it starts (a zombie waiting to be reaped is gone).
+    let started = paths::root().join("early-child.pid");
+    let seen = paths::root().join("early-child-seen");
+    let shims = cargo_wrapper(
+        "slow-cargo",
+        &format!(
+            "case \"$*\" in\n\
+             *--workspace*) sleep 120 & echo $! > {pid}; sleep 1 ;;\n\
+             publish*) state=$(sed 's/.*) //' /proc/$(cat {pid})/stat 2>/dev/null | cut -c1)\n\
+               if [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo running; else echo gone; fi >> {seen} ;;\n\
+             esac",
+            pid = started.display(),
+            seen = seen.display(),
+        ),
+    );
+    let out = repo
+        .shipcrate()
+        .path_prefix(&shims)
+        .registry_target()
+        .run()
+        .success();
+    assert_eq!(uploads(&out.stderr), ["two"], "{}", out.both());
+    assert!(started.exists(), "the early dry run started");
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        !seen.is_empty() && seen.lines().all(|l| l == "gone"),
+        "the early dry run's child was running beside the next cargo: {seen}"
+    );
+    let left = survivors(Duration::from_secs(10));
+    assert!(left.is_empty(), "still running: {left:?}");
+}
+
 #[cargo_test]
 fn a_hooks_background_job_is_stopped_when_the_run_ends() {
     let _registry = registry();

@@ -723,6 +723,26 @@ fn root_package_workspace() -> Repo {
     repo.commit("root package with members")
 }
 
+/// cargo's config names the target dir: the verification builds there, warm, and nothing is
+/// built in the checkout's `target` on a guess.
+#[cargo_test]
+fn a_target_dir_from_cargo_config_is_where_the_verification_builds() {
+    let _registry = registry();
+    let repo = Repo::with_crate("configured", "0.1.0")
+        .file(
+            ".cargo/config.toml",
+            "[build]\ntarget-dir = \"custom-target\"\n",
+        )
+        .commit("a target dir of its own");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success();
+    assert!(repo.root.join("custom-target/package").is_dir());
+    assert!(!repo.root.join("target").exists(), "a stray target dir");
+}
+
 #[cargo_test]
 fn a_root_package_workspace_publishes_every_member_and_explain_shows_the_plan() {
     let registry = registry();
