@@ -611,7 +611,8 @@ fn cone_patterns(dirs: &[&str]) -> Option<String> {
 
 /// Check out `paths` (inside the tree) that a sparse copy left out, e.g. a manifest's
 /// `readme = "../../docs/README.md"`.
-pub(crate) fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> Result<()> {
+/// Whether it wrote anything.
+pub(crate) fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> Result<bool> {
     let missing: Vec<String> = paths
         .iter()
         .filter(|p| !p.exists())
@@ -619,7 +620,7 @@ pub(crate) fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> R
         .map(|p| p.display().to_string())
         .collect();
     if missing.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut command = cmd::command(git, tree, env);
     command
@@ -631,7 +632,7 @@ pub(crate) fn ensure(git: &Path, tree: &Path, paths: &[PathBuf], env: &Env) -> R
         ])
         .args(&missing);
     cmd::capture(command).context("could not check out files the manifests point at")?;
-    Ok(())
+    Ok(true)
 }
 
 fn submodule_missing(path: &Path, commit: &str) -> String {

@@ -113,6 +113,8 @@ pub(crate) fn stream_with(
 pub(crate) struct Streaming {
     program: String,
     pid: u32,
+    /// When it was started.
+    pub(crate) began: Instant,
     received: std::sync::mpsc::Receiver<Event>,
     done: bool,
 }
@@ -153,6 +155,7 @@ pub(crate) fn start(mut cmd: Command, masker: &Masker) -> Result<Streaming> {
     Ok(Streaming {
         program,
         pid,
+        began: Instant::now(),
         received,
         done: false,
     })
@@ -208,28 +211,40 @@ impl Streaming {
 }
 
 impl Drop for Streaming {
-    /// Unfinished: stop the child and everything it started (SIGTERM, SIGKILL to what is
-    /// left after a grace) and reap it, its output unshown.
+    /// Unfinished: stop the child and everything it started, and reap it, its output unshown.
+    /// It is frozen first (SIGSTOP), then each process it started, scanning again until no
+    /// new one turns up — so nothing it starts meanwhile escapes — and then all are killed:
+    /// what an unfinished child was doing is of no use to anyone.
     fn drop(&mut self) {
+        use rustix::process::{Pid, Signal, kill_process};
         if self.done {
             return;
         }
-        let family: Vec<u32> = std::iter::once(self.pid)
-            .chain(signals::descendants(self.pid))
-            .collect();
-        let signal = |signal| {
-            for pid in &family {
-                if let Some(pid) = i32::try_from(*pid)
-                    .ok()
-                    .and_then(rustix::process::Pid::from_raw)
-                {
-                    rustix::process::kill_process(pid, signal).ok();
-                }
+        let send = |pid: u32, signal| {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                kill_process(pid, signal).ok();
             }
         };
-        signal(rustix::process::Signal::TERM);
-        let deadline = Instant::now() + signals::GRACE;
+        send(self.pid, Signal::STOP);
+        let mut family = vec![self.pid];
+        loop {
+            let found: Vec<u32> = signals::descendants(self.pid)
+                .into_iter()
+                .filter(|pid| !family.contains(pid))
+                .collect();
+            if found.is_empty() {
+                break;
+            }
+            for pid in &found {
+                send(*pid, Signal::STOP);
+            }
+            family.extend(found);
+        }
+        for pid in &family {
+            send(*pid, Signal::KILL);
+        }
         // The child, reaped by its waiter thread; then what it started.
+        let deadline = Instant::now() + signals::GRACE;
         while let Ok(event) = self
             .received
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
@@ -239,10 +254,7 @@ impl Drop for Streaming {
             }
         }
         while family[1..].iter().any(|pid| signals::alive(*pid)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if family.iter().any(|pid| signals::alive(*pid)) {
-            signal(rustix::process::Signal::KILL);
+            std::thread::sleep(Duration::from_millis(5));
         }
         signals::untrack_child(self.pid);
     }

@@ -61,6 +61,8 @@ pub(crate) fn target_dir_before_metadata(
 pub(crate) struct Plan {
     pub publish: Vec<Package>,
     pub skipped: Vec<(Package, String)>,
+    /// The members are the whole workspace's (not one package below its root).
+    pub whole_workspace: bool,
     /// Dev-dependency edges `(crate, its dev-dependency)` left out of the order because they
     /// close a cycle; cargo's own multi-package packaging can't order these.
     pub dev_cycles: Vec<DevEdge>,
@@ -127,13 +129,13 @@ pub(crate) fn plan(
         .packages
         .iter()
         .find(|p| fs_err::canonicalize(&p.manifest_path).is_ok_and(|m| m == manifest));
-    let members: Vec<&cargo_metadata::Package> = match own {
+    let (members, whole_workspace): (Vec<&cargo_metadata::Package>, bool) = match own {
         Some(package)
             if !at_root && selection.packages.is_empty() && selection.exclude.is_empty() =>
         {
-            vec![package]
+            (vec![package], false)
         }
-        _ => metadata.workspace_packages(),
+        _ => (metadata.workspace_packages(), true),
     };
     let names: BTreeSet<&str> = members.iter().map(|p| p.name.as_str()).collect();
     for wanted in selection.packages.iter().chain(selection.exclude) {
@@ -196,6 +198,7 @@ pub(crate) fn plan(
     Ok(Plan {
         publish,
         skipped,
+        whole_workspace,
         dev_cycles,
         dir,
         target_dir,
@@ -397,6 +400,7 @@ mod tests {
         Plan {
             publish: crates.iter().map(|(n, v)| package(n, v)).collect(),
             skipped: vec![],
+            whole_workspace: true,
             dev_cycles: vec![],
             referenced: vec![],
             tagged: vec![],

@@ -20,7 +20,7 @@ use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
-use crate::{Env, cmd, hooks};
+use crate::{Env, cmd, hooks, ownership, signals};
 
 /// What the run knows once its settings are read and the build is placed.
 pub(crate) struct Settled {
@@ -167,10 +167,34 @@ pub(crate) struct Prepared {
 /// is made and the index read — with its output held back. The run takes it over when the
 /// plan is exactly what it verifies, where and how it builds it; else dropping it stops it.
 pub(crate) struct Verifying {
-    pub(crate) cargo: cmd::Streaming,
+    /// `None` once taken over.
+    cargo: Option<cmd::Streaming>,
     /// Where it runs, and the target dir it builds in: the plan's, or it is dropped.
     pub(crate) dir: PathBuf,
     pub(crate) target_dir: PathBuf,
+    /// The checkout, whose owner gets back what it built when it is dropped.
+    root: PathBuf,
+}
+
+impl Verifying {
+    /// It is the run's verification: the run finishes it (and hands the target dir back).
+    pub(crate) fn take_over(mut self) -> Option<cmd::Streaming> {
+        self.cargo.take()
+    }
+}
+
+impl Drop for Verifying {
+    /// Not taken over: stopped with everything it started, then what it built in the
+    /// checkout's target dir handed back to the checkout's owner (the run may end before its
+    /// own hand-back exists, or use another target dir).
+    fn drop(&mut self) {
+        if let Some(cargo) = self.cargo.take() {
+            drop(cargo);
+            if let Err(error) = ownership::hand_back(&self.root, &self.target_dir) {
+                signals::unreported(&format!("warning: {error:#}"));
+            }
+        }
+    }
 }
 
 /// 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile, on
@@ -216,13 +240,15 @@ pub(crate) fn prepare(
             )?)
         };
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
+        // `features` are left out: `--workspace` checks them against every member.
         let whole = (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
             && cfg.packages.is_empty()
-            && cfg.exclude.is_empty();
+            && cfg.exclude.is_empty()
+            && cfg.features.is_empty();
         let target_dir = tree
             .as_ref()
             .and_then(|tree| plan::target_dir_before_metadata(root, tree.root(), clean_env));
-        let verifying = match (&tree, target_dir) {
+        let mut verifying = match (&tree, target_dir) {
             (Some(tree), Some(target_dir)) if verify_early && whole => {
                 let dir = tree.root().join(&cfg.path);
                 // Should it not start, the verification starts after the plan, as it
@@ -239,9 +265,10 @@ pub(crate) fn prepare(
                 .verify_workspace()
                 .ok();
                 cargo.map(|cargo| Verifying {
-                    cargo,
+                    cargo: Some(cargo),
                     dir,
                     target_dir,
+                    root: root.to_path_buf(),
                 })
             }
             _ => None,
@@ -252,8 +279,9 @@ pub(crate) fn prepare(
         let plan = plan::plan(&tools.cargo, tree_root, root, cfg.selection(), clean_env);
         reporter.status("Using", &joined(version)?);
         let plan = plan?;
-        if tree.is_some() {
-            checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)?;
+        // The early dry run may have packaged before these files were there.
+        if tree.is_some() && checkout::ensure(&tools.git, tree_root, &plan.referenced, clean_env)? {
+            verifying = None;
         }
 
         // 8. The index as cargo in the tree finds it: the one read early, unless the commit's

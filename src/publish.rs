@@ -5,7 +5,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 
@@ -249,7 +248,6 @@ impl<'a> Cargo<'a> {
         started: Option<cmd::Streaming>,
         reporter: &Reporter,
     ) -> Result<Vec<CrateOutcome>> {
-        let began = Instant::now();
         let (cargo, token_file) = match started {
             Some(cargo) => (cargo, None),
             None => {
@@ -263,6 +261,7 @@ impl<'a> Cargo<'a> {
             }
         };
         reporter.group_start("cargo_publish_dry_run", "cargo publish --dry-run");
+        let began = cargo.began;
         let finished = cargo.finish(|_| {});
         drop(token_file);
         reporter.group_end("cargo_publish_dry_run");

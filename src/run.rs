@@ -204,7 +204,7 @@ fn publish(
     //     build stops the run before any hook runs or anything is uploaded.
     let mut halted: Option<anyhow::Error> = None;
     if cfg.dry_run || !cfg.no_verify {
-        let started = verifying.map(|v| v.cargo);
+        let started = verifying.and_then(Verifying::take_over);
         let (checked, stop) = verify(
             &publisher.cargo,
             &upload,
@@ -324,7 +324,8 @@ fn takes_over(
     index: &Index,
     cargo: &Cargo,
 ) -> bool {
-    verifying.dir == plan.dir
+    plan.whole_workspace
+        && verifying.dir == plan.dir
         && verifying.target_dir == plan.target_dir
         && !plan.publish.is_empty()
         && plan
