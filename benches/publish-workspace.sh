@@ -114,5 +114,8 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms=$(median "${ship[@]}")
 mc=$(median "${carg[@]}")
-printf '\nmedian shipcrate %.2fs, cargo publish --workspace %.2fs, ratio %.2f (%s runs each, %s cores, %s)\n' \
-  "$ms" "$mc" "$(awk -v a="$ms" -v b="$mc" 'BEGIN { print a / b }')" "$runs" "$(nproc)" "$(cargo --version)"
+# Each run's two sides ran back to back: the median of their ratios as well.
+ratios=()
+for i in "${!ship[@]}"; do ratios+=("$(awk -v a="${ship[$i]}" -v b="${carg[$i]}" 'BEGIN { print a / b }')"); done
+printf '\nmedian shipcrate %.2fs, cargo publish --workspace %.2fs, ratio %.2f, median of paired ratios %.2f (%s runs each, %s cores, %s)\n' \
+  "$ms" "$mc" "$(awk -v a="$ms" -v b="$mc" 'BEGIN { print a / b }')" "$(median "${ratios[@]}")" "$runs" "$(nproc)" "$(cargo --version)"

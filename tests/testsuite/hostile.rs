@@ -735,11 +735,10 @@ fn sigterm_stops_a_hook_that_ignores_it() {
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
 
-#[cargo_test]
-fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
-    let _registry = registry();
+/// A crate whose build script writes its pid to the returned file, then sleeps two minutes.
+fn slow_build_script(name: &str) -> (Repo, PathBuf) {
     let pid_file = paths::root().join("build-script.pid");
-    let repo = Repo::with_crate("killed", "0.1.0")
+    let repo = Repo::with_crate(name, "0.1.0")
         .file(
             "build.rs",
             &format!(
@@ -749,6 +748,13 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
             ),
         )
         .commit("a slow build script");
+    (repo, pid_file)
+}
+
+#[cargo_test]
+fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
+    let _registry = registry();
+    let (repo, pid_file) = slow_build_script("killed");
     let child = repo.shipcrate().registry_target().spawn();
     wait_for(&pid_file);
     kill("-KILL", child.id());
@@ -806,23 +812,15 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
 }
 
 #[cargo_test]
+#[ignore = "needs /dev/shm as a tmpfs that lets programs run (Linux's default; a container mounts it noexec)"]
 fn a_killed_runs_copy_in_memory_is_removed_by_the_next_run() {
+    let (tmpfs, noexec) = crate::checkout::dev_shm();
     assert!(
-        crate::checkout::dev_shm().0,
-        "this test needs /dev/shm to be a tmpfs"
+        tmpfs && !noexec,
+        "this test needs /dev/shm to be a tmpfs that lets programs run"
     );
     let _registry = registry();
-    let pid_file = paths::root().join("build-script.pid");
-    let repo = Repo::with_crate("killedshm", "0.1.0")
-        .file(
-            "build.rs",
-            &format!(
-                "fn main() {{\n    std::fs::write({:?}, std::process::id().to_string()).unwrap();\n    \
-                 std::thread::sleep(std::time::Duration::from_secs(120));\n}}\n",
-                pid_file.display().to_string()
-            ),
-        )
-        .commit("a slow build script");
+    let (repo, pid_file) = slow_build_script("killedshm");
     let child = repo
         .shipcrate()
         .registry_target()
