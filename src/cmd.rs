@@ -220,6 +220,13 @@ impl Drop for Streaming {
         if self.done {
             return;
         }
+        // Already gone (and reaped): its pid may be another process's by now.
+        while let Ok(event) = self.received.try_recv() {
+            if matches!(event, Event::Exited(_)) {
+                signals::untrack_child(self.pid);
+                return;
+            }
+        }
         let send = |pid: u32, signal| {
             if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
                 kill_process(pid, signal).ok();
