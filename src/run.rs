@@ -151,14 +151,7 @@ fn publish(
 
     // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
     //    what this commit holds.
-    let listed: Vec<Vec<Listed>> = plan
-        .publish
-        .iter()
-        .map(|p| index.versions(&p.name))
-        .collect::<Result<_>>()?;
-    // The dry run started early goes on only if it verifies just what this plan uploads;
-    // else it is stopped now, before anything else runs cargo on the tree.
-    let verifying = verifying.filter(|v| takes_over(v, &plan, &listed, &index, &cargo));
+    let (listed, verifying) = listed_and_judged(&index, &plan, verifying, &cargo)?;
     let checked = check_published(&cargo, &index, &plan, &listed, cfg, reporter)?;
     outcomes.extend(checked.published);
     let upload = checked.upload;
@@ -183,21 +176,7 @@ fn publish(
         trusted,
         early: None,
     };
-    // Nothing between the verification and the uploads can change them (no before_deploy, a
-    // token known now that lasts, an order cargo can make), and the index is read without a
-    // token: the upload cargo starts now and waits at its gate, its index update and
-    // packaging done while the verification builds. Should it not start, the uploads start
-    // after the verification, as they otherwise do.
-    if !cfg.dry_run
-        && !cfg.no_verify
-        && cfg.before_deploy.is_empty()
-        && publisher.trusted.is_none()
-        && publisher.index.as_ref().is_some_and(|i| !i.auth_required())
-        && !publisher.cargo.cannot_order(&upload)
-        && let Some(token) = live.get()
-    {
-        publisher.early = Early::start(&publisher.cargo, &upload, token).ok();
-    }
+    publisher.start_early(cfg, &upload, &live);
 
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't
@@ -310,6 +289,24 @@ fn preflight(
     }
     let commit = prepare::commit(&settled.ctx, "publish")?;
     Ok((live, trusted, commit))
+}
+
+/// What the index lists of each planned crate, and the dry run started early if it goes on:
+/// only when it verifies just what this plan uploads ([`takes_over`]); else it is stopped now,
+/// before anything else runs cargo on the tree.
+fn listed_and_judged(
+    index: &Index,
+    plan: &Plan,
+    verifying: Option<Verifying>,
+    cargo: &Cargo,
+) -> Result<(Vec<Vec<Listed>>, Option<Verifying>)> {
+    let listed: Vec<Vec<Listed>> = plan
+        .publish
+        .iter()
+        .map(|p| index.versions(&p.name))
+        .collect::<Result<_>>()?;
+    let verifying = verifying.filter(|v| takes_over(v, plan, &listed, index, cargo));
+    Ok((listed, verifying))
 }
 
 /// Whether the dry run started early (`cargo publish --dry-run --workspace` in the tree) is
@@ -528,6 +525,24 @@ impl Publisher<'_> {
                 .ensure(std::time::Duration::ZERO, reporter)
                 .map(drop),
             _ => Ok(()),
+        }
+    }
+
+    /// Nothing between the verification and the uploads can change them (no `before_deploy`,
+    /// a token known now that lasts, an order cargo can make), and the index is read without
+    /// a token: the upload cargo starts now and waits at its gate, its index update and
+    /// packaging done while the verification builds. Should it not start, the uploads start
+    /// after the verification, as they otherwise do.
+    fn start_early(&mut self, cfg: &Config, upload: &[Package], live: &LiveToken) {
+        if !cfg.dry_run
+            && !cfg.no_verify
+            && cfg.before_deploy.is_empty()
+            && self.trusted.is_none()
+            && self.index.as_ref().is_some_and(|i| !i.auth_required())
+            && !self.cargo.cannot_order(upload)
+            && let Some(token) = live.get()
+        {
+            self.early = Early::start(&self.cargo, upload, token).ok();
         }
     }
 
