@@ -18,39 +18,10 @@ repos=("$@")
 [ ${#repos[@]} -gt 0 ] || repos=(rayon anyhow regex)
 corpus=${SHIPCRATE_CORPUS:-$PWD/../shared/corpus}
 [ -d "$corpus/crates-io" ] || { echo "the corpus is missing: no $corpus/crates-io" >&2; exit 1; }
-export PATH="$HOME/.cache/shipcrate-tools/bin:$PATH"
-command -v cargo-http-registry >/dev/null || cargo install --locked --quiet --root "$HOME/.cache/shipcrate-tools" cargo-http-registry
-cargo build --release --quiet
-shipcrate="$PWD/target/release/shipcrate"
-
-work=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/common.sh
+source benches/common.sh
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 CARGO_NET_GIT_FETCH_WITH_CLI=true \
   CARGO_REGISTRIES_BENCH_TOKEN=bench-token CARGO_TERM_COLOR=never
-
-start_registry() {
-  local root="$work/registry-$1"
-  cargo-http-registry --addr 127.0.0.1:0 "$root" >/dev/null 2>&1 &
-  server=$!
-  for _ in $(seq 1 200); do
-    if [ -f "$root/config.json" ]; then break; fi
-    sleep 0.05
-  done
-  local port
-  port=$(sed -n 's/.*"api": "http:\/\/127.0.0.1:\([0-9]*\)".*/\1/p' "$root/config.json")
-  export CARGO_REGISTRIES_BENCH_INDEX="http://127.0.0.1:$port/git"
-}
-
-stop_registry() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  server=
-}
 
 # The repository as the corpus holds it, then a clean checkout at the tag, as CI makes it.
 checkout() {
@@ -67,19 +38,6 @@ checkout() {
   git -c advice.detachedHead=false clone --quiet --depth 1 --branch "$tag" "file://$work/$name.up" "$work/$name"
 }
 
-now() { date +%s.%N; }
-timed() {
-  local t0 t1
-  t0=$(now)
-  "$@" >"$work/last.log" 2>&1 || {
-    echo "failed: $*" >&2
-    tail -30 "$work/last.log" >&2
-    exit 1
-  }
-  t1=$(now)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
-
 # Each run starts from a clean checkout, as a CI job does: nothing cargo wrote into it (a
 # resolved Cargo.lock, for a repository that doesn't commit one) carries over to the next run.
 side_shipcrate() {
@@ -91,7 +49,6 @@ side_cargo() {
   (cd "$dir" && cargo publish --dry-run --workspace --registry bench)
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 summary=()
 for name in "${repos[@]}"; do
@@ -106,7 +63,7 @@ for name in "${repos[@]}"; do
   export CARGO_TARGET_DIR="$work/target-$name"
   for side in cargo shipcrate; do
     start_registry "warm-$name-$side"
-    t=$(timed "side_$side")
+    t=$(timed --tail 30 "side_$side")
     stop_registry
     printf '%-6s warm-up %-9s %7.2fs\n' "$name" "$side" "$t"
   done
@@ -116,7 +73,7 @@ for name in "${repos[@]}"; do
     if [ $((run % 2)) -eq 1 ]; then order="shipcrate cargo"; else order="cargo shipcrate"; fi
     for side in $order; do
       start_registry "$name-$run-$side"
-      t=$(timed "side_$side")
+      t=$(timed --tail 30 "side_$side")
       stop_registry
       if [ "$side" = shipcrate ]; then ship+=("$t"); else carg+=("$t"); fi
       printf '%-6s run %s %-9s %7.2fs\n' "$name" "$run" "$side" "$t"
@@ -124,12 +81,8 @@ for name in "${repos[@]}"; do
   done
   ms=$(median "${ship[@]}")
   mc=$(median "${carg[@]}")
-  # Each run's two sides ran back to back: the median of their ratios is less at the mercy
-  # of a slow minute (crates.io's index answering late) than the ratio of the medians.
-  ratios=()
-  for i in "${!ship[@]}"; do ratios+=("$(awk -v a="${ship[$i]}" -v b="${carg[$i]}" 'BEGIN { print a / b }')"); done
   summary+=("$(printf '%-6s median shipcrate %6.2fs, cargo publish --dry-run --workspace %6.2fs, ratio %.3f, median of paired ratios %.3f' \
-    "$name" "$ms" "$mc" "$(awk -v a="$ms" -v b="$mc" 'BEGIN { print a / b }')" "$(median "${ratios[@]}")")")
+    "$name" "$ms" "$mc" "$(ratio "$ms" "$mc")" "$(paired_median "${ship[@]}" -- "${carg[@]}")")")
   rm -rf "$CARGO_TARGET_DIR"
 done
 echo

@@ -8,18 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-export PATH="$HOME/.cache/shipcrate-tools/bin:$PATH"
-command -v cargo-http-registry >/dev/null || cargo install --locked --quiet --root "$HOME/.cache/shipcrate-tools" cargo-http-registry
-cargo build --release --quiet
-shipcrate="$PWD/target/release/shipcrate"
-
-work=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/common.sh
+source benches/common.sh
 export GIT_CONFIG_GLOBAL=/dev/null GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
   GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com CARGO_NET_GIT_FETCH_WITH_CLI=true \
   CARGO_REGISTRIES_BENCH_TOKEN=bench-token CARGO_TERM_COLOR=never
@@ -48,46 +38,14 @@ git -C "$ws" init --quiet --initial-branch=main
 git -C "$ws" add -A
 git -C "$ws" commit --quiet -m bench
 
-start_registry() {
-  local root="$work/registry-$1"
-  cargo-http-registry --addr 127.0.0.1:0 "$root" >/dev/null 2>&1 &
-  server=$!
-  for _ in $(seq 1 100); do
-    if [ -f "$root/config.json" ]; then break; fi
-    sleep 0.05
-  done
-  local port
-  port=$(sed -n 's/.*"api": "http:\/\/127.0.0.1:\([0-9]*\)".*/\1/p' "$root/config.json")
-  export CARGO_REGISTRIES_BENCH_INDEX="http://127.0.0.1:$port/git"
-}
-
-stop_registry() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  server=
-}
-
 # Warm target dir: what a CI job's earlier build step leaves behind.
-start_registry warm
+start_registry warm 100
 (cd "$ws" && cargo build --workspace --quiet)
 stop_registry
 cp -a "$ws/target" "$work/target.warm"
 restore_target() {
   rm -rf "$ws/target"
   cp -a "$work/target.warm" "$ws/target"
-}
-
-now() { date +%s.%N; }
-timed() {
-  local t0 t1
-  t0=$(now)
-  "$@" >"$work/last.log" 2>&1 || {
-    echo "failed: $*" >&2
-    tail -20 "$work/last.log" >&2
-    exit 1
-  }
-  t1=$(now)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }' 
 }
 
 side_shipcrate() {
@@ -103,7 +61,7 @@ for run in $(seq 1 "$runs"); do
   if [ $((run % 2)) -eq 1 ]; then order="shipcrate cargo"; else order="cargo shipcrate"; fi
   for side in $order; do
     restore_target
-    start_registry "$run-$side"
+    start_registry "$run-$side" 100
     t=$(timed "side_$side")
     stop_registry
     if [ "$side" = shipcrate ]; then ship+=("$t"); else carg+=("$t"); fi
@@ -111,11 +69,7 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms=$(median "${ship[@]}")
 mc=$(median "${carg[@]}")
-# Each run's two sides ran back to back: the median of their ratios as well.
-ratios=()
-for i in "${!ship[@]}"; do ratios+=("$(awk -v a="${ship[$i]}" -v b="${carg[$i]}" 'BEGIN { print a / b }')"); done
 printf '\nmedian shipcrate %.2fs, cargo publish --workspace %.2fs, ratio %.2f, median of paired ratios %.2f (%s runs each, %s cores, %s)\n' \
-  "$ms" "$mc" "$(awk -v a="$ms" -v b="$mc" 'BEGIN { print a / b }')" "$(median "${ratios[@]}")" "$runs" "$(nproc)" "$(cargo --version)"
+  "$ms" "$mc" "$(ratio "$ms" "$mc")" "$(paired_median "${ship[@]}" -- "${carg[@]}")" "$runs" "$(nproc)" "$(cargo --version)"
