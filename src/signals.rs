@@ -4,7 +4,6 @@
 //!
 //! Normal exits clean up through `Drop`; this covers the exits `Drop` never sees.
 
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -230,32 +229,42 @@ pub fn watchdog() -> ! {
     std::process::exit(0)
 }
 
-/// Every live process descended from `pid` (children, theirs, …), read from /proc.
-pub(crate) fn descendants(pid: u32) -> Vec<u32> {
+/// A live process (not gone, not a zombie) as `/proc/<pid>/stat` tells it.
+struct Process {
+    pid: u32,
+    parent: u32,
+    group: u32,
+}
+
+/// The process `pid`, if it is alive.
+fn process(pid: u32) -> Option<Process> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid pgrp …`; comm may hold anything, so read after its `)`.
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?;
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    (state != "Z" && state != "X").then_some(Process { pid, parent, group })
+}
+
+/// Every live process.
+fn processes() -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let parents: Vec<(u32, u32)> = entries
+    entries
         .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let child = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            // `pid (comm) state ppid …`; comm may hold anything, so read after its `)`.
-            let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
-            let state = fields.next()?;
-            let parent = fields.next()?.parse::<u32>().ok()?;
-            (state != "Z" && state != "X").then_some((child, parent))
-        })
-        .collect();
+        .filter_map(|entry| process(entry.file_name().to_str()?.parse().ok()?))
+        .collect()
+}
+
+/// Every live process descended from `pid` (children, theirs, …).
+pub(crate) fn descendants(pid: u32) -> Vec<u32> {
+    let all = processes();
     let mut found = vec![pid];
     let mut next = 0;
     while let Some(&parent) = found.get(next) {
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| *p == parent)
-                .map(|(child, _)| *child),
-        );
+        found.extend(all.iter().filter(|p| p.parent == parent).map(|p| p.pid));
         next += 1;
     }
     found.remove(0);
@@ -264,37 +273,13 @@ pub(crate) fn descendants(pid: u32) -> Vec<u32> {
 
 /// Whether `pid` is still a live process (not gone, not a zombie).
 pub(crate) fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rfind(')')
-            .and_then(|end| stat[end + 1..].split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X")
-    })
+    process(pid).is_some()
 }
 
 /// Whether a live process other than `me` is in the process group `me` leads.
 fn others_in_group(me: Pid) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.filter_map(Result::ok).any(|entry| {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            return false;
-        };
-        let mut stat = String::new();
-        let read = std::fs::File::open(entry.path().join("stat"))
-            .and_then(|mut f| f.read_to_string(&mut stat));
-        // `pid (comm) state ppid pgrp …`; comm may hold anything, so read after its `)`.
-        let fields: Vec<&str> = match (read, stat.rfind(')')) {
-            (Ok(_), Some(end)) => stat[end + 1..].split_whitespace().collect(),
-            _ => return false,
-        };
-        pid != me.as_raw_pid()
-            && fields
-                .first()
-                .is_some_and(|state| *state != "Z" && *state != "X")
-            && fields.get(2) == Some(&me.as_raw_pid().to_string().as_str())
-    })
+    let me = me.as_raw_pid().unsigned_abs();
+    processes().iter().any(|p| p.pid != me && p.group == me)
 }
 
 /// Remove temp dirs whose run is gone: only `shipcrate-*` dirs of our own user beside a lock
