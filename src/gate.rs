@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::registry::Target;
-use crate::signals;
+use crate::secret::PrivateDir;
 
 /// The argument cargo starts a credential provider with.
 const PLUGIN_FLAG: &str = "--cargo-plugin";
@@ -37,18 +37,14 @@ const POLL: Duration = Duration::from_millis(2);
 
 /// One upload cargo's gate. Dropped unopened: refused, so nothing is uploaded.
 pub(crate) struct Gate {
-    dir: tempfile::TempDir,
+    dir: PrivateDir,
     opened: bool,
 }
 
 impl Gate {
     /// A closed gate, holding no token.
     pub(crate) fn new() -> Result<Gate> {
-        let dir = tempfile::Builder::new()
-            .prefix("shipcrate-gate-")
-            .tempdir()
-            .context("could not create a temporary directory for the upload's gate")?;
-        signals::track_dir(dir.path());
+        let dir = PrivateDir::new("shipcrate-gate-", "the upload's gate")?;
         Ok(Gate { dir, opened: false })
     }
 
@@ -70,7 +66,7 @@ impl Gate {
 
     /// Every crate is verified: uploads get `token` from now on.
     pub(crate) fn open(&mut self, token: &str) -> Result<()> {
-        self.put(OPEN, token)?;
+        self.dir.put(OPEN, token)?;
         self.opened = true;
         Ok(())
     }
@@ -78,30 +74,14 @@ impl Gate {
     /// The gate stays shut: a waiting upload gets `why` as cargo's error.
     pub(crate) fn refuse(&self, why: &str) {
         if !self.opened {
-            self.put(REFUSED, why).ok();
+            self.dir.put(REFUSED, why).ok();
         }
-    }
-
-    /// Written whole or not at all (a provider may look at any moment), readable by us only.
-    fn put(&self, name: &str, text: &str) -> Result<()> {
-        use fs_err::os::unix::fs::OpenOptionsExt;
-        let partial = self.dir.path().join(format!(".{name}"));
-        let mut file = fs_err::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&partial)?;
-        file.write_all(text.as_bytes())?;
-        drop(file);
-        fs_err::rename(&partial, self.dir.path().join(name))?;
-        Ok(())
     }
 }
 
 impl Drop for Gate {
     fn drop(&mut self) {
         self.refuse("the shipcrate run stopped before every crate was verified");
-        signals::untrack_dir(self.dir.path());
     }
 }
 

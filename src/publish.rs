@@ -17,8 +17,7 @@ use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
 use crate::registry::Target;
 use crate::report::Reporter;
-use crate::secret::{LiveToken, Masker};
-use crate::signals;
+use crate::secret::{LiveToken, Masker, PrivateDir};
 
 /// cargo, set up for one plan. Only the upload (`--no-verify`, which builds nothing) has the
 /// token in its environment; every command that may build — and so run build scripts and
@@ -398,30 +397,16 @@ impl Drop for Started {
 /// `cargo:token-from-stdout` credential provider: how a build against an `auth-required`
 /// registry reads the index without the token in the environment its build scripts inherit.
 struct TokenFile {
-    dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    /// Removed when dropped.
+    _dir: PrivateDir,
 }
 
 impl TokenFile {
     fn new(token: &str) -> Result<Self> {
-        use fs_err::os::unix::fs::OpenOptionsExt;
-        use std::io::Write;
-        let dir = tempfile::Builder::new()
-            .prefix("shipcrate-token-")
-            .tempdir()
-            .context("could not create a temporary directory for the token")?;
-        signals::track_dir(dir.path());
-        let held = TokenFile { dir };
-        let mut file = fs_err::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(held.path())?;
-        file.write_all(token.as_bytes())?;
-        Ok(held)
-    }
-
-    fn path(&self) -> std::path::PathBuf {
-        self.dir.path().join("token")
+        let dir = PrivateDir::new("shipcrate-token-", "the token")?;
+        let path = dir.put("token", token)?;
+        Ok(TokenFile { path, _dir: dir })
     }
 
     /// `--config` values pointing `target`'s credential provider at this file.
@@ -429,14 +414,8 @@ impl TokenFile {
         let provider = [
             "cargo:token-from-stdout".to_owned(),
             "cat".to_owned(),
-            self.path().display().to_string(),
+            self.path.display().to_string(),
         ];
         target.credential_provider_config(&provider)
-    }
-}
-
-impl Drop for TokenFile {
-    fn drop(&mut self) {
-        signals::untrack_dir(self.dir.path());
     }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Env;
@@ -249,6 +251,52 @@ fn looks_like_jwt(value: &str) -> bool {
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
         })
+}
+
+/// A temp dir of our own (0700; removed when dropped, and on a signal) for files only our
+/// user may read: the token a cargo credential provider hands over, the upload's gate.
+pub(crate) struct PrivateDir {
+    dir: tempfile::TempDir,
+}
+
+impl PrivateDir {
+    /// `what` names it in the error when it can't be made.
+    pub(crate) fn new(prefix: &str, what: &str) -> Result<PrivateDir> {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .with_context(|| format!("could not create a temporary directory for {what}"))?;
+        crate::signals::track_dir(dir.path());
+        Ok(PrivateDir { dir })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `text` in the file `name`, readable by us only, written whole or not at all (a reader
+    /// may look at any moment): written aside, then renamed into place.
+    pub(crate) fn put(&self, name: &str, text: &str) -> Result<PathBuf> {
+        use fs_err::os::unix::fs::OpenOptionsExt;
+        use std::io::Write;
+        let partial = self.dir.path().join(format!(".{name}"));
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)?;
+        file.write_all(text.as_bytes())?;
+        drop(file);
+        let path = self.dir.path().join(name);
+        fs_err::rename(&partial, &path)?;
+        Ok(path)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        crate::signals::untrack_dir(self.dir.path());
+    }
 }
 
 /// Replaces every secret in text with `***`. Clones share one list, so a secret added later
