@@ -32,6 +32,13 @@ impl Package {
 /// Why a member with `publish = false` is left out (cargo's `--workspace` leaves it out too).
 pub(crate) const PUBLISH_FALSE: &str = "publish = false";
 
+/// `CARGO_TARGET_DIR`, relative to the checkout: cargo's own variable wins over any config.
+fn target_dir_from_env(user_root: &Path, env: &Env) -> Option<PathBuf> {
+    env.get("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(|dir| user_root.join(dir))
+}
+
 /// The user's target dir as [`plan`] will find it for a workspace at the root of `tree`,
 /// known before `cargo metadata` runs: `CARGO_TARGET_DIR` (relative to the checkout), or the
 /// checkout's `target` — `None` when cargo's config may say otherwise
@@ -42,8 +49,8 @@ pub(crate) fn target_dir_before_metadata(
     env: &Env,
 ) -> Option<PathBuf> {
     let set = |name: &str| env.get(name).filter(|d| !d.is_empty());
-    if let Some(dir) = set("CARGO_TARGET_DIR") {
-        return Some(user_root.join(dir));
+    if let Some(dir) = target_dir_from_env(user_root, env) {
+        return Some(dir);
     }
     let cargo_home = set("CARGO_HOME")
         .map(PathBuf::from)
@@ -172,13 +179,11 @@ pub(crate) fn plan(
     }
 
     let target = metadata.target_directory.clone().into_std_path_buf();
-    let target_dir = match env.get("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => user_root.join(dir),
-        None => match target.strip_prefix(tree) {
+    let target_dir =
+        target_dir_from_env(user_root, env).unwrap_or_else(|| match target.strip_prefix(tree) {
             Ok(inside) => user_root.join(inside),
             Err(_) => target,
-        },
-    };
+        });
     let (publish, dev_cycles) = order(&chosen)?;
     let referenced = metadata
         .workspace_packages()
