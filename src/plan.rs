@@ -94,6 +94,31 @@ pub(crate) fn plan(
     env: &Env,
 ) -> Result<Plan> {
     let dir = tree.join(selection.path);
+    let (metadata, manifest) = read_metadata(cargo, tree, &dir, &selection, env)?;
+    let (members, whole_workspace) = members(&metadata, &manifest, &selection)?;
+    let (chosen, skipped) = select(&members, &selection);
+    let (publish, dev_cycles) = order(&chosen)?;
+    Ok(Plan {
+        publish,
+        skipped,
+        whole_workspace,
+        dev_cycles,
+        dir,
+        target_dir: target_dir(&metadata, tree, user_root, env),
+        referenced: referenced(&metadata),
+        tagged: Vec::new(),
+    })
+}
+
+/// `cargo metadata` of the manifest in `dir` (which must be in the commit, and inside the
+/// repository), with that manifest's canonical path.
+fn read_metadata(
+    cargo: &Path,
+    tree: &Path,
+    dir: &Path,
+    selection: &Selection<'_>,
+    env: &Env,
+) -> Result<(cargo_metadata::Metadata, PathBuf)> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
         bail!(
@@ -103,7 +128,7 @@ pub(crate) fn plan(
     }
     // The config refuses `..` and absolute paths; a symlink in the working tree (with
     // `allow_dirty`) could still lead out.
-    if !fs_err::canonicalize(&dir)?.starts_with(fs_err::canonicalize(tree)?) {
+    if !fs_err::canonicalize(dir)?.starts_with(fs_err::canonicalize(tree)?) {
         return Err(UsageError(format!(
             "`path` (`{}`) leads outside the repository through a symlink; set `path` to the \
              crate's real directory inside the repository",
@@ -111,7 +136,7 @@ pub(crate) fn plan(
         ))
         .into());
     }
-    let mut command = cmd::command(cargo, &dir, env);
+    let mut command = cmd::command(cargo, dir, env);
     command
         .args([
             "metadata",
@@ -124,19 +149,27 @@ pub(crate) fn plan(
     let json = cmd::capture(command).context("could not read the crate's metadata")?;
     let metadata = cargo_metadata::MetadataCommand::parse(json)
         .context("cargo metadata gave unexpected output")?;
+    Ok((metadata, fs_err::canonicalize(&manifest)?))
+}
 
-    // `path` naming the workspace root (virtual or itself a package) means every member;
-    // `path` naming a member's directory means that member (`packages` / `exclude` widen it
-    // to the workspace again). (`root_package()` needs the resolve graph, which `--no-deps`
-    // leaves out, so match the manifest path.)
-    let manifest = fs_err::canonicalize(&manifest)?;
+/// The members `path` names, and whether they are the whole workspace's: `path` naming the
+/// workspace root (virtual or itself a package) means every member; `path` naming a member's
+/// directory means that member (`packages` / `exclude` widen it to the workspace again).
+/// Every name in `packages` / `exclude` must be one of them.
+fn members<'m>(
+    metadata: &'m cargo_metadata::Metadata,
+    manifest: &Path,
+    selection: &Selection<'_>,
+) -> Result<(Vec<&'m cargo_metadata::Package>, bool)> {
+    // (`root_package()` needs the resolve graph, which `--no-deps` leaves out, so match the
+    // manifest path.)
     let at_root = fs_err::canonicalize(&metadata.workspace_root)
         .is_ok_and(|root| manifest.parent() == Some(root.as_path()));
     let own = metadata
         .packages
         .iter()
         .find(|p| fs_err::canonicalize(&p.manifest_path).is_ok_and(|m| m == manifest));
-    let (members, whole_workspace): (Vec<&cargo_metadata::Package>, bool) = match own {
+    let (members, whole_workspace) = match own {
         Some(package)
             if !at_root && selection.packages.is_empty() && selection.exclude.is_empty() =>
         {
@@ -154,11 +187,19 @@ pub(crate) fn plan(
             .into());
         }
     }
+    Ok((members, whole_workspace))
+}
 
+/// The members that may go to the target registry, and the others with why not: not in
+/// `packages`, in `exclude`, `publish = false`, or a `publish` list without the registry.
+fn select<'m>(
+    members: &[&'m cargo_metadata::Package],
+    selection: &Selection<'_>,
+) -> (Vec<&'m cargo_metadata::Package>, Vec<(Package, String)>) {
     let registry = selection.target.cargo_name().unwrap_or("crates-io");
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
-    for package in &members {
+    for package in members {
         let entry = to_package(package);
         let selected = (selection.packages.is_empty() || selection.packages.contains(&entry.name))
             && !selection.exclude.contains(&entry.name);
@@ -177,15 +218,27 @@ pub(crate) fn plan(
             _ => chosen.push(*package),
         }
     }
+    (chosen, skipped)
+}
 
+/// The user's target dir: `CARGO_TARGET_DIR`, else cargo's, moved from the copy to the
+/// checkout when it lies inside the copy.
+fn target_dir(
+    metadata: &cargo_metadata::Metadata,
+    tree: &Path,
+    user_root: &Path,
+    env: &Env,
+) -> PathBuf {
     let target = metadata.target_directory.clone().into_std_path_buf();
-    let target_dir =
-        target_dir_from_env(user_root, env).unwrap_or_else(|| match target.strip_prefix(tree) {
-            Ok(inside) => user_root.join(inside),
-            Err(_) => target,
-        });
-    let (publish, dev_cycles) = order(&chosen)?;
-    let referenced = metadata
+    target_dir_from_env(user_root, env).unwrap_or_else(|| match target.strip_prefix(tree) {
+        Ok(inside) => user_root.join(inside),
+        Err(_) => target,
+    })
+}
+
+/// The files the workspace's manifests point at (readme, license file).
+fn referenced(metadata: &cargo_metadata::Metadata) -> Vec<PathBuf> {
+    metadata
         .workspace_packages()
         .iter()
         .flat_map(|p| {
@@ -199,17 +252,7 @@ pub(crate) fn plan(
                 .flatten()
                 .map(move |f| dir.join(f.as_std_path()))
         })
-        .collect();
-    Ok(Plan {
-        publish,
-        skipped,
-        whole_workspace,
-        dev_cycles,
-        dir,
-        target_dir,
-        referenced,
-        tagged: Vec::new(),
-    })
+        .collect()
 }
 
 fn to_package(package: &cargo_metadata::Package) -> Package {
