@@ -1,0 +1,129 @@
+//! The resumable upload: one cargo for as many crates as the token's life covers, the index
+//! asked what went in when cargo stops partway, a registry's push-back waited out and the
+//! rest resumed with a new cargo; each crate's outcome kept as cargo said it.
+//!
+//! Decides and keeps the books; cargo runs in `publish`, its words are read in `cargo_output`.
+
+//! The parts:
+//! - `early`: the first cargo, started while the verification still builds, held at its gate;
+//! - `books`: what cargo said about each crate, and each crate's outcome;
+//! - `settle`: after each cargo run, what went in, and whether to wait and resume or stop;
+//! - `index_wait`: waiting for the index to list an upload;
+//! - `life`: the token's life across the uploads, and what one crate is expected to take.
+
+mod books;
+mod early;
+mod index_wait;
+mod life;
+mod settle;
+
+use anyhow::Result;
+
+use crate::config::RetryPolicy;
+use crate::index::Index;
+use crate::outcome::CrateOutcome;
+use crate::plan::Package;
+use crate::publish::{Cargo, Started};
+use crate::report::Reporter;
+
+use books::UploadRun;
+pub(crate) use early::Early;
+pub(crate) use life::{Forever, TokenLife};
+use settle::Ended;
+
+/// The uploads of one run: cargo for the plan, and how long to wait for what.
+pub(crate) struct Uploader<'a> {
+    pub cargo: &'a Cargo<'a>,
+    pub policy: RetryPolicy,
+}
+
+impl Uploader<'_> {
+    /// Upload the verified `packages` (in plan order) with one `cargo publish --no-verify` for
+    /// as many of them as the token's life covers, reading cargo's output as it streams. When
+    /// cargo stops partway, the index says what is published; what the registry pushed back on
+    /// is waited out and the rest resumed with a new cargo. A crate whose upload cargo saw
+    /// through but couldn't confirm is waited for in the index, for at most `index_timeout`.
+    /// `early`, the first cargo run when it was started before verification ended, goes
+    /// through its gate now.
+    pub(crate) fn upload(
+        &self,
+        packages: &[Package],
+        early: Option<Early>,
+        index: &mut Index,
+        life: &mut dyn TokenLife,
+        reporter: &Reporter,
+    ) -> Uploads {
+        let mut run = UploadRun::new(packages);
+        let mut early = early;
+        let halted = self
+            .upload_rest(&mut run, &mut early, index, life, reporter)
+            .err();
+        Uploads {
+            outcomes: run.finish(halted.as_ref()),
+            halted,
+        }
+    }
+
+    fn upload_rest(
+        &self,
+        run: &mut UploadRun,
+        early: &mut Option<Early>,
+        index: &mut Index,
+        life: &mut dyn TokenLife,
+        reporter: &Reporter,
+    ) -> Result<()> {
+        while !run.rest.is_empty() {
+            let cyclic = self.cargo.cannot_order(&run.rest);
+            // Every crate of one cargo run must be uploaded before the token it started with
+            // runs out: renew first when due, then give cargo only what the rest of the
+            // token's life covers.
+            let per_crate = run.per_crate_estimate();
+            let mut take = match life.ensure(per_crate, reporter)? {
+                Some(usable) => {
+                    let n = usable.as_secs() / per_crate.as_secs().max(1);
+                    usize::try_from(n).unwrap_or(usize::MAX).max(1)
+                }
+                None => usize::MAX,
+            };
+            if cyclic {
+                // Dev-dependency cycles: cargo's multi-package publish can't order them.
+                take = 1;
+            }
+            let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
+            // The cargo started early, when it holds just this batch (else it is stopped: it
+            // never got through its gate).
+            let started = early
+                .take()
+                .filter(|e| e.batch == batch)
+                .map(Early::open)
+                .transpose()?;
+            let failure = self.upload_batch(&batch, started, run, reporter)?;
+            let ended = Ended {
+                batch: &batch,
+                failure,
+            };
+            self.settle(ended, run, index, life, reporter)?;
+        }
+        Ok(())
+    }
+
+    /// One cargo run for `batch`; what it said about each crate goes into `run`. Returns
+    /// cargo's output when it failed.
+    fn upload_batch(
+        &self,
+        batch: &[Package],
+        started: Option<Started>,
+        run: &mut UploadRun,
+        reporter: &Reporter,
+    ) -> Result<Option<String>> {
+        run.next_run();
+        self.cargo
+            .upload_batch(batch, started, reporter, |line| run.observe(batch, line))
+    }
+}
+
+/// The uploads' result: each crate's outcome, and the error that stopped them, if any.
+pub(crate) struct Uploads {
+    pub outcomes: Vec<CrateOutcome>,
+    pub halted: Option<anyhow::Error>,
+}
