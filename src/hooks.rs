@@ -9,9 +9,105 @@ use anyhow::{Context, Result, bail};
 
 use crate::Env;
 use crate::cmd;
+use crate::config::Config;
 use crate::report::Reporter;
 use crate::secret::Masker;
 use crate::tools::Tools;
+
+/// `before_deploy` and `after_deploy`, in the checkout root with the hooks' environment plus
+/// what shipcrate tells them (the commit, the crates, the pristine copy).
+pub(crate) struct Hooks<'a> {
+    cfg: &'a Config,
+    tools: &'a Tools,
+    root: &'a Path,
+    env: Env,
+}
+
+impl<'a> Hooks<'a> {
+    /// `base` is the hooks' environment, scrubbed of every token by the caller.
+    pub(crate) fn new(
+        cfg: &'a Config,
+        tools: &'a Tools,
+        root: &'a Path,
+        base: &Env,
+        commit: &str,
+        crates: &[String],
+        tree_root: &Path,
+    ) -> Self {
+        let mut env = base.clone();
+        env.insert("SHIPCRATE_COMMIT".into(), commit.to_owned());
+        env.insert("SHIPCRATE_CRATES".into(), crates.join(" "));
+        env.insert(
+            "SHIPCRATE_PRISTINE_DIR".into(),
+            tree_root.display().to_string(),
+        );
+        Hooks {
+            cfg,
+            tools,
+            root,
+            env,
+        }
+    }
+
+    /// One stage's commands: each in its own shell, or, for a `.travis.yml` entry, all in one
+    /// bash shell as Travis ran them. A dry run says what it would run.
+    pub(crate) fn run(&self, stage: &str, commands: &[String], reporter: &Reporter) -> Result<()> {
+        let Hooks {
+            cfg,
+            tools,
+            root,
+            env: hook_env,
+        } = self;
+        if cfg.dry_run {
+            for command in commands {
+                reporter.status("Would run", &format!("{stage} hook `{command}` (dry run)"));
+            }
+            return Ok(());
+        }
+        if cfg.entry.is_none() || commands.is_empty() {
+            return run(
+                stage,
+                commands,
+                &tools.sh,
+                root,
+                hook_env,
+                reporter.masker(),
+                reporter,
+            );
+        }
+        // `.travis.yml`: as Travis ran them, in one bash shell.
+        let bash = tools.bash.as_deref().with_context(|| {
+            format!("Travis ran {stage} hooks with bash, and `bash` is not on PATH")
+        })?;
+        let assert = stage == "before_deploy";
+        let (failed, end) = run_in_one_shell(
+            stage,
+            commands,
+            bash,
+            root,
+            hook_env,
+            reporter.masker(),
+            assert,
+        )?;
+        for (command, code) in failed {
+            reporter.warn(&format!(
+                "{stage} hook `{command}` failed with exit status {code}; the rest ran, as on \
+                 Travis, where {stage} failures did not fail the build"
+            ));
+        }
+        if assert && fs_err::canonicalize(&end).ok() != fs_err::canonicalize(root).ok() {
+            reporter.status(
+                "Note",
+                &format!(
+                    "the {stage} hooks ended in {}; the publish still runs in the pristine copy \
+                     of the commit",
+                    end.display()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
 
 /// Run `commands` one by one with `sh -c`; the first failure stops and names the hook.
 pub(crate) fn run(

@@ -9,6 +9,24 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::report::Reporter;
+
+/// On every way out after the plan: files cargo made in the checkout's target dir go back to
+/// the checkout's owner (we may be root in a container, the checkout someone else's).
+pub(crate) struct HandBack<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) dir: &'a Path,
+    pub(crate) reporter: &'a Reporter,
+}
+
+impl Drop for HandBack<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = hand_back(self.root, self.dir) {
+            self.reporter.warn(&format!("{error:#}"));
+        }
+    }
+}
+
 /// Give every entry under `dir` that we own to the owner of `root`.
 pub(crate) fn hand_back(root: &Path, dir: &Path) -> Result<()> {
     if !dir.starts_with(root) || !dir.exists() {

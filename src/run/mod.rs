@@ -1,0 +1,323 @@
+//! The run, as named steps: settle (settings, where we run, the decision) → preflight →
+//! prepare (copy ‖ plan ‖ index) → check what's published → verify → mint and `before_deploy`
+//! → upload → finish. Checks that can fail for bad config all run before anything
+//! irreversible; the report is written whatever happens after the decision.
+//!
+//! Decides in order only: each step's rules live in the module that owns its concern.
+
+mod check;
+mod publisher;
+mod report;
+mod verify;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Action, Invocation};
+use crate::conditions::Decision;
+use crate::config::Config;
+use crate::hooks::Hooks;
+use crate::outcome::{CrateOutcome, Outcome};
+use crate::ownership::HandBack;
+use crate::plan::{self, Package};
+use crate::prepare::{self, Prepared, Settled, Verifying};
+use crate::publish::Cargo;
+use crate::registry::Target;
+use crate::report::Reporter;
+use crate::secret::{self, LiveToken, Token};
+use crate::trusted::{self, Session};
+use crate::{Env, copy, explain, git, migrate, signals};
+
+use check::{check_published, print_plan, warn_rate_limit};
+use publisher::{DropBehind, Publisher};
+use report::{Report, failure, hint_trusted};
+use verify::{listed_and_judged, verify};
+
+/// Run shipcrate as the process was started: its environment and working directory.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "main hands the invocation over"
+)]
+pub fn run(invocation: Invocation) -> Result<()> {
+    let mut env = Env::new();
+    let mut unreadable = Vec::new();
+    for (key, value) in std::env::vars_os() {
+        match (key.into_string(), value.into_string()) {
+            (Ok(key), Ok(value)) => {
+                env.insert(key, value);
+            }
+            (key, _) => unreadable.push(key.unwrap_or_else(|k| k.to_string_lossy().into_owned())),
+        }
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let reporter = Reporter::new(&env);
+    let result = prepare::refuse_unreadable(&unreadable, None)
+        .and_then(|()| signals::install().context("could not install signal handlers"))
+        .and_then(|()| pipeline(&invocation, &env, &unreadable, &cwd, &reporter));
+    if let Err(error) = &result {
+        reporter.error(&format!("{error:#}"));
+    }
+    result
+}
+
+/// What the command asks for: `migrate` and `copy` stop early; `explain` and `publish` settle
+/// the run first.
+fn pipeline(
+    invocation: &Invocation,
+    env: &Env,
+    unreadable: &[String],
+    cwd: &Path,
+    reporter: &Reporter,
+) -> Result<()> {
+    if let Action::Migrate {
+        to,
+        file: Some(file),
+    } = &invocation.action
+    {
+        return migrate::print(&cwd.join(file), *to);
+    }
+    let (root, facts) = git::open(cwd)?;
+    if let Action::Copy { dir, commit } = &invocation.action {
+        return copy::copy(
+            &root,
+            &facts,
+            env,
+            &cwd.join(dir),
+            commit.as_deref(),
+            reporter,
+        );
+    }
+    if let Action::Migrate { to, file: None } = invocation.action {
+        return migrate::print(&root.join(".travis.yml"), to);
+    }
+    let (settled, token) =
+        prepare::settle(root, &facts, env, unreadable, &invocation.flags, reporter)?;
+    if invocation.action == Action::Explain {
+        let token = token.as_ref().ok().and_then(Option::as_ref);
+        return explain::explain(&settled, token, reporter);
+    }
+    publish(&settled, token, env, reporter)
+}
+
+/// A build that may publish, from its decision to its report.
+fn publish(
+    settled: &Settled,
+    token: Result<Option<Token>>,
+    env: &Env,
+    reporter: &Reporter,
+) -> Result<()> {
+    let Settled { root, cfg, ctx, .. } = settled;
+    let report = Report::new(settled, env);
+    if let Decision::Skip(why) = &settled.decision {
+        reporter.notice(&format!("not publishing: {why}"));
+        return report.write(reporter, Vec::new());
+    }
+
+    // 5. Pre-flight: a token when one is needed, a commit to copy.
+    let (live, trusted, commit) = preflight(settled, token, env, reporter)?;
+
+    // 6.–8. The pristine copy, the plan, the registry's index.
+    let Prepared {
+        tree,
+        mut plan,
+        index,
+        verifying,
+    } = prepare::prepare(
+        settled,
+        &commit,
+        &live,
+        cfg.dry_run || !cfg.no_verify,
+        reporter,
+    )?;
+    let tree_root = tree.as_ref().map_or(root.as_path(), |t| t.root());
+    let target_dir = plan.target_dir.clone();
+    let _hand_back = HandBack {
+        root,
+        dir: &target_dir,
+        reporter,
+    };
+    if cfg.check_tag && ctx.is_tag_build() {
+        plan::check_tags(&mut plan, &ctx.tags)?;
+    }
+    let mut outcomes: Vec<CrateOutcome> = plan
+        .skipped
+        .iter()
+        .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
+        .collect();
+    let cargo = Cargo::new(
+        &settled.tools.cargo,
+        &plan,
+        cfg.cargo_flags(),
+        &live,
+        &settled.clean_env,
+        index.auth_required(),
+        reporter.masker(),
+    );
+
+    // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
+    //    what this commit holds.
+    let (listed, verifying) = listed_and_judged(&index, &plan, verifying, &cargo)?;
+    let checked = check_published(&cargo, &index, &plan, &listed, cfg, reporter)?;
+    outcomes.extend(checked.published);
+    let upload = checked.upload;
+    print_plan(reporter, &plan, &upload);
+    warn_rate_limit(cfg, upload.len(), checked.new_crates.len(), reporter);
+    if upload.is_empty() {
+        reporter.notice("nothing to upload: every crate in the plan is published or skipped");
+        return report.write(reporter, outcomes);
+    }
+    let crates: Vec<String> = upload.iter().map(Package::spec).collect();
+
+    // A dry run reads the index no further: its temp dir goes while cargo builds, not after.
+    let (index, gone) = match cfg.dry_run {
+        true => (None, Some(index)),
+        false => (Some(index), None),
+    };
+    let _index_gone = DropBehind::start(gone);
+    let mut publisher = Publisher {
+        cargo,
+        retry: cfg.retry_policy(),
+        index,
+        trusted,
+        early: None,
+    };
+    publisher.start_early(cfg, &upload, &live);
+
+    // 10. Verify every crate, each against the others' new versions, in one dry run (as
+    //     cargo's multi-package publish does): each is built once, and a crate that doesn't
+    //     build stops the run before any hook runs or anything is uploaded.
+    let mut halted: Option<anyhow::Error> = None;
+    if cfg.dry_run || !cfg.no_verify {
+        let started = verifying.and_then(Verifying::take_over);
+        let (checked, stop) = verify(
+            &publisher.cargo,
+            &upload,
+            &crates,
+            cfg.dry_run,
+            started,
+            reporter,
+        )?;
+        outcomes.extend(checked);
+        halted = stop;
+    }
+    if halted.is_some() {
+        // Refused at its gate, stopped: nothing went up.
+        publisher.early = None;
+    }
+
+    // 11. The trusted-publishing token (GitHub), then before_deploy.
+    let hooks = Hooks::new(
+        cfg,
+        &settled.tools,
+        root,
+        &settled.hook_base,
+        &commit,
+        &crates,
+        tree_root,
+    );
+    if halted.is_none()
+        && let Err((error, why)) = ready_to_upload(&mut publisher, &hooks, cfg, reporter)
+    {
+        outcomes.extend(
+            upload
+                .iter()
+                .map(|p| CrateOutcome::new(p, Outcome::NotStarted, Some(why.into()))),
+        );
+        report.write(reporter, outcomes)?;
+        return Err(error.context("nothing was published"));
+    }
+
+    // 12. Upload, in order, each crate visible in the index before anything that needs it.
+    if halted.is_none()
+        && let Some(uploads) = publisher.upload(&upload, reporter)
+    {
+        outcomes.extend(uploads.outcomes);
+        halted = uploads.halted;
+    }
+    let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
+    hint_trusted(
+        &outcomes,
+        publisher.trusted.is_some(),
+        &checked.new_crates,
+        reporter,
+    );
+
+    // 13. after_deploy, then the report — written whatever happened above.
+    let after = if failed {
+        Ok(())
+    } else {
+        hooks.run("after_deploy", &cfg.after_deploy, reporter)
+    };
+    publisher.close(tree, reporter);
+    report.write(reporter, outcomes.clone())?;
+    if failed {
+        return Err(failure(halted, &outcomes));
+    }
+    after
+}
+
+/// 5. Pre-flight, before anything is copied: the token in force when one is needed (a dry run
+///    goes on without), the trusted-publishing session that will mint one where it applies,
+///    and the commit to copy.
+fn preflight(
+    settled: &Settled,
+    token: Result<Option<Token>>,
+    env: &Env,
+    reporter: &Reporter,
+) -> Result<(LiveToken, Option<Session>, String)> {
+    let cfg = &settled.cfg;
+    let token = match token {
+        Ok(token) => token,
+        Err(error) if cfg.dry_run => {
+            reporter.warn(&format!("{error:#}; the dry run goes on without a token"));
+            None
+        }
+        Err(error) => return Err(error),
+    };
+    // Trusted publishing: a short-lived token from the CI's identity, minted right before the
+    // uploads (after verification, so a slow build doesn't eat its life), renewed before it
+    // runs out, revoked on every way out (drop, signal). Every user of the token — cargo,
+    // the index — reads the one in force from `live`.
+    let live = LiveToken::new(token);
+    let trusted = trusted::session(
+        cfg.trusted_publishing(),
+        env,
+        settled.ctx.provider,
+        live.get().is_some(),
+        &live,
+        reporter.masker(),
+    )?;
+    if trusted.is_none() && live.get().is_none() && !cfg.dry_run {
+        let missing = secret::missing(&cfg.target, env);
+        // dpl read `CARGO_TOKEN` too; a `.travis.yml` user may have it already.
+        return Err(match (&cfg.entry, &cfg.target) {
+            (Some(_), Target::CratesIo) => {
+                missing.context("`.travis.yml`'s deploy takes `CARGO_TOKEN` as well")
+            }
+            _ => missing,
+        });
+    }
+    if let Some(token) = live.get() {
+        reporter.status("Token", &format!("from {}", token.from));
+    }
+    let commit = prepare::commit(&settled.ctx, "publish")?;
+    Ok((live, trusted, commit))
+}
+
+/// 11. Ready to upload: the trusted-publishing token minted where that is free (GitHub), then
+///     `before_deploy` — only when something will really be uploaded. An error comes with
+///     what the crates not started are told.
+fn ready_to_upload(
+    publisher: &mut Publisher,
+    hooks: &Hooks,
+    cfg: &Config,
+    reporter: &Reporter,
+) -> Result<(), (anyhow::Error, &'static str)> {
+    publisher
+        .mint_early(cfg.dry_run, reporter)
+        .map_err(|error| (error, "no trusted-publishing token"))?;
+    hooks
+        .run("before_deploy", &cfg.before_deploy, reporter)
+        .map_err(|error| (error, "before_deploy failed"))
+}
