@@ -80,9 +80,12 @@ pub(crate) struct Plan {
     /// Files the manifests point at (readme, license file), which may lie outside the crates'
     /// directories.
     pub referenced: Vec<PathBuf>,
-    /// The crates the build's tags name (`1.2.3` → the crates at 1.2.3, `foo-v1.2.3` → foo):
-    /// these must never be published already with other content. Set by [`check_tags`].
+    /// The crates the build's tags name (`1.2.3` → the crates at 1.2.3, `foo-1.2.3` and
+    /// `foo-v1.2.3` → foo): these must never be published already with other content. Set
+    /// by [`check_tags`].
     pub tagged: Vec<String>,
+    /// Every member of the workspace by name, in the plan or not: the names a tag may use.
+    pub workspace: Vec<String>,
 }
 
 /// Read the packages under `selection.path` in `tree` and order them.
@@ -107,6 +110,11 @@ pub(crate) fn plan(
         target_dir: target_dir(&metadata, tree, user_root, env),
         referenced: referenced(&metadata),
         tagged: Vec::new(),
+        workspace: metadata
+            .workspace_packages()
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect(),
     })
 }
 
@@ -364,40 +372,16 @@ fn find_cycle(before: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
     })
 }
 
-/// Hold the plan to the tags of a tag build: a `<crate>-v<version>` tag publishes only that
-/// crate; a version tag (`v1.2.3`, `1.2.3`) must be the version of some crate in the plan.
+/// Hold the plan to the tags of a tag build. A tag that names a member of the workspace
+/// ([`crate_tag`]) publishes only the members the tags name, each at the tag's version; with
+/// none, a version tag (`v1.2.3`, `1.2.3`) must be the version of some crate in the plan.
 pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
-    for tag in tags {
-        if let Some(package) = plan
-            .publish
-            .iter()
-            .find(|p| tag.starts_with(&format!("{}-v", p.name)))
-            .cloned()
-        {
-            let wanted = &tag[package.name.len() + 2..];
-            if wanted != package.version {
-                bail!(
-                    "tag `{tag}` asks for {} {wanted}, but its Cargo.toml says {}: bump the version \
-                     (or move the tag) before publishing",
-                    package.name,
-                    package.version
-                );
-            }
-            let others: Vec<Package> = plan
-                .publish
-                .iter()
-                .filter(|p| p.name != package.name)
-                .cloned()
-                .collect();
-            plan.skipped.extend(
-                others
-                    .into_iter()
-                    .map(|p| (p, format!("tag `{tag}` names another crate"))),
-            );
-            plan.publish.retain(|p| p.name == package.name);
-            plan.tagged = vec![package.name];
-            return Ok(());
-        }
+    let named: Vec<(&String, String, &str)> = tags
+        .iter()
+        .filter_map(|tag| crate_tag(tag, &plan.workspace).map(|(name, v)| (tag, name, v)))
+        .collect();
+    if !named.is_empty() {
+        return hold_to_named(plan, &named);
     }
     for tag in tags {
         let Some(version) = version_tag(tag) else {
@@ -423,6 +407,55 @@ pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The plan narrowed to the members `named` (`(tag, member, version)`), each of which must
+/// be at the tag's version; the rest are skipped. A named member the plan leaves out
+/// (`publish = false`, not selected, another directory's) is not published either.
+fn hold_to_named(plan: &mut Plan, named: &[(&String, String, &str)]) -> Result<()> {
+    for (tag, name, wanted) in named {
+        if let Some(package) = plan.publish.iter().find(|p| &p.name == name)
+            && package.version != *wanted
+        {
+            bail!(
+                "tag `{tag}` asks for {name} {wanted}, but its Cargo.toml says {}: bump the \
+                 version (or move the tag) before publishing",
+                package.version
+            );
+        }
+    }
+    let tag_list = named
+        .iter()
+        .map(|(tag, _, _)| format!("`{tag}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (publish, others): (Vec<Package>, Vec<Package>) = std::mem::take(&mut plan.publish)
+        .into_iter()
+        .partition(|p| named.iter().any(|(_, name, _)| *name == p.name));
+    let why = match named {
+        [_] => format!("tag {tag_list} names another crate"),
+        _ => format!("the tags ({tag_list}) name other crates"),
+    };
+    plan.skipped
+        .extend(others.into_iter().map(|p| (p, why.clone())));
+    plan.tagged = publish.iter().map(|p| p.name.clone()).collect();
+    plan.publish = publish;
+    Ok(())
+}
+
+/// The member a tag names, with the tag's version: `<member>-<version>` (as tokio and
+/// tracing tag, `tokio-util-0.7.19`) or `<member>-v<version>` (cargo-release's default),
+/// where the version is one cargo accepts (semver, pre-release and build metadata
+/// included). Where member names nest (`tokio`, `tokio-util`), the longest that fits wins.
+fn crate_tag<'t>(tag: &'t str, members: &[String]) -> Option<(String, &'t str)> {
+    members
+        .iter()
+        .filter_map(|name| {
+            let rest = tag.strip_prefix(name.as_str())?.strip_prefix('-')?;
+            version_tag(rest).map(|version| (name, version))
+        })
+        .max_by_key(|(name, _)| name.len())
+        .map(|(name, version)| (name.clone(), version))
 }
 
 /// `v1.2.3` / `1.2.3-rc.1` → the version (a semantic version, as cargo requires of a
@@ -452,6 +485,7 @@ mod tests {
             dev_cycles: vec![],
             referenced: vec![],
             tagged: vec![],
+            workspace: crates.iter().map(|(n, _)| (*n).to_owned()).collect(),
             dir: PathBuf::new(),
             target_dir: PathBuf::new(),
         }
@@ -499,6 +533,116 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("cli 1.0.1") && err.contains("1.0.0"), "{err}");
+    }
+
+    #[test]
+    fn a_tag_names_a_member_in_both_spellings_the_longest_name_winning() {
+        let members: Vec<String> = ["tokio", "tokio-util", "foo", "foo-vendor"]
+            .map(str::to_owned)
+            .into();
+        let named = |tag: &'static str| crate_tag(tag, &members);
+        assert_eq!(named("tokio-1.48.0"), Some(("tokio".into(), "1.48.0")));
+        assert_eq!(named("tokio-v1.48.0"), Some(("tokio".into(), "1.48.0")));
+        assert_eq!(
+            named("tokio-util-0.7.19"),
+            Some(("tokio-util".into(), "0.7.19"))
+        );
+        assert_eq!(
+            named("tokio-util-v0.7.19"),
+            Some(("tokio-util".into(), "0.7.19"))
+        );
+        // `foo-v` is a prefix of `foo-vendor-v…`: the longer member is the one named.
+        assert_eq!(
+            named("foo-vendor-v1.0.0"),
+            Some(("foo-vendor".into(), "1.0.0"))
+        );
+        assert_eq!(named("foo-2.0.0-rc.1"), Some(("foo".into(), "2.0.0-rc.1")));
+        assert_eq!(
+            named("foo-v2.0.0-alpha.1+build.7"),
+            Some(("foo".into(), "2.0.0-alpha.1+build.7"))
+        );
+        for fits_none in [
+            "v1.2.3",
+            "1.2.3",
+            "tokio",
+            "tokio-1.48",
+            "tokio-util",
+            "tokio-stream-0.1.0",
+            "tokio_1.0.0",
+            "xtokio-1.0.0",
+            "tokio--1.0.0",
+        ] {
+            assert_eq!(named(fits_none), None, "{fits_none}");
+        }
+    }
+
+    #[test]
+    fn a_dash_version_tag_publishes_only_that_crate_at_that_version() {
+        let mut plan = plan_of(&[
+            ("tokio", "1.48.0"),
+            ("tokio-util", "0.7.19"),
+            ("tokio-macros", "2.6.0"),
+        ]);
+        check_tags(&mut plan, &["tokio-util-0.7.19".into()]).unwrap();
+        assert_eq!(plan.publish, [package("tokio-util", "0.7.19")]);
+        assert_eq!(plan.tagged, ["tokio-util"]);
+        assert_eq!(plan.skipped.len(), 2);
+        assert!(
+            plan.skipped
+                .iter()
+                .all(|(_, why)| why == "tag `tokio-util-0.7.19` names another crate")
+        );
+
+        let mut plan = plan_of(&[("tokio", "1.48.0"), ("tokio-util", "0.7.19")]);
+        let err = check_tags(&mut plan, &["tokio-util-0.7.20".into()])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "tag `tokio-util-0.7.20` asks for tokio-util 0.7.20, but its Cargo.toml says 0.7.19: \
+             bump the version (or move the tag) before publishing"
+        );
+        let mut plan = plan_of(&[("tokio", "1.48.0-rc.1")]);
+        check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()]).unwrap();
+        assert_eq!(plan.tagged, ["tokio"]);
+        let mut plan = plan_of(&[("tokio", "1.48.0")]);
+        assert!(check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()]).is_err());
+    }
+
+    #[test]
+    fn two_crate_tags_on_one_commit_publish_both_and_a_version_tag_beside_them_is_ignored() {
+        let mut plan = plan_of(&[("a", "1.0.0"), ("b", "2.0.0"), ("c", "3.0.0")]);
+        check_tags(
+            &mut plan,
+            &["v9.9.9".into(), "a-1.0.0".into(), "b-v2.0.0".into()],
+        )
+        .unwrap();
+        assert_eq!(plan.publish, [package("a", "1.0.0"), package("b", "2.0.0")]);
+        assert_eq!(
+            plan.skipped,
+            [(
+                package("c", "3.0.0"),
+                "the tags (`a-1.0.0`, `b-v2.0.0`) name other crates".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_tag_naming_a_member_left_out_of_the_plan_publishes_nothing() {
+        // `cli` is a member with `publish = false` (released as binaries, cargo-dist style):
+        // its tag is not a release of the library.
+        let mut plan = plan_of(&[("lib", "1.0.0")]);
+        plan.workspace.push("cli".into());
+        check_tags(&mut plan, &["cli-v1.0.0".into()]).unwrap();
+        assert!(plan.publish.is_empty());
+        assert!(plan.tagged.is_empty());
+        assert_eq!(
+            plan.skipped,
+            [(
+                package("lib", "1.0.0"),
+                "tag `cli-v1.0.0` names another crate".to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod checkout;
 mod cli;
 mod config;
 mod corpus;
+mod crate_tags;
 mod docs;
 mod git_index;
 mod hostile;

@@ -1,0 +1,128 @@
+//! A workspace whose crates are released one at a time, each under a tag that names it:
+//! `<crate>-v<version>` (cargo-release's default) and `<crate>-<version>` (tokio's,
+//! tracing's, tower's), with names that nest (`tokio`, `tokio-util`), a pre-release, a tag
+//! that names no member, and a plain version tag.
+
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+/// `tokio` 1.0.0, `tokio-util` 0.7.0 (needs tokio) and `tokio-macros` 2.0.0-rc.1, each
+/// with its own version, as tokio's workspace has them.
+fn tokio_like() -> Repo {
+    Repo::workspace(&["tokio", "tokio-util", "tokio-macros"])
+        .file(".gitignore", "/target\n")
+        .file("tokio/Cargo.toml", &manifest("tokio", "1.0.0"))
+        .file("tokio/src/lib.rs", "pub fn spawn() -> u32 { 1 }\n")
+        .file(
+            "tokio-util/Cargo.toml",
+            &format!(
+                "{}\n[dependencies]\ntokio = {{ path = \"../tokio\", version = \"1.0.0\", registry = \"alternative\" }}\n",
+                manifest("tokio-util", "0.7.0")
+            ),
+        )
+        .file("tokio-util/src/lib.rs", "pub fn util() -> u32 { tokio::spawn() + 1 }\n")
+        .file("tokio-macros/Cargo.toml", &manifest("tokio-macros", "2.0.0-rc.1"))
+        .file("tokio-macros/src/lib.rs", "")
+        .commit("three crates, each with its own version")
+}
+
+/// The repository with `tag` the only tag on its commit.
+fn tagged(repo: &Repo, tag: &str) -> Repo {
+    let tags = repo.git(&["tag", "--list"]);
+    for old in tags.lines() {
+        repo.git(&["tag", "-d", old]);
+    }
+    Repo {
+        root: repo.root.clone(),
+    }
+    .tag(tag)
+}
+
+/// A tag build (`on.tags`) of `repo` to the test registry.
+fn tag_build(repo: &Repo) -> Run {
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+}
+
+#[cargo_test]
+fn each_crate_named_by_its_tag_goes_up_alone_in_either_spelling() {
+    let _registry = registry();
+    let repo = tokio_like();
+
+    // cargo-release's spelling.
+    let out = tag_build(&tagged(&repo, "tokio-v1.0.0"))
+        .run()
+        .success()
+        .stderr_has("tokio-util v0.7.0: skip: tag `tokio-v1.0.0` names another crate")
+        .stderr_has("tokio-macros v2.0.0-rc.1: skip: tag `tokio-v1.0.0` names another crate");
+    assert_eq!(uploads(&out.stderr), ["tokio"], "{}", out.both());
+
+    // tokio's own spelling, and a name `tokio` is a prefix of.
+    let out = tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .run()
+        .success()
+        .stderr_has("tokio v1.0.0: skip: tag `tokio-util-0.7.0` names another crate");
+    assert_eq!(uploads(&out.stderr), ["tokio-util"], "{}", out.both());
+    assert_eq!(index_entries("tokio").len(), 1);
+
+    // A pre-release in the tag.
+    let out = tag_build(&tagged(&repo, "tokio-macros-2.0.0-rc.1"))
+        .run()
+        .success();
+    assert_eq!(uploads(&out.stderr), ["tokio-macros"], "{}", out.both());
+    assert_eq!(index_entries("tokio-macros")[0]["vers"], "2.0.0-rc.1");
+}
+
+#[cargo_test]
+fn a_crate_tag_whose_version_is_not_the_crates_stops_before_any_upload() {
+    let _registry = registry();
+    let repo = tokio_like();
+    for (tag, asks, says) in [
+        ("tokio-util-0.7.1", "tokio-util 0.7.1", "0.7.0"),
+        ("tokio-util-v0.7.1", "tokio-util 0.7.1", "0.7.0"),
+        ("tokio-macros-2.0.0", "tokio-macros 2.0.0", "2.0.0-rc.1"),
+    ] {
+        // Without the early dry run: the error stops it mid-request, and the loopback
+        // registry (cargo-test-support's, one thread) dies writing to a client that went away,
+        // failing the next case's index read.
+        tag_build(&tagged(&repo, tag))
+            .env("SHIPCRATE_NO_VERIFY", "true")
+            .run()
+            .code(1)
+            .stderr_has(&format!(
+                "error: tag `{tag}` asks for {asks}, but its Cargo.toml says {says}: bump the \
+                 version (or move the tag) before publishing"
+            ));
+    }
+    for name in ["tokio", "tokio-util", "tokio-macros"] {
+        assert!(index_entries(name).is_empty(), "{name} went up");
+    }
+}
+
+#[cargo_test]
+fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace() {
+    let _registry = registry();
+    let repo = tokio_like();
+    // `tokio-stream` is no member here, and `stream-0.1.0` is no version: not a crate tag.
+    for tag in ["tokio-stream-0.1.0", "v1.0.0", "1.0.0"] {
+        tagged(&repo, tag)
+            .shipcrate()
+            .arg("explain")
+            .registry_target()
+            .env("SHIPCRATE_ON__TAGS", "true")
+            .run()
+            .success()
+            .stdout_has(&format!("  tags:            {tag}\n"))
+            .stdout_has(
+                "Decision: publish 3 crate(s): tokio@1.0.0, tokio-macros@2.0.0-rc.1, \
+                 tokio-util@0.7.0",
+            );
+    }
+    // A version tag still must be some crate's version.
+    tag_build(&tagged(&repo, "v0.9.0"))
+        .run()
+        .code(1)
+        .stderr_has("tag `v0.9.0` is version 0.9.0, but no crate in the plan has that version");
+}
