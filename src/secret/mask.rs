@@ -1,0 +1,125 @@
+//! Every secret out of what is printed: the masker, and the forms a secret can be echoed in.
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Replaces every secret in text with `***`. Clones share one list, so a secret added later
+/// (a renewed token) is masked by every stream already running.
+#[derive(Clone, Default)]
+pub(crate) struct Masker {
+    secrets: std::sync::Arc<std::sync::Mutex<Vec<SecretString>>>,
+}
+
+impl Masker {
+    /// Mask `secret` and every form of it that could be echoed (see [`forms`]).
+    pub(crate) fn add(&self, secret: &str) {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        for form in forms(secret) {
+            secrets.push(SecretString::from(form));
+        }
+        // Longest first: a line of a multi-line secret must not break up the whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
+    }
+
+    pub(crate) fn mask(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in self
+            .secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            text = text.replace(secret.expose_secret(), "***");
+        }
+        text
+    }
+}
+
+/// What to mask for `secret`: itself; each of its lines (GitHub masks one line at a time, so
+/// each is registered on its own); and the forms cargo or a registry could echo it in —
+/// percent-encoded (a URL) and base64 (an `Authorization: Basic` header, a JWT claim) at each
+/// of the three byte alignments it can have inside a longer encoded text.
+pub(crate) fn forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    forms.extend(
+        secret
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned),
+    );
+    let plain = forms.len();
+    for form in forms.clone() {
+        forms.push(percent_encode(&form));
+        for offset in 0..3 {
+            forms.push(base64_core(form.as_bytes(), offset));
+        }
+    }
+    // Short encoded fragments would mask innocent text everywhere; the secret and its lines
+    // are always kept.
+    let mut kept: Vec<String> = Vec::new();
+    for (i, form) in forms.into_iter().enumerate() {
+        if !form.is_empty() && (i < plain || form.len() >= 6) && !kept.contains(&form) {
+            kept.push(form);
+        }
+    }
+    kept
+}
+
+/// Every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The base64 characters that depend on `bytes` alone when they follow `offset` other bytes
+/// (the characters straddling a neighbour's bits are left out).
+fn base64_core(bytes: &[u8], offset: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data: Vec<u8> = std::iter::repeat_n(0, offset)
+        .chain(bytes.iter().copied())
+        .collect();
+    let (start, end) = (offset * 8, data.len() * 8);
+    let bit = |i: usize| (data[i / 8] >> (7 - i % 8)) & 1;
+    (0..end / 6)
+        .filter(|c| c * 6 >= start && c * 6 + 6 <= end)
+        .map(|c| {
+            let value = (0..6).fold(0usize, |v, k| (v << 1) | usize::from(bit(c * 6 + k)));
+            char::from(ALPHABET[value])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masker_hides_secrets() {
+        let m = Masker::default();
+        m.add("s3cr3t");
+        assert_eq!(m.mask("token s3cr3t and s3cr3t"), "token *** and ***");
+    }
+
+    #[test]
+    fn masker_hides_each_line_and_encoded_forms() {
+        let m = Masker::default();
+        m.add("first-line-abc\nsecond/line+xyz");
+        assert_eq!(m.mask("a second/line+xyz b"), "a *** b");
+        assert_eq!(m.mask("first-line-abc\nsecond/line+xyz"), "***");
+        assert_eq!(m.mask("?t=second%2Fline%2Bxyz&"), "?t=***&");
+        // The base64 of the token inside a longer base64 text, at every alignment.
+        for prefix in ["", "u", "us", "use"] {
+            let whole = format!("{prefix}:first-line-abc");
+            let encoded = base64_core(whole.as_bytes(), 0);
+            let masked = m.mask(&encoded);
+            assert!(masked.contains("***"), "{prefix:?}: {encoded} -> {masked}");
+        }
+    }
+}
