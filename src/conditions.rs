@@ -28,7 +28,13 @@ pub(crate) fn decide(
     let skip = |why: String| Ok(Decision::Skip(why));
 
     if ctx.pull_request {
-        return skip("this is a pull-request build, and pull requests never publish".to_owned());
+        let sign = ctx
+            .pre_merge_sign
+            .as_ref()
+            .map_or_else(String::new, |s| format!(" ({s})"));
+        return skip(format!(
+            "this is a pull-request build{sign}, and code not yet merged never publishes"
+        ));
     }
     // On a tag build Travis's branch is the tag's name (`TRAVIS_BRANCH`).
     let travis_branch = ctx.branch.clone().or_else(|| ctx.tags.first().cloned());
@@ -287,6 +293,7 @@ mod tests {
             branch: branch.map(Into::into),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             pull_request: false,
+            pre_merge_sign: None,
             slug: Some("owner/repo".into()),
             default_branch: Some("main".into()),
             warnings: vec![],

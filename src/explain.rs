@@ -109,7 +109,10 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret
             ctx.tags.join(", ")
         }
     );
-    println!("  pull request:    {}", ctx.pull_request);
+    match &ctx.pre_merge_sign {
+        Some(sign) => println!("  pull request:    true ({sign})"),
+        None => println!("  pull request:    {}", ctx.pull_request),
+    }
     println!(
         "  repository:      {}",
         ctx.slug.clone().unwrap_or_else(none)

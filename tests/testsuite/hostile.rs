@@ -331,6 +331,24 @@ fn no_pull_request_build_publishes_whatever_the_config() {
     .collect();
     // A PR ref is a PR build whatever the event says.
     cases.push(github("workflow_run", "refs/pull/2/head"));
+    // A merge queue's group, as the event and as the push of its branch.
+    cases.push(github(
+        "merge_group",
+        "refs/heads/gh-readonly-queue/main/pr-3-f00",
+    ));
+    cases.push(github("push", "refs/heads/gh-readonly-queue/main/pr-3-f00"));
+    cases.push(vec![
+        ("GITLAB_CI", "true".into()),
+        ("CI_PIPELINE_SOURCE", "merge_request_event".into()),
+        ("CI_MERGE_REQUEST_EVENT_TYPE", "merge_train".into()),
+        ("CI_MERGE_REQUEST_IID", "4".into()),
+    ]);
+    cases.push(vec![
+        ("BUILDKITE", "true".into()),
+        ("BUILDKITE_BRANCH", "gh-readonly-queue/main/pr-3-f00".into()),
+        ("BUILDKITE_MERGE_QUEUE_BASE_BRANCH", "main".into()),
+        ("BUILDKITE_PULL_REQUEST", "false".into()),
+    ]);
     cases.push(vec![
         ("GITLAB_CI", "true".into()),
         ("CI_PIPELINE_SOURCE", "external_pull_request_event".into()),
@@ -516,7 +534,7 @@ fn a_dollar_token_that_names_no_variable_is_refused_when_a_token_is_needed() {
         .run()
         .success()
         .stderr_eq(str![[r#"
-        Note not publishing: this is a pull-request build, and pull requests never publish
+        Note not publishing: this is a pull-request build (GITHUB_EVENT_NAME=pull_request), and code not yet merged never publishes
 
 "#]]);
     assert!(index_entries("dollar").is_empty());

@@ -87,7 +87,7 @@ fn gitlab_merge_request_never_publishes_and_tag_pipeline_does() {
         .run()
         .success()
         .stderr_eq(str![[r#"
-        Note not publishing: this is a pull-request build, and pull requests never publish
+        Note not publishing: this is a pull-request build (CI_MERGE_REQUEST_IID=12), and code not yet merged never publishes
 
 "#]]);
     assert!(index_entries("gl").is_empty());
@@ -122,7 +122,7 @@ fn travis_publishes_only_from_master_by_default() {
         .run()
         .success()
         .stderr_eq(str![[r#"
-        Note not publishing: this is a pull-request build, and pull requests never publish
+        Note not publishing: this is a pull-request build (TRAVIS_PULL_REQUEST=7), and code not yet merged never publishes
 
 "#]]);
     assert!(index_entries("tr").is_empty());
