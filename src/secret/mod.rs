@@ -267,8 +267,11 @@ pub(crate) struct PrivateDir {
 impl PrivateDir {
     /// `what` names it in the error when it can't be made.
     pub(crate) fn new(prefix: &str, what: &str) -> Result<PrivateDir> {
+        use std::os::unix::fs::PermissionsExt;
+        // Made 0700 (tempfile's default is 0777 less the umask: 0755, readable by all).
         let dir = tempfile::Builder::new()
             .prefix(prefix)
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .with_context(|| format!("could not create a temporary directory for {what}"))?;
         crate::signals::track_dir(dir.path());
@@ -308,6 +311,20 @@ impl Drop for PrivateDir {
 mod tests {
     use super::*;
     use crate::config::Origin;
+
+    #[test]
+    fn a_private_dir_and_its_files_are_ours_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let dir = PrivateDir::new("shipcrate-test-", "a test").unwrap();
+        assert_eq!(mode(dir.path()), 0o700, "{}", dir.path().display());
+        let file = dir.put("token", "s3cret").unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "s3cret");
+        let path = dir.path().to_owned();
+        drop(dir);
+        assert!(!path.exists());
+    }
 
     use crate::test_env as env;
 
