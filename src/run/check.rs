@@ -8,10 +8,44 @@ use crate::config::{Config, Mismatch};
 use crate::index::{Index, Listed};
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{Package, Plan};
+use crate::prepare::Verifying;
 use crate::publish::Cargo;
 use crate::registry::Target;
 use crate::report::Reporter;
 use crate::retry;
+
+use super::verify::listed_and_judged;
+
+/// 9. What the index lists, what the registry has already and whether it is what this commit
+///    holds (the early dry run goes on only when it verifies just what the plan uploads),
+///    then the plan as it will run.
+pub(super) fn check(
+    cargo: &Cargo,
+    index: &Index,
+    plan: &Plan,
+    verifying: Option<Verifying>,
+    cfg: &Config,
+    reporter: &Reporter,
+) -> Result<(Checked, Option<Verifying>)> {
+    let (listed, verifying) = listed_and_judged(index, plan, verifying, cargo)?;
+    let checked = check_published(cargo, index, plan, &listed, cfg, reporter)?;
+    print_plan(reporter, plan, &checked.upload);
+    warn_rate_limit(
+        cfg,
+        checked.upload.len(),
+        checked.new_crates.len(),
+        reporter,
+    );
+    Ok((checked, verifying))
+}
+
+/// The outcome of each crate the plan skips, and why.
+pub(super) fn skipped(plan: &Plan) -> Vec<CrateOutcome> {
+    plan.skipped
+        .iter()
+        .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
+        .collect()
+}
 
 /// What [`check_published`] found: the crates to upload (in plan order), the ones the
 /// registry has already, and the names it has never seen.

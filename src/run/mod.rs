@@ -6,6 +6,7 @@
 //! Decides in order only: each step's rules live in the module that owns its concern.
 
 mod check;
+mod preflight;
 mod publisher;
 mod report;
 mod verify;
@@ -14,6 +15,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::checkout::PristineTree;
 use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::config::Config;
@@ -23,16 +25,16 @@ use crate::ownership::HandBack;
 use crate::plan::{self, Package};
 use crate::prepare::{self, Prepared, Settled, Verifying};
 use crate::publish::Cargo;
-use crate::registry::Target;
 use crate::report::Reporter;
-use crate::secret::{self, LiveToken, Token};
-use crate::trusted::{self, Session};
+use crate::secret::{LiveToken, Token};
+use crate::trusted::Session;
 use crate::{Env, copy, explain, git, migrate, signals};
 
-use check::{check_published, print_plan, warn_rate_limit};
+use check::{check, skipped};
+use preflight::preflight;
 use publisher::{DropBehind, Publisher};
 use report::{Report, failure, hint_trusted};
-use verify::{listed_and_judged, verify};
+use verify::verified;
 
 /// Run shipcrate as the process was started: its environment and working directory.
 #[allow(
@@ -107,7 +109,7 @@ fn publish(
     env: &Env,
     reporter: &Reporter,
 ) -> Result<()> {
-    let Settled { root, cfg, ctx, .. } = settled;
+    let cfg = &settled.cfg;
     let report = Report::new(settled, env);
     if let Decision::Skip(why) = &settled.decision {
         reporter.notice(&format!("not publishing: {why}"));
@@ -118,38 +120,45 @@ fn publish(
     let (live, trusted, commit) = preflight(settled, token, env, reporter)?;
 
     // 6.–8. The pristine copy, the plan, the registry's index.
+    let verify = cfg.dry_run || !cfg.no_verify;
+    let prepared = prepare::prepare(settled, &commit, &live, verify, reporter)?;
+    let target_dir = prepared.plan.target_dir.clone();
+    let _hand_back = HandBack {
+        root: &settled.root,
+        dir: &target_dir,
+        reporter,
+    };
+    check_and_upload(
+        settled, &commit, &live, trusted, prepared, &report, reporter,
+    )
+}
+
+/// 9.–13. With the copy, the plan and the index: what the registry has already, then the
+/// crates to upload (verified, uploaded, reported).
+fn check_and_upload(
+    settled: &Settled,
+    commit: &str,
+    live: &LiveToken,
+    trusted: Option<Session>,
+    prepared: Prepared,
+    report: &Report,
+    reporter: &Reporter,
+) -> Result<()> {
+    let cfg = &settled.cfg;
     let Prepared {
         tree,
         mut plan,
         index,
         verifying,
-    } = prepare::prepare(
-        settled,
-        &commit,
-        &live,
-        cfg.dry_run || !cfg.no_verify,
-        reporter,
-    )?;
-    let tree_root = tree.as_ref().map_or(root.as_path(), |t| t.root());
-    let target_dir = plan.target_dir.clone();
-    let _hand_back = HandBack {
-        root,
-        dir: &target_dir,
-        reporter,
-    };
-    if cfg.check_tag && ctx.is_tag_build() {
-        plan::check_tags(&mut plan, &ctx.tags)?;
+    } = prepared;
+    if cfg.check_tag && settled.ctx.is_tag_build() {
+        plan::check_tags(&mut plan, &settled.ctx.tags)?;
     }
-    let mut outcomes: Vec<CrateOutcome> = plan
-        .skipped
-        .iter()
-        .map(|(p, why)| CrateOutcome::new(p, Outcome::Skipped, Some(why.clone())))
-        .collect();
     let cargo = Cargo::new(
         &settled.tools.cargo,
         &plan,
         cfg.cargo_flags(),
-        &live,
+        live,
         &settled.clean_env,
         index.auth_required(),
         reporter.masker(),
@@ -157,17 +166,13 @@ fn publish(
 
     // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
     //    what this commit holds.
-    let (listed, verifying) = listed_and_judged(&index, &plan, verifying, &cargo)?;
-    let checked = check_published(&cargo, &index, &plan, &listed, cfg, reporter)?;
+    let (checked, verifying) = check(&cargo, &index, &plan, verifying, cfg, reporter)?;
+    let mut outcomes = skipped(&plan);
     outcomes.extend(checked.published);
-    let upload = checked.upload;
-    print_plan(reporter, &plan, &upload);
-    warn_rate_limit(cfg, upload.len(), checked.new_crates.len(), reporter);
-    if upload.is_empty() {
+    if checked.upload.is_empty() {
         reporter.notice("nothing to upload: every crate in the plan is published or skipped");
         return report.write(reporter, outcomes);
     }
-    let crates: Vec<String> = upload.iter().map(Package::spec).collect();
 
     // A dry run reads the index no further: its temp dir goes while cargo builds, not after.
     let (index, gone) = match cfg.dry_run {
@@ -175,44 +180,68 @@ fn publish(
         false => (Some(index), None),
     };
     let _index_gone = DropBehind::start(gone);
-    let mut publisher = Publisher {
-        cargo,
-        retry: cfg.retry_policy(),
-        index,
-        trusted,
-        early: None,
+    let mut publisher = Publisher::new(cargo, cfg.retry_policy(), index, trusted);
+    publisher.start_early(cfg, &checked.upload, live);
+    let ahead = Ahead {
+        tree,
+        verifying,
+        crates: checked.upload.iter().map(Package::spec).collect(),
+        upload: checked.upload,
+        new_crates: checked.new_crates,
+        outcomes,
     };
-    publisher.start_early(cfg, &upload, &live);
+    upload(settled, commit, ahead, publisher, report, reporter)
+}
+
+/// What the steps past the checks take from them, when there is something to upload.
+struct Ahead {
+    tree: Option<PristineTree>,
+    /// The workspace's dry run started early, if it verifies just this plan.
+    verifying: Option<Verifying>,
+    /// The crates to upload, in plan order.
+    upload: Vec<Package>,
+    /// Each of `upload` as `name@version`, as cargo and the hooks are told.
+    crates: Vec<String>,
+    /// The names the registry has never seen.
+    new_crates: Vec<String>,
+    /// Each crate's outcome so far (skipped, already published).
+    outcomes: Vec<CrateOutcome>,
+}
+
+/// 10.–13. Verify, get ready, upload, then `after_deploy` and the report.
+fn upload(
+    settled: &Settled,
+    commit: &str,
+    ahead: Ahead,
+    mut publisher: Publisher,
+    report: &Report,
+    reporter: &Reporter,
+) -> Result<()> {
+    let cfg = &settled.cfg;
+    let Ahead {
+        tree,
+        verifying,
+        upload,
+        crates,
+        new_crates,
+        mut outcomes,
+    } = ahead;
 
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't
     //     build stops the run before any hook runs or anything is uploaded.
-    let mut halted: Option<anyhow::Error> = None;
-    if cfg.dry_run || !cfg.no_verify {
-        let started = verifying.and_then(Verifying::take_over);
-        let (checked, stop) = verify(
-            &publisher.cargo,
-            &upload,
-            &crates,
-            cfg.dry_run,
-            started,
-            reporter,
-        )?;
-        outcomes.extend(checked);
-        halted = stop;
-    }
-    if halted.is_some() {
-        // Refused at its gate, stopped: nothing went up.
-        publisher.early = None;
-    }
+    let (verified, mut halted) =
+        verified(&mut publisher, verifying, &upload, &crates, cfg, reporter)?;
+    outcomes.extend(verified);
 
     // 11. The trusted-publishing token (GitHub), then before_deploy.
+    let tree_root = tree.as_ref().map_or(settled.root.as_path(), |t| t.root());
     let hooks = Hooks::new(
         cfg,
         &settled.tools,
-        root,
+        &settled.root,
         &settled.hook_base,
-        &commit,
+        commit,
         &crates,
         tree_root,
     );
@@ -239,7 +268,7 @@ fn publish(
     hint_trusted(
         &outcomes,
         publisher.trusted.is_some(),
-        &checked.new_crates,
+        &new_crates,
         reporter,
     );
 
@@ -255,54 +284,6 @@ fn publish(
         return Err(failure(halted, &outcomes));
     }
     after
-}
-
-/// 5. Pre-flight, before anything is copied: the token in force when one is needed (a dry run
-///    goes on without), the trusted-publishing session that will mint one where it applies,
-///    and the commit to copy.
-fn preflight(
-    settled: &Settled,
-    token: Result<Option<Token>>,
-    env: &Env,
-    reporter: &Reporter,
-) -> Result<(LiveToken, Option<Session>, String)> {
-    let cfg = &settled.cfg;
-    let token = match token {
-        Ok(token) => token,
-        Err(error) if cfg.dry_run => {
-            reporter.warn(&format!("{error:#}; the dry run goes on without a token"));
-            None
-        }
-        Err(error) => return Err(error),
-    };
-    // Trusted publishing: a short-lived token from the CI's identity, minted right before the
-    // uploads (after verification, so a slow build doesn't eat its life), renewed before it
-    // runs out, revoked on every way out (drop, signal). Every user of the token — cargo,
-    // the index — reads the one in force from `live`.
-    let live = LiveToken::new(token);
-    let trusted = trusted::session(
-        cfg.trusted_publishing(),
-        env,
-        settled.ctx.provider,
-        live.get().is_some(),
-        &live,
-        reporter.masker(),
-    )?;
-    if trusted.is_none() && live.get().is_none() && !cfg.dry_run {
-        let missing = secret::missing(&cfg.target, env);
-        // dpl read `CARGO_TOKEN` too; a `.travis.yml` user may have it already.
-        return Err(match (&cfg.entry, &cfg.target) {
-            (Some(_), Target::CratesIo) => {
-                missing.context("`.travis.yml`'s deploy takes `CARGO_TOKEN` as well")
-            }
-            _ => missing,
-        });
-    }
-    if let Some(token) = live.get() {
-        reporter.status("Token", &format!("from {}", token.from));
-    }
-    let commit = prepare::commit(&settled.ctx, "publish")?;
-    Ok((live, trusted, commit))
 }
 
 /// 11. Ready to upload: the trusted-publishing token minted where that is free (GitHub), then

@@ -25,7 +25,23 @@ pub(super) struct Publisher<'a> {
     pub(super) early: Option<Early>,
 }
 
-impl Publisher<'_> {
+impl<'a> Publisher<'a> {
+    /// Cargo, the index (`None` on a dry run) and the session, with no upload started yet.
+    pub(super) fn new(
+        cargo: Cargo<'a>,
+        retry: RetryPolicy,
+        index: Option<Index>,
+        trusted: Option<Session>,
+    ) -> Self {
+        Publisher {
+            cargo,
+            retry,
+            index,
+            trusted,
+            early: None,
+        }
+    }
+
     /// 11. The trusted-publishing token, minted now that every crate has built (a slow build
     ///     doesn't eat its life) and, on GitHub, before any hook runs (renewal is free there;
     ///     a GitLab job's one JWT is minted right before the first upload instead, so a long

@@ -4,12 +4,15 @@
 use anyhow::Result;
 
 use crate::cmd;
+use crate::config::Config;
 use crate::index::{Index, Listed};
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::{self, Package, Plan};
 use crate::prepare::Verifying;
 use crate::publish::Cargo;
 use crate::report::Reporter;
+
+use super::publisher::Publisher;
 
 /// What the index lists of each planned crate, and the dry run started early if it goes on:
 /// only when it verifies just what this plan uploads ([`takes_over`]); else it is stopped now,
@@ -106,4 +109,33 @@ pub(super) fn verify(
             (outcomes, Some(halted))
         }
     })
+}
+
+/// 10. The verification, unless `no_verify` turns it off on a real run: the outcomes it
+///     reports, and what halted the run (then the early upload, refused at its gate, stops).
+pub(super) fn verified(
+    publisher: &mut Publisher,
+    verifying: Option<Verifying>,
+    upload: &[Package],
+    crates: &[String],
+    cfg: &Config,
+    reporter: &Reporter,
+) -> Result<(Vec<CrateOutcome>, Option<anyhow::Error>)> {
+    if !cfg.dry_run && cfg.no_verify {
+        return Ok((Vec::new(), None));
+    }
+    let started = verifying.and_then(Verifying::take_over);
+    let (checked, halted) = verify(
+        &publisher.cargo,
+        upload,
+        crates,
+        cfg.dry_run,
+        started,
+        reporter,
+    )?;
+    if halted.is_some() {
+        // Refused at its gate, stopped: nothing went up.
+        publisher.early = None;
+    }
+    Ok((checked, halted))
 }
