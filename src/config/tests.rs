@@ -285,6 +285,54 @@ fn publishing_limits_parse_and_are_checked() {
 }
 
 #[test]
+fn each_rule_says_what_its_key_takes() {
+    let e = |yaml: &str| err(load_with(Some(yaml), &[], Flags::default()));
+    assert_eq!(
+        e("checksum_mismatch: ignore\n"),
+        "`checksum_mismatch` (.shipcrate.yml: checksum_mismatch) is `ignore`; it takes `warn` \
+         or `fail`"
+    );
+    assert_eq!(
+        e("trusted_publishing: maybe\n"),
+        "`trusted_publishing` (.shipcrate.yml: trusted_publishing) is `maybe`; it takes \
+         `auto`, `always` or `never`"
+    );
+    assert_eq!(
+        e("max_retries: many\n"),
+        "`max_retries` (.shipcrate.yml: max_retries) is `many`; it takes a whole number"
+    );
+    assert_eq!(
+        e("max_wait: later\n"),
+        "`max_wait` (.shipcrate.yml: max_wait) is `later`; it takes seconds, or a duration \
+         like `90s`, `5m` or `1h 30m`"
+    );
+    for (ttl, secs) in [("31m", 1860), ("0", 0)] {
+        assert_eq!(
+            e(&format!("trusted_publishing_ttl: {ttl}\n")),
+            format!(
+                "`trusted_publishing_ttl` (.shipcrate.yml: trusted_publishing_ttl) is {secs}s; \
+                 trusted-publishing tokens live at most 30 minutes, so it takes a duration from \
+                 `1s` to `30m`"
+            )
+        );
+    }
+    let cfg = load_with(
+        Some("trusted_publishing: never\ntrusted_publishing_ttl: 30m\n"),
+        &[],
+        Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.trusted.mode, TrustedMode::Never);
+    assert_eq!(cfg.trusted.ttl, Duration::from_mins(30));
+    let cfg = load_with(None, &[], Flags::default()).unwrap();
+    assert_eq!(cfg.trusted.mode, TrustedMode::Auto);
+    assert_eq!(cfg.trusted.ttl, Duration::from_mins(30));
+    assert_eq!(cfg.max_retries, 5);
+    assert_eq!(cfg.max_wait, Duration::from_mins(15));
+    assert_eq!(cfg.index_timeout, Duration::from_mins(5));
+}
+
+#[test]
 fn input_names_follow_keys() {
     assert_eq!(input_name("on.all_branches"), "on-all-branches");
     assert_eq!(input_name("before_deploy"), "before-deploy");
