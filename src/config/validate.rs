@@ -1,5 +1,6 @@
-//! The raw, merged settings turned into a [`Config`]: each value checked and resolved, with
-//! where it came from.
+//! The raw, merged settings turned into a [`Config`]: each value checked against its key's
+//! rule and resolved, with where it came from. The rules that are data sit in tables below: the
+//! words a setting takes (`one_of`), each duration's default and limit (`Span`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,85 +20,10 @@ pub(super) fn validate(
     file: Option<PathBuf>,
     root: &Path,
 ) -> Result<Config> {
-    let origin = |key: &str| -> Origin {
-        let path: Vec<&str> = key.split('.').collect();
-        match figment.find_metadata(key) {
-            Some(meta) if !matches!(meta.source, Some(Source::Code(_))) => {
-                Origin(match &meta.source {
-                    Some(Source::File(f)) => format!("{}: {key}", display_rel(f, root)),
-                    _ => meta.interpolate(&Profile::Default, &path),
-                })
-            }
-            _ => Origin("default".to_owned()),
-        }
-    };
-
-    let target = match (raw.registry, raw.index) {
-        (Some(_), Some(_)) => {
-            return Err(UsageError(format!(
-                "`registry` ({}) and `index` ({}) are both set; give one of them",
-                origin("registry"),
-                origin("index")
-            ))
-            .into());
-        }
-        (Some(name), None) => {
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-            {
-                return Err(UsageError(format!(
-                    "`registry` ({}) must be a registry name from cargo's config, like `my-registry`; for a URL use `index`",
-                    origin("registry")
-                ))
-                .into());
-            }
-            if name == "crates-io" {
-                Target::CratesIo
-            } else {
-                Target::Named(name)
-            }
-        }
-        (None, Some(url)) => Target::Index(url),
-        (None, None) => Target::CratesIo,
-    };
-
-    let token = raw.token.map(|raw| TokenSetting {
-        raw,
-        origin: origin("token"),
-    });
-    if let (Some(token), Some(file)) = (&token, &file) {
-        let from_file = figment
-            .find_metadata("token")
-            .is_some_and(|m| m.source == Some(Source::File(file.clone())));
-        // The file itself, however it was named (`sub/../x.yml`, a symlink): git tracks
-        // files, not the names that lead to them.
-        let real = fs_err::canonicalize(file)?;
-        if from_file && !token.raw.trim().starts_with('$') && crate::git::is_tracked(&real) {
-            return Err(UsageError(format!(
-                "`token` in {} is a literal token in a file git tracks: anyone who can read the \
-                 repository can read it, so treat it as leaked and revoke it. Store it as a CI \
-                 secret and write `token: ${{CARGO_REGISTRY_TOKEN}}` (or leave `token` out)",
-                display_rel(file, root)
-            ))
-            .into());
-        }
-    }
-
-    let path = PathBuf::from(raw.path.as_deref().unwrap_or("."));
-    if path.is_absolute()
-        || path
-            .components()
-            .any(|c| c == std::path::Component::ParentDir)
-    {
-        return Err(UsageError(format!(
-            "`path` ({}) must be a directory inside the repository, given relative to its root",
-            origin("path")
-        ))
-        .into());
-    }
-
+    let origins = Origins { figment, root };
+    let target = target(raw.registry, raw.index, &origins)?;
+    let token = token(raw.token, file.as_deref(), &origins)?;
+    let path = path(raw.path.as_deref(), &origins)?;
     let travis = raw.travis;
     let mut cfg = Config {
         token,
@@ -114,39 +40,10 @@ pub(super) fn validate(
         packages: raw.packages,
         exclude: raw.exclude,
         check_tag: raw.check_tag.unwrap_or(true),
-        checksum_mismatch: match raw.checksum_mismatch.as_deref() {
-            // Real releases publish one crate while the others carry unreleased edits.
-            None | Some("warn") => Mismatch::Warn,
-            Some("fail") => Mismatch::Fail,
-            Some(other) => {
-                return Err(UsageError(format!(
-                    "`checksum_mismatch` ({}) is `{other}`; it takes `warn` or `fail`",
-                    origin("checksum_mismatch")
-                ))
-                .into());
-            }
-        },
-        index_timeout: duration(
-            raw.index_timeout.as_deref(),
-            "index_timeout",
-            Duration::from_mins(5),
-            &origin,
-        )?,
-        max_retries: match raw.max_retries.as_deref() {
-            None => 5,
-            Some(n) => n.trim().parse().map_err(|_| {
-                UsageError(format!(
-                    "`max_retries` ({}) is `{n}`; it takes a whole number",
-                    origin("max_retries")
-                ))
-            })?,
-        },
-        max_wait: duration(
-            raw.max_wait.as_deref(),
-            "max_wait",
-            Duration::from_mins(15),
-            &origin,
-        )?,
+        checksum_mismatch: one_of(raw.checksum_mismatch.as_deref(), MISMATCH, &origins)?,
+        index_timeout: INDEX_TIMEOUT.read(raw.index_timeout.as_deref(), &origins)?,
+        max_retries: whole(raw.max_retries.as_deref(), "max_retries", 5, &origins)?,
+        max_wait: MAX_WAIT.read(raw.max_wait.as_deref(), &origins)?,
         on: On {
             tags: raw.on.tags,
             branch: raw.on.branch,
@@ -164,18 +61,7 @@ pub(super) fn validate(
         later_entries: Vec::new(),
         token_by_branch: Vec::new(),
         trusted: Trusted {
-            mode: match raw.trusted_publishing.as_deref() {
-                None | Some("auto") => TrustedMode::Auto,
-                Some("always") => TrustedMode::Always,
-                Some("never") => TrustedMode::Never,
-                Some(other) => {
-                    return Err(UsageError(format!(
-                        "`trusted_publishing` ({}) is `{other}`; it takes `auto`, `always` or `never`",
-                        origin("trusted_publishing")
-                    ))
-                    .into());
-                }
-            },
+            mode: one_of(raw.trusted_publishing.as_deref(), TRUSTED_MODES, &origins)?,
             url: raw.trusted_publishing_url,
             audience: raw.oidc_audience,
             token_env: if raw.oidc_token_env.is_empty() {
@@ -183,26 +69,7 @@ pub(super) fn validate(
             } else {
                 raw.oidc_token_env
             },
-            ttl: match duration(
-                raw.trusted_publishing_ttl.as_deref(),
-                "trusted_publishing_ttl",
-                TRUSTED_TOKEN_LIFE,
-                &origin,
-            )? {
-                // crates.io's tokens live 30 minutes, fixed (rust-lang/crates.io
-                // `src/controllers/trustpub/tokens/exchange/mod.rs`); a longer setting would
-                // renew too late.
-                ttl if ttl > TRUSTED_TOKEN_LIFE || ttl.is_zero() => {
-                    return Err(UsageError(format!(
-                        "`trusted_publishing_ttl` ({}) is {}s; trusted-publishing tokens live at \
-                         most 30 minutes, so it takes a duration from `1s` to `30m`",
-                        origin("trusted_publishing_ttl"),
-                        ttl.as_secs()
-                    ))
-                    .into());
-                }
-                ttl => ttl,
-            },
+            ttl: TRUSTED_TTL.read(raw.trusted_publishing_ttl.as_deref(), &origins)?,
         },
     };
     cfg.sources = KEYS
@@ -210,10 +77,217 @@ pub(super) fn validate(
         .map(|(key, _, _)| {
             let shown =
                 in_force(&cfg, key, travis).unwrap_or_else(|| show(figment.find_value(key).ok()));
-            ((*key).to_owned(), shown, origin(key))
+            ((*key).to_owned(), shown, origins.of(key))
         })
         .collect();
     Ok(cfg)
+}
+
+/// Where each key's value came from, as errors and `explain` name it: the file (relative to
+/// the repository), the variable or flag, or `default`.
+struct Origins<'a> {
+    figment: &'a Figment,
+    root: &'a Path,
+}
+
+impl Origins<'_> {
+    fn of(&self, key: &str) -> Origin {
+        let path: Vec<&str> = key.split('.').collect();
+        match self.figment.find_metadata(key) {
+            Some(meta) if !matches!(meta.source, Some(Source::Code(_))) => {
+                Origin(match &meta.source {
+                    Some(Source::File(f)) => format!("{}: {key}", display_rel(f, self.root)),
+                    _ => meta.interpolate(&Profile::Default, &path),
+                })
+            }
+            _ => Origin("default".to_owned()),
+        }
+    }
+}
+
+/// Where packages go: `registry` (a name from cargo's config) or `index` (a URL), never both;
+/// neither is crates.io.
+fn target(registry: Option<String>, index: Option<String>, origins: &Origins) -> Result<Target> {
+    Ok(match (registry, index) {
+        (Some(_), Some(_)) => {
+            return Err(UsageError(format!(
+                "`registry` ({}) and `index` ({}) are both set; give one of them",
+                origins.of("registry"),
+                origins.of("index")
+            ))
+            .into());
+        }
+        (Some(name), None) => {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
+                return Err(UsageError(format!(
+                    "`registry` ({}) must be a registry name from cargo's config, like `my-registry`; for a URL use `index`",
+                    origins.of("registry")
+                ))
+                .into());
+            }
+            if name == "crates-io" {
+                Target::CratesIo
+            } else {
+                Target::Named(name)
+            }
+        }
+        (None, Some(url)) => Target::Index(url),
+        (None, None) => Target::CratesIo,
+    })
+}
+
+/// The `token` setting, refused when the config file git tracks holds it literally.
+fn token(
+    raw: Option<String>,
+    file: Option<&Path>,
+    origins: &Origins,
+) -> Result<Option<TokenSetting>> {
+    let token = raw.map(|raw| TokenSetting {
+        raw,
+        origin: origins.of("token"),
+    });
+    if let (Some(token), Some(file)) = (&token, file) {
+        let from_file = origins
+            .figment
+            .find_metadata("token")
+            .is_some_and(|m| m.source == Some(Source::File(file.to_path_buf())));
+        // The file itself, however it was named (`sub/../x.yml`, a symlink): git tracks
+        // files, not the names that lead to them.
+        let real = fs_err::canonicalize(file)?;
+        if from_file && !token.raw.trim().starts_with('$') && crate::git::is_tracked(&real) {
+            return Err(UsageError(format!(
+                "`token` in {} is a literal token in a file git tracks: anyone who can read the \
+                 repository can read it, so treat it as leaked and revoke it. Store it as a CI \
+                 secret and write `token: ${{CARGO_REGISTRY_TOKEN}}` (or leave `token` out)",
+                display_rel(file, origins.root)
+            ))
+            .into());
+        }
+    }
+    Ok(token)
+}
+
+/// `path`: a directory inside the repository, relative to its root (`.` when unset).
+fn path(raw: Option<&str>, origins: &Origins) -> Result<PathBuf> {
+    let path = PathBuf::from(raw.unwrap_or("."));
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        return Err(UsageError(format!(
+            "`path` ({}) must be a directory inside the repository, given relative to its root",
+            origins.of("path")
+        ))
+        .into());
+    }
+    Ok(path)
+}
+
+/// A setting that takes one of a few words: its key, then each word and what it means, the
+/// default first.
+type Words<T> = (&'static str, &'static [(&'static str, T)]);
+
+/// Real releases publish one crate while the others carry unreleased edits: a published
+/// version with other content is a warning unless asked.
+const MISMATCH: Words<Mismatch> = (
+    "checksum_mismatch",
+    &[("warn", Mismatch::Warn), ("fail", Mismatch::Fail)],
+);
+
+const TRUSTED_MODES: Words<TrustedMode> = (
+    "trusted_publishing",
+    &[
+        ("auto", TrustedMode::Auto),
+        ("always", TrustedMode::Always),
+        ("never", TrustedMode::Never),
+    ],
+);
+
+/// The word `value` is, from `words` (the first when unset).
+fn one_of<T: Copy>(value: Option<&str>, (key, words): Words<T>, origins: &Origins) -> Result<T> {
+    let Some(value) = value else {
+        return Ok(words[0].1);
+    };
+    if let Some((_, meaning)) = words.iter().find(|(word, _)| *word == value) {
+        return Ok(*meaning);
+    }
+    let names: Vec<String> = words.iter().map(|(word, _)| format!("`{word}`")).collect();
+    let takes = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(UsageError(format!(
+        "`{key}` ({}) is `{value}`; it takes {takes}",
+        origins.of(key)
+    ))
+    .into())
+}
+
+/// A whole number, `default` when unset.
+fn whole(value: Option<&str>, key: &str, default: u32, origins: &Origins) -> Result<u32> {
+    let Some(n) = value else {
+        return Ok(default);
+    };
+    Ok(n.trim().parse().map_err(|_| {
+        UsageError(format!(
+            "`{key}` ({}) is `{n}`; it takes a whole number",
+            origins.of(key)
+        ))
+    })?)
+}
+
+/// A duration setting: its default and, where there is one, the most it may be and why.
+struct Span {
+    key: &'static str,
+    default: Duration,
+    most: Option<(Duration, &'static str)>,
+}
+
+const INDEX_TIMEOUT: Span = Span {
+    key: "index_timeout",
+    default: Duration::from_mins(5),
+    most: None,
+};
+
+const MAX_WAIT: Span = Span {
+    key: "max_wait",
+    default: Duration::from_mins(15),
+    most: None,
+};
+
+/// crates.io's tokens live 30 minutes, fixed (rust-lang/crates.io
+/// `src/controllers/trustpub/tokens/exchange/mod.rs`); a longer setting would renew too late.
+const TRUSTED_TTL: Span = Span {
+    key: "trusted_publishing_ttl",
+    default: TRUSTED_TOKEN_LIFE,
+    most: Some((
+        TRUSTED_TOKEN_LIFE,
+        "trusted-publishing tokens live at most 30 minutes",
+    )),
+};
+
+impl Span {
+    /// The setting's value, within its limit (more than nothing, at most the most).
+    fn read(&self, value: Option<&str>, origins: &Origins) -> Result<Duration> {
+        let duration = duration(value, self.key, self.default, origins)?;
+        match self.most {
+            Some((most, why)) if duration > most || duration.is_zero() => Err(UsageError(format!(
+                "`{}` ({}) is {}s; {why}, so it takes a duration from `1s` to `{}`",
+                self.key,
+                origins.of(self.key),
+                duration.as_secs(),
+                humantime::format_duration(most)
+            ))
+            .into()),
+            _ => Ok(duration),
+        }
+    }
 }
 
 /// How long crates.io's trusted-publishing tokens live.
@@ -224,7 +298,7 @@ fn duration(
     value: Option<&str>,
     key: &str,
     default: Duration,
-    origin: &dyn Fn(&str) -> Origin,
+    origins: &Origins,
 ) -> Result<Duration> {
     let Some(value) = value else {
         return Ok(default);
@@ -238,7 +312,7 @@ fn duration(
     parsed.map_err(|_| {
         UsageError(format!(
             "`{key}` ({}) is `{value}`; it takes seconds, or a duration like `90s`, `5m` or `1h 30m`",
-            origin(key)
+            origins.of(key)
         ))
         .into()
     })
