@@ -11,14 +11,11 @@ use crate::report::Reporter;
 /// Largest random extra added to every wait, so parallel publishers don't retry in step.
 pub(crate) const JITTER_MAX: Duration = Duration::from_secs(2);
 
-/// The wait before retry number `attempt` (1-based): the registry's own time when it gave
-/// one, else exponential backoff from one second; plus jitter.
-pub(crate) fn delay(attempt: u32, until: Option<SystemTime>) -> Duration {
-    let base = match until {
-        Some(until) => until.duration_since(SystemTime::now()).unwrap_or_default(),
-        None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(10)),
-    };
-    base + jitter()
+/// The wait before retry number `attempt` (1-based) when the registry gave no time:
+/// exponential backoff from one second, plus jitter. (A time it gives is kept to exactly:
+/// `upload`'s pacing.)
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(10)) + jitter()
 }
 
 fn jitter() -> Duration {
@@ -89,15 +86,9 @@ mod tests {
     #[test]
     fn delays_grow_and_stay_within_jitter() {
         for attempt in 1..5 {
-            let d = delay(attempt, None);
+            let d = backoff(attempt);
             let base = Duration::from_secs(1 << (attempt - 1));
             assert!(d >= base && d <= base + JITTER_MAX, "{attempt}: {d:?}");
         }
-        let soon = SystemTime::now() + Duration::from_secs(10);
-        let d = delay(1, Some(soon));
-        assert!(
-            d <= Duration::from_secs(10) + JITTER_MAX && d >= Duration::from_secs(9),
-            "{d:?}"
-        );
     }
 }

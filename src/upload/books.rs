@@ -2,9 +2,10 @@
 //! outcome.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::life::{CARGO_INDEX_WAIT, FIRST_CRATE_ESTIMATE};
+use super::pace::{Kind, Pace};
 use crate::cargo_output::CargoSays;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::plan::Package;
@@ -28,11 +29,19 @@ pub(super) struct UploadRun {
     confirmed: BTreeSet<String>,
     /// The longest a crate took so far, from its upload to the index listing it.
     longest: Duration,
+    /// Crates the registry had no version of when the run began (the rest are new versions),
+    /// when each crate's latest upload began by the wall clock, and the buckets learned.
+    new_crates: BTreeSet<String>,
+    began: BTreeMap<String, SystemTime>,
+    pub(super) pace: Pace,
 }
 
 impl UploadRun {
-    pub(super) fn new(packages: &[Package]) -> Self {
+    pub(super) fn new(packages: &[Package], new_crates: BTreeSet<String>) -> Self {
         UploadRun {
+            new_crates,
+            began: BTreeMap::new(),
+            pace: Pace::default(),
             rest: packages.to_vec(),
             done: Vec::new(),
             started: BTreeMap::new(),
@@ -70,9 +79,13 @@ impl UploadRun {
                     .entry(p.name.clone())
                     .or_insert_with(Instant::now);
                 self.uploading.insert(p.name.clone());
+                self.began.insert(p.name.clone(), SystemTime::now());
             }
             Some(CargoSays::Uploaded(p)) => {
                 self.uploaded.insert(p.name.clone());
+                let began = self.began.get(&p.name).copied();
+                self.pace
+                    .accepted(self.kind(p), began.unwrap_or_else(SystemTime::now));
             }
             Some(CargoSays::Published(list)) => {
                 for p in list {
@@ -80,6 +93,15 @@ impl UploadRun {
                 }
             }
             None => {}
+        }
+    }
+
+    /// Which of the registry's buckets `package`'s upload draws on.
+    pub(super) fn kind(&self, package: &Package) -> Kind {
+        if self.new_crates.contains(&package.name) {
+            Kind::NewCrate
+        } else {
+            Kind::NewVersion
         }
     }
 

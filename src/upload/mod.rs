@@ -1,6 +1,8 @@
 //! The resumable upload: one cargo for as many crates as the token's life covers, the index
 //! asked what went in when cargo stops partway, a registry's push-back waited out and the
-//! rest resumed with a new cargo; each crate's outcome kept as cargo said it.
+//! rest resumed with a new cargo — after a 429, one cargo per batch the registry's buckets
+//! take, so no crate is packaged by a cargo that can't upload it; each crate's outcome kept
+//! as cargo said it.
 //!
 //! Decides and keeps the books; cargo runs in `publish`, its words are read in `cargo_output`.
 
@@ -8,6 +10,7 @@
 //! - `early`: the first cargo, started while the verification still builds, held at its gate;
 //! - `books`: what cargo said about each crate, and each crate's outcome;
 //! - `settle`: after each cargo run, what went in, and whether to wait and resume or stop;
+//! - `pace`: the registry's token buckets, learned from its 429s, and what they take now;
 //! - `index_wait`: waiting for the index to list an upload;
 //! - `life`: the token's life across the uploads, and what one crate is expected to take.
 
@@ -15,7 +18,10 @@ mod books;
 mod early;
 mod index_wait;
 mod life;
+mod pace;
 mod settle;
+
+use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
 
@@ -25,6 +31,7 @@ use crate::outcome::CrateOutcome;
 use crate::plan::Package;
 use crate::publish::{Cargo, Started};
 use crate::report::Reporter;
+use crate::retry;
 
 use books::UploadRun;
 pub(crate) use early::Early;
@@ -53,7 +60,13 @@ impl Uploader<'_> {
         life: &mut dyn TokenLife,
         reporter: &Reporter,
     ) -> Uploads {
-        let mut run = UploadRun::new(packages);
+        // Which crates the registry has no version of: they draw on its bucket for new crates.
+        let new_crates = packages
+            .iter()
+            .filter(|p| index.versions(&p.name).is_ok_and(|v| v.is_empty()))
+            .map(|p| p.name.clone())
+            .collect();
+        let mut run = UploadRun::new(packages, new_crates);
         let mut early = early;
         let halted = self
             .upload_rest(&mut run, &mut early, index, life, reporter)
@@ -89,6 +102,9 @@ impl Uploader<'_> {
                 // Dev-dependency cycles: cargo's multi-package publish can't order them.
                 take = 1;
             }
+            // Once the registry has pushed back, only what its buckets will take now: a crate
+            // it would refuse would be packaged again by the next cargo.
+            take = take.min(paced(run, life, reporter)?);
             let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
             // The cargo started early, when it holds just this batch (else it is stopped: it
             // never got through its gate).
@@ -126,4 +142,31 @@ impl Uploader<'_> {
 pub(crate) struct Uploads {
     pub outcomes: Vec<CrateOutcome>,
     pub halted: Option<anyhow::Error>,
+}
+
+/// How many of the crates still to go the registry's buckets take now (all, until a 429
+/// taught them); waits until at least the next one may go.
+fn paced(run: &UploadRun, life: &mut dyn TokenLife, reporter: &Reporter) -> Result<usize> {
+    loop {
+        let kinds = run.rest.iter().map(|p| run.kind(p));
+        let when = match run.pace.batch_len(kinds, SystemTime::now()) {
+            Ok(n) => return Ok(n.max(1)),
+            Err(when) => when,
+        };
+        let next = &run.rest[0];
+        let kind = run.kind(next);
+        let wait = when.duration_since(SystemTime::now()).unwrap_or_default();
+        life.outlast(wait + run.per_crate_estimate(), reporter)?;
+        let why = format!(
+            "pacing to the registry's limit, {}; next {}",
+            run.pace.describe(kind).unwrap_or_default(),
+            next.spec()
+        );
+        retry::wait(
+            wait,
+            &why,
+            &mut || life.ensure(Duration::ZERO, reporter).map(drop),
+            reporter,
+        )?;
+    }
 }

@@ -112,10 +112,19 @@ impl Uploader<'_> {
             batch,
         } = refused;
         let (until, why) = match failure {
-            Failure::RateLimited { until } => (
-                until,
-                "the registry answered 429 Too Many Requests".to_owned(),
-            ),
+            Failure::RateLimited { until } => {
+                // A dated 429 teaches the bucket; the wait is until its next token.
+                let kind = run.kind(culprit);
+                let next = until.and_then(|until| {
+                    run.pace.refused(kind, until);
+                    reporter.status("Pacing", &run.pace.describe(kind)?);
+                    run.pace.next(kind)
+                });
+                (
+                    next,
+                    "the registry answered 429 Too Many Requests".to_owned(),
+                )
+            }
             Failure::Unavailable(code) => (None, format!("the registry answered {code}")),
             Failure::Other | Failure::AlreadyExists
                 if run.progressed(batch) && !run.is_in_flight(culprit) =>
@@ -193,7 +202,12 @@ impl Uploader<'_> {
             );
             bail!("publishing {} failed", culprit.spec());
         }
-        let wait = retry::delay(retries, until);
+        // The instant a dated 429 names is when the registry takes the next upload: no
+        // jitter on it (the bucket, not the timing, keeps parallel publishers apart).
+        let wait = match until {
+            Some(until) => until.duration_since(SystemTime::now()).unwrap_or_default(),
+            None => retry::backoff(retries),
+        };
         if wait > self.policy.max_wait + retry::JITTER_MAX {
             run.fail(
                 culprit,

@@ -17,6 +17,7 @@ mod image;
 mod index;
 mod migrate;
 mod newcomer;
+mod paced;
 mod publish;
 mod rules;
 mod secrets;

@@ -8,11 +8,13 @@
 //! it printed — `Outcome::stderr_eq` for whole-output snapshots), `registries` (the loopback
 //! registries and the consumer crate) and `http` (stand-in HTTP endpoints on `tiny_http`).
 
+mod bucket;
 mod http;
 mod registries;
 mod repos;
 mod runs;
 
+pub use bucket::*;
 pub use http::*;
 pub use registries::*;
 pub use repos::*;
