@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 
+use crate::Env;
 use crate::ci::BuildContext;
 use crate::conditions::Decision;
 use crate::config::Config;
@@ -14,11 +15,14 @@ use crate::report::Reporter;
 use crate::secret::{self, LiveToken};
 use crate::tools;
 
-/// Explain the settled run: what it would read, where it runs, what it would publish.
+/// Explain the settled run: what it would read, where it runs, what it would publish. A
+/// publishing build with no token and no trusted publishing fails as the run would (exit 2),
+/// after showing the plan.
 #[allow(clippy::print_stdout)]
 pub(crate) fn explain(
     settled: &Settled,
-    token: Option<&secret::Token>,
+    token: Result<Option<secret::Token>>,
+    env: &Env,
     reporter: &Reporter,
 ) -> Result<()> {
     let Settled {
@@ -30,18 +34,34 @@ pub(crate) fn explain(
         clean_env,
         ..
     } = settled;
+    // The run asks for its credentials only when the build publishes; so does this.
+    let (credentials, stop) = match decision {
+        Decision::Publish => match prepare::credentials(settled, token, env, reporter) {
+            Ok((live, trusted)) => (Credentials::from(live, trusted.is_some()), None),
+            Err(error) => (Credentials::Missing, Some(error)),
+        },
+        Decision::Skip(_) => (
+            token.ok().flatten().map_or(Credentials::Missing, |t| {
+                Credentials::from(LiveToken::new(Some(t)), false)
+            }),
+            None,
+        ),
+    };
     settings(
         cfg,
         ctx,
         &tools::cargo_version(&tools.cargo, root, clean_env)?,
-        token,
+        &credentials,
     );
     if let (Some(entry), Decision::Publish) = (&cfg.entry, decision) {
         println!("\nDeploy entry:    {entry} (.travis.yml), the first whose rules hold");
     }
     // The plan as a run would make it, from a pristine copy that is gone again after.
+    let live = match &credentials {
+        Credentials::Token(live) => live.clone(),
+        _ => LiveToken::new(None),
+    };
     let planned = prepare::commit(ctx, "plan").and_then(|commit| {
-        let live = LiveToken::new(token.cloned());
         let Prepared {
             tree: _tree,
             mut plan,
@@ -63,13 +83,40 @@ pub(crate) fn explain(
             .collect::<Result<Vec<bool>>>()?;
         Ok((plan, listed))
     });
-    explain_plan(decision, &cfg.target, planned)
+    match stop {
+        // The run stops before it copies anything: the plan only shows what it would be.
+        Some(error) => {
+            explain_plan(decision, &cfg.target, planned, true)?;
+            Err(error)
+        }
+        None => explain_plan(decision, &cfg.target, planned, false),
+    }
+}
+
+/// What a run would upload with.
+enum Credentials {
+    /// A token (its source is shown).
+    Token(LiveToken),
+    /// None yet: trusted publishing mints one at the upload.
+    Trusted,
+    /// None: a publishing build stops; a skip or a dry run needs none.
+    Missing,
+}
+
+impl Credentials {
+    fn from(live: LiveToken, trusted: bool) -> Self {
+        match (live.get().is_some(), trusted) {
+            (true, _) => Credentials::Token(live),
+            (false, true) => Credentials::Trusted,
+            (false, false) => Credentials::Missing,
+        }
+    }
 }
 
 /// The settings with their sources, and the build; [`explain_plan`] adds the plan and the
 /// decision.
 #[allow(clippy::print_stdout)]
-fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret::Token>) {
+fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, credentials: &Credentials) {
     let file = cfg
         .file
         .as_ref()
@@ -84,13 +131,16 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret
     for (key, value, origin) in &cfg.sources {
         println!("  {key:<width$}  {value:<24}  ({origin})");
     }
-    println!(
-        "  token resolves to: {}",
-        token.map_or("nothing (needed unless dry_run)".to_owned(), |t| format!(
-            "*** from {}",
-            t.from
-        ))
-    );
+    let token = match credentials {
+        Credentials::Token(live) => live
+            .get()
+            .map_or_else(String::new, |t| format!("*** from {}", t.from)),
+        Credentials::Trusted => {
+            "none: trusted publishing mints one from the CI's ID token at the upload".to_owned()
+        }
+        Credentials::Missing => "nothing (needed unless dry_run)".to_owned(),
+    };
+    println!("  token resolves to: {token}");
     println!("\nBuild ({}):", ctx.provider);
     let none = || "(unknown)".to_owned();
     println!(
@@ -127,13 +177,23 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, token: Option<&secret
 /// The plan of `shipcrate explain` (`listed[i]`: the index has `plan.publish[i]` already) and
 /// the decision, which says whether a publishing build would upload anything. A plan that
 /// can't be made fails a publishing build, as a run would; a skipping build only shows why.
+/// `no_token`: a publishing build would stop before the copy for want of a token (the
+/// caller returns that error), so the plan only shows what it would be.
 #[allow(clippy::print_stdout)]
 fn explain_plan(
     decision: &Decision,
     target: &Target,
     planned: Result<(Plan, Vec<bool>)>,
+    no_token: bool,
 ) -> Result<()> {
+    const STOPS: &str = "publish, but the run would stop before copying anything: it has \
+                         no token to upload with (exit 2, as the error below says)";
     let (plan, listed) = match (planned, decision) {
+        (Err(error), Decision::Publish) if no_token => {
+            println!("\nPlan: cannot be made: {error:#}");
+            println!("\nDecision: {STOPS}");
+            return Ok(());
+        }
         (Ok(planned), _) => planned,
         (Err(error), Decision::Skip(why)) => {
             println!("\nPlan: cannot be made: {error:#}");
@@ -174,6 +234,7 @@ fn explain_plan(
     }
     let decision = match decision {
         Decision::Skip(why) => format!("skip: {why}"),
+        Decision::Publish if no_token => STOPS.to_owned(),
         Decision::Publish if plan.publish.is_empty() => format!(
             "publish — nothing to upload: no crate of the workspace may go to {target} \
              (each is skipped above)"

@@ -9,17 +9,20 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::checkout::{self, PristineTree};
-use crate::ci::{self, BuildContext};
+use crate::ci::{self, BuildContext, Provider};
 use crate::conditions::{self, Decision};
 use crate::config::Flags;
-use crate::config::{self, Config};
+use crate::config::{self, Config, TrustedMode};
+use crate::error::UsageError;
 use crate::git::GitFacts;
 use crate::index::{self, Index};
 use crate::plan::{self, Plan};
 use crate::publish::Cargo;
+use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
+use crate::trusted::{self, Session};
 use crate::{Env, cmd, hooks, ownership, signals};
 
 /// What the run knows once its settings are read and the build is placed.
@@ -152,6 +155,65 @@ fn entry_for_build(mut cfg: Config, index: Option<usize>, ctx: &BuildContext) ->
             .and_then(|(_, t)| t.clone());
     }
     cfg
+}
+
+/// The token a publishing build uploads with: the one configured, or a trusted-publishing
+/// session that mints one at the upload; with neither, the error the run stops with (exit
+/// 2) — a dry run goes on without. `explain` asks the same, so it says what a run would do.
+pub(crate) fn credentials(
+    settled: &Settled,
+    token: Result<Option<Token>>,
+    env: &Env,
+    reporter: &Reporter,
+) -> Result<(LiveToken, Option<Session>)> {
+    let cfg = &settled.cfg;
+    let token = match token {
+        Ok(token) => token,
+        Err(error) if cfg.dry_run => {
+            reporter.warn(&format!("{error:#}; the dry run goes on without a token"));
+            None
+        }
+        Err(error) => return Err(error),
+    };
+    // Trusted publishing: a short-lived token from the CI's identity, minted right before the
+    // uploads (after verification, so a slow build doesn't eat its life), renewed before it
+    // runs out, revoked on every way out (drop, signal). Every user of the token — cargo,
+    // the index — reads the one in force from `live`.
+    let live = LiveToken::new(token);
+    let trusted = trusted::session(
+        cfg.trusted_publishing(),
+        env,
+        settled.ctx.provider,
+        live.get().is_some(),
+        &live,
+        reporter.masker(),
+    )?;
+    if trusted.is_none() && live.get().is_none() && !cfg.dry_run {
+        return Err(no_token(cfg, settled.ctx.provider, env));
+    }
+    Ok((live, trusted))
+}
+
+/// No token and no trusted publishing: what to set. dpl read `CARGO_TOKEN` too (a
+/// `.travis.yml` user may have it already); on GitHub, where `trusted_publishing: auto`
+/// would have minted one, the job lacks `id-token: write` (`trusted::session` says so
+/// itself only when it must: `always`).
+fn no_token(cfg: &Config, provider: Provider, env: &Env) -> anyhow::Error {
+    let missing = secret::missing(&cfg.target, env);
+    let trusted_could = cfg.trusted.mode == TrustedMode::Auto
+        && (cfg.target == Target::CratesIo || cfg.trusted.url.is_some());
+    match (&cfg.entry, &cfg.target) {
+        (Some(_), Target::CratesIo) => {
+            missing.context("`.travis.yml`'s deploy takes `CARGO_TOKEN` as well")
+        }
+        _ if provider == Provider::GithubActions && trusted_could => UsageError(format!(
+            "{missing}; or, for trusted publishing (`trusted_publishing: auto`), give the job \
+             `permissions: id-token: write` — GitHub gave it no ID token (with `docker run`, \
+             also pass `-e ACTIONS_ID_TOKEN_REQUEST_URL -e ACTIONS_ID_TOKEN_REQUEST_TOKEN`)"
+        ))
+        .into(),
+        _ => missing,
+    }
 }
 
 /// What [`prepare`] makes: the pristine copy (`None` with `allow_dirty`), the plan, the

@@ -96,8 +96,7 @@ fn pipeline(
     let (settled, token) =
         prepare::settle(root, &facts, env, unreadable, &invocation.flags, reporter)?;
     if invocation.action == Action::Explain {
-        let token = token.as_ref().ok().and_then(Option::as_ref);
-        return explain::explain(&settled, token, reporter);
+        return explain::explain(&settled, token, env, reporter);
     }
     publish(&settled, token, env, reporter)
 }

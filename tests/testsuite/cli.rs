@@ -734,6 +734,7 @@ fn explain_shows_the_value_in_force_of_every_key() {
         .arg("explain")
         .arg("--index-timeout")
         .arg("2m")
+        .env("CARGO_REGISTRY_TOKEN", TOKEN)
         .run()
         .success();
     let row = |key: &str| -> Vec<String> {

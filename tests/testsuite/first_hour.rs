@@ -1,0 +1,62 @@
+//! A new user's first hour: what `explain`, the command line and the config say when
+//! something is missing or wrong (issue #26's list), each as the user sees it.
+
+use cargo_test_support::prelude::*;
+
+use crate::support::*;
+
+/// A GitHub tag push of `repo`'s HEAD tagged `tag`, publishing tag builds to crates.io.
+fn github_tag_build(repo: &Repo, tag: &str) -> Run {
+    repo.shipcrate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", &format!("refs/tags/{tag}"))
+        .env("GITHUB_SHA", &repo.head())
+        .env("GITHUB_REPOSITORY", "acme/widget")
+        .env("SHIPCRATE_ON__TAGS", "true")
+}
+
+#[cargo_test]
+fn explain_without_a_token_says_the_run_would_stop_and_exits_as_it_does() {
+    let _crates_io = crates_io_stand_in();
+    let repo = Repo::with_crate("widget", "0.1.0").tag("v0.1.0");
+    let explained = github_tag_build(&repo, "v0.1.0")
+        .arg("explain")
+        .run()
+        .code(2)
+        .stdout_has("Decision: publish, but the run would stop before copying anything");
+    let run = github_tag_build(&repo, "v0.1.0").run().code(2);
+    // The same error, in the same words, from both; on GitHub, with `trusted_publishing:
+    // auto`, it names the permission the job lacks.
+    let error = |text: &str| -> String {
+        text.lines()
+            .find(|l| l.contains("needs a token"))
+            .unwrap_or_else(|| panic!("no token error in:\n{text}"))
+            .to_owned()
+    };
+    assert_eq!(error(&explained.stderr), error(&run.stderr));
+    assert!(
+        error(&run.stderr).contains("`permissions: id-token: write`"),
+        "{}",
+        run.stderr
+    );
+    // With trusted publishing off, the permission is no remedy and goes unmentioned.
+    let never = github_tag_build(&repo, "v0.1.0")
+        .env("SHIPCRATE_TRUSTED_PUBLISHING", "never")
+        .arg("explain")
+        .run()
+        .code(2);
+    assert!(
+        !error(&never.stderr).contains("id-token"),
+        "{}",
+        never.stderr
+    );
+    // A dry run needs no token: explain says what it would verify and exits 0.
+    github_tag_build(&repo, "v0.1.0")
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .arg("explain")
+        .run()
+        .success()
+        .stdout_has("Decision: publish 1 crate(s): widget@0.1.0");
+    assert!(index_entries("widget").is_empty());
+}
