@@ -17,6 +17,8 @@ use crate::conditions::Decision;
 use crate::outcome::{CrateOutcome, Outcome};
 use crate::secret::Masker;
 
+mod escape;
+
 /// The one reporter; knows which CI's log conventions apply.
 pub(crate) struct Reporter {
     github: bool,
@@ -50,39 +52,43 @@ impl Reporter {
         &self.masker
     }
 
+    /// `text` masked, then made inert for a human log line on this CI.
+    fn log_text(&self, text: &str) -> String {
+        escape::log_text(&self.masker.mask(text), self.github)
+    }
+
     /// A cargo-style status line: `   Publishing foo v1.0.0`.
     pub(crate) fn status(&self, verb: &str, what: &str) {
-        eprintln!("{verb:>12} {}", self.masker.mask(what));
+        eprintln!("{verb:>12} {}", self.log_text(what));
     }
 
     pub(crate) fn warn(&self, message: &str) {
-        let message = self.masker.mask(message);
-        eprintln!("warning: {message}");
-        if self.github {
-            println!("::warning::{}", escape(&message));
-        }
+        eprintln!("warning: {}", self.log_text(message));
+        self.annotate("warning", message);
     }
 
     pub(crate) fn notice(&self, message: &str) {
-        let message = self.masker.mask(message);
-        eprintln!("{:>12} {message}", "Note");
-        if self.github {
-            println!("::notice::{}", escape(&message));
-        }
+        eprintln!("{:>12} {}", "Note", self.log_text(message));
+        self.annotate("notice", message);
     }
 
     /// A failure, as the last thing said; on GitHub also an error annotation.
     pub(crate) fn error(&self, message: &str) {
-        let message = self.masker.mask(message);
-        eprintln!("error: {message}");
+        eprintln!("error: {}", self.log_text(message));
+        self.annotate("error", message);
+    }
+
+    /// On GitHub, `message` as a `::kind::` annotation, its data escaped.
+    fn annotate(&self, kind: &str, message: &str) {
         if self.github {
-            println!("::error::{}", escape(&message));
+            let data = escape::workflow_command_data(&self.masker.mask(message));
+            println!("::{kind}::{data}");
         }
     }
 
     pub(crate) fn group_start(&self, id: &str, title: &str) {
         if self.github {
-            println!("::group::{title}");
+            println!("::group::{}", escape::workflow_command_data(title));
         } else if self.gitlab {
             eprintln!(
                 "\x1b[0Ksection_start:{}:{id}[collapsed=false]\r\x1b[0K{title}",
@@ -268,7 +274,7 @@ fn dotenv(summary: &Summary) -> Result<String> {
         .iter()
         .map(|(name, value)| {
             let key = name.to_ascii_uppercase().replace('-', "_");
-            format!("SHIPCRATE_OUTPUT_{key}={}\n", value.replace('\n', " "))
+            format!("SHIPCRATE_OUTPUT_{key}={}\n", escape::dotenv_value(value))
         })
         .collect())
 }
@@ -276,7 +282,7 @@ fn dotenv(summary: &Summary) -> Result<String> {
 fn markdown(summary: &Summary) -> String {
     let mut out = String::from("### shipcrate\n\n");
     if let Some(why) = summary.skip_reason() {
-        out += &format!("Nothing published: {why}.\n");
+        out += &format!("Nothing published: {}.\n", escape::markdown_text(why));
         return out;
     }
     if summary.dry_run {
@@ -284,13 +290,13 @@ fn markdown(summary: &Summary) -> String {
     }
     out += &format!(
         "Registry: {}\n\n| crate | version | outcome |\n|---|---|---|\n",
-        summary.registry
+        escape::markdown_text(&summary.registry)
     );
     for c in &summary.crates {
         out += &format!(
-            "| `{}` | {} | {} |\n",
-            c.name,
-            c.version,
+            "| {} | {} | {} |\n",
+            escape::markdown_code_in_table(&c.name),
+            escape::markdown_text(&c.version),
             outcome_word(c.outcome)
         );
     }
@@ -304,14 +310,6 @@ fn append(path: &Path, text: &str) -> Result<()> {
         .open(path)?;
     file.write_all(text.as_bytes())?;
     Ok(())
-}
-
-/// Workflow-command data escaping, as GitHub's toolkit does.
-fn escape(message: &str) -> String {
-    message
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
 }
 
 fn now() -> u64 {

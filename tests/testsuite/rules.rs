@@ -273,3 +273,78 @@ fn github_outputs_use_a_random_delimiter_per_run() {
     );
     assert_ne!(first[0], second[0]);
 }
+
+/// The step summary as GitHub renders it (`CommonMark` with GFM tables): its text, with `<br>`
+/// as a line break, and every element that is not plain text, a heading or a `<br>`.
+fn rendered(markdown: &str) -> (String, Vec<String>) {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut text = String::new();
+    let mut markup = Vec::new();
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
+        match event {
+            Event::Text(t) => text += &t,
+            Event::InlineHtml(html) if &*html == "<br>" => text += "\n",
+            Event::SoftBreak | Event::HardBreak => text += "\n",
+            Event::Start(Tag::Heading { .. } | Tag::Paragraph)
+            | Event::End(TagEnd::Heading(_) | TagEnd::Paragraph) => {}
+            other => markup.push(format!("{other:?}")),
+        }
+    }
+    (text, markup)
+}
+
+#[cargo_test]
+fn a_hostile_branch_name_is_text_in_the_summary_the_annotation_and_the_outputs() {
+    let repo = Repo::with_crate("esc", "0.1.0");
+    let branch = "x`y<b>bold</b>](https://evil.example)|cell|\n# heading\n::error::fake";
+    let summary = paths::root().join("summary.md");
+    let outputs = paths::root().join("out");
+    let out = repo
+        .shipcrate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_REF", &format!("refs/heads/{branch}"))
+        .env("GITHUB_SHA", &repo.head())
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .env("GITHUB_OUTPUT", outputs.to_str().unwrap())
+        .run()
+        .success();
+    let (_, values) = read_outputs(&std::fs::read_to_string(&outputs).unwrap());
+    // The output is data: the reason as it is, newlines and all.
+    let reason = &values["skip-reason"];
+    assert!(
+        reason.starts_with(&format!("branch `{branch}` is not permitted")),
+        "{reason}"
+    );
+
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        markdown,
+        "### shipcrate\n\nNothing published: branch \\`x\\`y\\<b\\>bold\\</b\\>\\]\\(https://evil.example\\)\\|cell\\|<br># heading<br>::error::fake\\` is not permitted to publish; only \\`main\\` \\(the default branch\\).\n"
+    );
+    let (text, markup) = rendered(&markdown);
+    assert_eq!(text, format!("shipcrateNothing published: {reason}."));
+    assert!(markup.is_empty(), "rendered as more than text: {markup:?}");
+
+    // One annotation, on one line, whose data is the whole message; no other command.
+    let stdout = &out.stdout;
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("::"))
+        .collect();
+    assert_eq!(commands.len(), 1, "{stdout}");
+    assert!(commands[0].starts_with("::notice::not publishing: branch `x`y<b>bold</b>](https://evil.example)|cell|%0A# heading%0A::error::fake` is not permitted"), "{stdout}");
+    // The human line on stderr (the runner reads commands there too) holds none.
+    let stderr = &out.stderr;
+    assert!(
+        stderr.lines().all(|l| !l.trim_start().starts_with("::")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n: :error::fake` is not permitted"),
+        "{stderr}"
+    );
+}
