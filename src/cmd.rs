@@ -291,14 +291,36 @@ pub(crate) fn capture(mut cmd: Command) -> Result<String> {
     signals::park_if_stopping();
     let out = out.with_context(|| format!("waiting for `{shown}`"))?;
     if !out.status.success() {
-        anyhow::bail!(
-            "`{shown}` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        return Err(Failed {
+            shown,
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }
+        .into());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// A [`capture`]d command that ran and failed: what it wrote to stderr, for a caller that
+/// reads it (cargo's first error, say) rather than showing all of it.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    shown: String,
+    status: std::process::ExitStatus,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` failed ({}): {}",
+            self.shown, self.status, self.stderr
+        )
+    }
+}
+
+impl std::error::Error for Failed {}
 
 #[cfg(test)]
 mod tests {

@@ -4,22 +4,97 @@
 //! `Cargo.toml` (normalized; `Cargo.toml.orig`, the manifest as written, is compared instead)
 //! and `Cargo.lock` (resolved against whatever the registry held at that moment, so a later
 //! packaging of the very same commit resolves differently).
+//!
+//! A published package that shares nothing with the local one is another crate under the same
+//! name, not an unreleased change: another `repository` (one inside the other is the same
+//! place: regex-test 0.1.1 names `…/regex/tree/master/regex-test`, the commit `…/regex`) and
+//! not one `.rs` file the same — so a repository that moved, its code kept, is still this
+//! crate; or, when the two don't both name a repository, not one file the same.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::{Context, Result};
 
-/// Paths (inside the package) whose content differs, or that only one side has.
-pub(crate) fn differences(local: &[u8], published: &[u8]) -> Result<Vec<String>> {
-    let local = unpack(local).context("cannot read the local package")?;
-    let published = unpack(published).context("cannot read the published package")?;
-    let paths: std::collections::BTreeSet<&String> = local
+/// What the published package is to the one this commit makes.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The same files.
+    Same,
+    /// Plausibly this crate, released from other content: the paths that differ (changed,
+    /// or only on one side).
+    Differs(Vec<String>),
+    /// Another crate under the same name.
+    Foreign(Foreign),
+}
+
+/// Why the published package is taken for another crate's.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Foreign {
+    /// Both name a `repository`, not the same one, and no source file is the same.
+    Repository { published: String, local: String },
+    /// Not one file (path and content) in common, and no `repository` named by both.
+    NoFileInCommon,
+}
+
+/// The published package against the local one of the same name and version.
+pub(crate) fn judge(local: &[u8], published: &[u8]) -> Result<Verdict> {
+    let local = read_crate(local).context("cannot read the local package")?;
+    let published = read_crate(published).context("cannot read the published package")?;
+    let repositories = (repository(&local), repository(&published));
+    let (local, published) = (from_commit(local), from_commit(published));
+    let differs: std::collections::BTreeSet<&String> = local
         .keys()
         .chain(published.keys())
         .filter(|p| local.get(*p) != published.get(*p))
         .collect();
-    Ok(paths.into_iter().cloned().collect())
+    if differs.is_empty() {
+        return Ok(Verdict::Same);
+    }
+    let shared = |source_only: bool| {
+        local.iter().any(|(path, content)| {
+            (!source_only
+                || std::path::Path::new(path)
+                    .extension()
+                    .is_some_and(|e| e == "rs"))
+                && published.get(path) == Some(content)
+        })
+    };
+    Ok(match repositories {
+        (Some(ours), Some(theirs)) if same_place(&ours, &theirs) => {
+            Verdict::Differs(differs.into_iter().cloned().collect())
+        }
+        (Some(local), Some(published)) if !shared(true) => {
+            Verdict::Foreign(Foreign::Repository { published, local })
+        }
+        (Some(_), Some(_)) => Verdict::Differs(differs.into_iter().cloned().collect()),
+        _ if !shared(false) => Verdict::Foreign(Foreign::NoFileInCommon),
+        _ => Verdict::Differs(differs.into_iter().cloned().collect()),
+    })
+}
+
+/// `package.repository` of a package's normalized `Cargo.toml`, when it names one.
+fn repository(files: &BTreeMap<String, Vec<u8>>) -> Option<String> {
+    let manifest: toml::Table =
+        toml::from_str(std::str::from_utf8(files.get("Cargo.toml")?).ok()?).ok()?;
+    let url = manifest.get("package")?.get("repository")?.as_str()?.trim();
+    (!url.is_empty()).then(|| url.to_owned())
+}
+
+/// Two repository URLs name the same place: scheme, case, a trailing `/` or `.git` aside,
+/// or one is a path inside the other (a browser link to a member's directory).
+fn same_place(a: &str, b: &str) -> bool {
+    let bare = |url: &str| {
+        let url = url.to_ascii_lowercase();
+        let url = url
+            .split_once("://")
+            .map_or(url.as_str(), |(_, rest)| rest)
+            .to_owned();
+        let url = url.trim_end_matches('/');
+        format!("{}/", url.strip_suffix(".git").unwrap_or(url))
+    };
+    let (a, b) = (bare(a), bare(b));
+    a.starts_with(&b) || b.starts_with(&a)
 }
 
 /// Every file of a `.crate` (a gzipped tar under `name-version/`), by its path below that
@@ -42,12 +117,11 @@ pub fn read_crate(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
 }
 
 /// The files of a `.crate` that come from the commit: all but those cargo generates.
-fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
-    let mut files = read_crate(bytes)?;
+fn from_commit(mut files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
     files.retain(|path, _| {
         ![".cargo_vcs_info.json", "Cargo.toml", "Cargo.lock"].contains(&path.as_str())
     });
-    Ok(files)
+    files
 }
 
 #[cfg(test)]
@@ -71,6 +145,10 @@ mod tests {
         builder.into_inner().unwrap().finish().unwrap()
     }
 
+    fn manifest(repository: &str) -> String {
+        format!("[package]\nname = \"foo\"\nrepository = \"{repository}\"\n")
+    }
+
     #[test]
     fn vcs_info_and_generated_manifest_are_ignored() {
         let a = krate(&[
@@ -83,7 +161,7 @@ mod tests {
             (".cargo_vcs_info.json", "sha b"),
             ("src/lib.rs", "x"),
         ]);
-        assert!(differences(&a, &b).unwrap().is_empty());
+        assert_eq!(judge(&a, &b).unwrap(), Verdict::Same);
     }
 
     #[test]
@@ -99,8 +177,89 @@ mod tests {
             ("README.md", ""),
         ]);
         assert_eq!(
-            differences(&a, &b).unwrap(),
-            ["README.md", "src/extra.rs", "src/lib.rs"]
+            judge(&a, &b).unwrap(),
+            Verdict::Differs(vec![
+                "README.md".into(),
+                "src/extra.rs".into(),
+                "src/lib.rs".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn another_repository_is_another_crate() {
+        let ours = manifest("https://github.com/me/foo");
+        let theirs = manifest("https://gitlab.com/someone/foo");
+        let a = krate(&[
+            ("Cargo.toml", &ours),
+            ("LICENSE-MIT", "the same text"),
+            ("src/lib.rs", "x"),
+        ]);
+        let b = krate(&[
+            ("Cargo.toml", &theirs),
+            ("LICENSE-MIT", "the same text"),
+            ("src/lib.rs", "y"),
+        ]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Foreign(Foreign::Repository {
+                published: "https://gitlab.com/someone/foo".into(),
+                local: "https://github.com/me/foo".into()
+            })
+        );
+        // A repository that moved, the code kept: still this crate.
+        let a = krate(&[
+            ("Cargo.toml", &ours),
+            ("src/lib.rs", "y"),
+            ("src/new.rs", ""),
+        ]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Differs(vec!["LICENSE-MIT".into(), "src/new.rs".into()])
+        );
+    }
+
+    #[test]
+    fn a_repository_link_into_a_members_directory_is_the_same_place() {
+        // regex-test 0.1.1 on crates.io, and the regex repository at tag 1.13.1.
+        assert!(same_place(
+            "https://github.com/rust-lang/regex/tree/master/regex-test",
+            "https://github.com/rust-lang/regex"
+        ));
+        assert!(same_place(
+            "https://github.com/rust-lang/regex.git",
+            "HTTP://github.com/rust-lang/regex/"
+        ));
+        assert!(!same_place(
+            "https://github.com/rust-lang/regex",
+            "https://github.com/rust-lang/regex-automata"
+        ));
+    }
+
+    #[test]
+    fn no_file_in_common_is_another_crate_unless_the_repository_is_the_same() {
+        // `cargo new foo` against someone else's foo: nothing alike, no repository of ours.
+        let theirs = manifest("https://github.com/someone/foo");
+        let a = krate(&[("Cargo.toml.orig", "mine"), ("src/lib.rs", "fn a() {}")]);
+        let b = krate(&[
+            ("Cargo.toml", &theirs),
+            ("Cargo.toml.orig", "theirs"),
+            ("src/lib.rs", "fn b() {}"),
+        ]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Foreign(Foreign::NoFileInCommon)
+        );
+        // The same repository (spelled another way): a rewrite of one's own crate.
+        let ours = manifest("http://GitHub.com/someone/foo.git/");
+        let a = krate(&[
+            ("Cargo.toml", &ours),
+            ("Cargo.toml.orig", "mine"),
+            ("src/lib.rs", "fn a() {}"),
+        ]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Differs(vec!["Cargo.toml.orig".into(), "src/lib.rs".into()])
         );
     }
 }

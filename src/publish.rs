@@ -182,8 +182,16 @@ impl<'a> Cargo<'a> {
     pub(crate) fn package(&self, package: &Package) -> Result<Vec<u8>> {
         let (mut command, _token_file) = self.command("package", &[package], false, Role::Build)?;
         command.arg("--quiet");
-        cmd::capture(command)
-            .with_context(|| format!("could not package {} to compare it", package.spec()))?;
+        cmd::capture(command).map_err(|error| {
+            let why = match error.downcast_ref::<cmd::Failed>() {
+                Some(failed) => first_error(&failed.stderr),
+                None => format!("{error:#}"),
+            };
+            anyhow::anyhow!(
+                "could not package {} to compare it with the published copy: {why}",
+                package.spec()
+            )
+        })?;
         let file = self
             .target_dir
             .join("package")

@@ -1,9 +1,9 @@
 //! The run's step 9, the check: what the registry has already, and whether it is what this
 //! commit holds; the plan printed before anything is uploaded; crates.io's rate limits ahead.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
-use crate::compare;
+use crate::compare::{self, Foreign, Verdict};
 use crate::config::{Config, Mismatch};
 use crate::index::{Index, Listed};
 use crate::outcome::{CrateOutcome, Outcome};
@@ -55,9 +55,12 @@ pub(super) struct Checked {
     pub(super) new_crates: Vec<String>,
 }
 
-/// 9. What the registry has already, and whether it is what this commit holds: a version
-///    already there with other content is a warning, an error with `checksum_mismatch: fail`,
-///    and always an error for the crate the tag names.
+/// 9. What the registry has already, and whether it is what this commit holds. Only what is
+///    being released may stop the release (ARCHITECTURE.md says so step by step): a crate
+///    whose version is already there is compared with its published copy, and when that copy
+///    differs, is another crate's, or can't be compared at all (cargo can't package it, its
+///    `.crate` can't be downloaded or read), that is a warning naming it — an error with
+///    `checksum_mismatch: fail`, and always for the crate the tag names.
 pub(super) fn check_published(
     cargo: &Cargo,
     index: &Index,
@@ -79,39 +82,15 @@ pub(super) fn check_published(
             checked.upload.push(package.clone());
             continue;
         }
-        let changed = compare::differences(
-            &cargo.package(package)?,
-            &index.download(&package.name, &package.version)?,
-        )?;
-        let mut reason = "already published".to_owned();
-        if !changed.is_empty() {
-            let differs = format!(
-                "{} is already published, but the commit's content differs: {}",
-                package.spec(),
-                changed.join(", ")
-            );
-            if plan.tagged.contains(&package.name) {
-                // The tag names this very release: it was moved after the release, or the
-                // release was made from another commit. Never a warning.
-                bail!(
-                    "{differs}. The tag names this version, so the commit is not what was \
-                     released: was the tag moved after the release? Bump the version for the \
-                     new content (`check_tag: false` turns this check off)"
-                );
-            }
-            let message = format!(
-                "{differs}. The code changed without a version bump; bump the version in \
-                 Cargo.toml to release it"
-            );
-            match cfg.checksum_mismatch {
-                Mismatch::Fail => bail!("{message} (`checksum_mismatch: fail` is set)"),
-                Mismatch::Warn => reporter.warn(&message),
-            }
-            reason = format!(
-                "already published; the commit differs in {}",
-                changed.join(", ")
-            );
-        }
+        let judged = Published {
+            package,
+            tagged: plan.tagged.contains(&package.name),
+            mismatch: cfg.checksum_mismatch,
+        };
+        let reason = match published_copy(cargo, index, package) {
+            Ok(verdict) => judged.verdict(verdict, reporter)?,
+            Err(error) => judged.not_compared(&error, reporter)?,
+        };
         checked.published.push(CrateOutcome::new(
             package,
             Outcome::AlreadyPublished,
@@ -119,6 +98,112 @@ pub(super) fn check_published(
         ));
     }
     Ok(checked)
+}
+
+/// The registry's copy of `package` against the one this commit makes: packaged by cargo,
+/// downloaded, compared.
+fn published_copy(cargo: &Cargo, index: &Index, package: &Package) -> Result<Verdict> {
+    let spec = package.spec();
+    let local = cargo.package(package)?;
+    let published = index
+        .download(&package.name, &package.version)
+        .with_context(|| format!("could not download the published {spec} to compare it"))?;
+    compare::judge(&local, &published)
+        .with_context(|| format!("could not compare {spec} with the published copy"))
+}
+
+/// A crate of the plan whose version the registry has, and what may be said of it.
+struct Published<'a> {
+    package: &'a Package,
+    /// A version tag names it: this is the release, so nothing about it is advice.
+    tagged: bool,
+    mismatch: Mismatch,
+}
+
+impl Published<'_> {
+    /// What the comparison found: the report's reason, or the error that stops the run.
+    fn verdict(&self, verdict: Verdict, reporter: &Reporter) -> Result<String> {
+        let spec = self.package.spec();
+        let (message, reason) = match verdict {
+            Verdict::Same => return Ok("already published".to_owned()),
+            Verdict::Differs(changed) => {
+                let changed = changed.join(", ");
+                let differs = format!(
+                    "{spec} is already published, but the commit's content differs: {changed}"
+                );
+                if self.tagged {
+                    // The tag names this very release: it was moved after the release, or the
+                    // release was made from another commit. Never a warning.
+                    bail!(
+                        "{differs}. The tag names this version, so the commit is not what was \
+                         released: was the tag moved after the release? Bump the version for \
+                         the new content (`check_tag: false` turns this check off)"
+                    );
+                }
+                (
+                    format!(
+                        "{differs}. The code changed without a version bump; bump the version \
+                         in Cargo.toml to release it"
+                    ),
+                    format!("already published; the commit differs in {changed}"),
+                )
+            }
+            Verdict::Foreign(why) => {
+                let (message, why) = self.taken(&why);
+                if self.tagged {
+                    bail!("{message}");
+                }
+                (message, format!("name taken by another crate: {why}"))
+            }
+        };
+        match self.mismatch {
+            Mismatch::Fail => bail!("{message} (`checksum_mismatch: fail` is set)"),
+            Mismatch::Warn => reporter.warn(&message),
+        }
+        Ok(reason)
+    }
+
+    /// The name is another crate's: the message, and the evidence for the report.
+    fn taken(&self, why: &Foreign) -> (String, String) {
+        let Package { name, .. } = self.package;
+        let why = match why {
+            Foreign::Repository { published, local } => {
+                format!("its repository is {published}, this commit's is {local}")
+            }
+            Foreign::NoFileInCommon => "not one of its files is this commit's".to_owned(),
+        };
+        let message = format!(
+            "{} is on the registry, but it shares nothing with this commit ({why}): the name \
+             `{name}` is taken by another crate. Registry names are first come, first served \
+             (crates.io's too): give yours another `name` in Cargo.toml to publish it. If that \
+             crate is yours after all (a rewrite, a repository that moved), bump the version \
+             to release this commit",
+            self.package.spec()
+        );
+        (message, why)
+    }
+
+    /// The published copy could not be compared (`error` says why): a warning for a crate
+    /// not being released, else the error that stops the run.
+    fn not_compared(&self, error: &anyhow::Error, reporter: &Reporter) -> Result<String> {
+        let why = format!("{error:#}");
+        if self.tagged {
+            bail!(
+                "{why}. The tag names this version: it is what this build releases, so it must \
+                 be checked against what the registry has"
+            );
+        }
+        if let Mismatch::Fail = self.mismatch {
+            bail!(
+                "{why}: comparison with the published copy was impossible, so whether it is \
+                 this commit's can't be known (`checksum_mismatch: fail` is set)"
+            );
+        }
+        reporter.warn(&format!(
+            "{why}; it is not being released, so this does not block the release"
+        ));
+        Ok(format!("already published; not compared: {why}"))
+    }
 }
 
 /// The plan, before anything is uploaded.

@@ -44,6 +44,13 @@ struct Release {
 enum Source {
     Bundle(&'static str),
     Tarball(&'static str, &'static str),
+    /// Kept in this repository, in `tests/data/<dir>`: a tarball (with its dir) and
+    /// crates.io's `.crate` files beside it.
+    InRepo {
+        dir: &'static str,
+        tarball: &'static str,
+        inner: &'static str,
+    },
 }
 
 const RAYON: Release = Release {
@@ -96,6 +103,35 @@ const REGEX: Release = Release {
     ),
 };
 
+/// A release on top of the registry's history, kept in this repository: the tag's commit
+/// released `clap`, `clap_builder` and `clap_mangen`; the other four members went to crates.io
+/// from earlier commits, and cargo can't package one of them at this one.
+const CLAP: Release = Release {
+    source: Source::InRepo {
+        dir: "clap-v4.6.6",
+        tarball: "clap-v4.6.6-shallow.git.tar.gz",
+        inner: "clap.git",
+    },
+    slug: "clap-rs/clap",
+    tag: "v4.6.6",
+    commit: "4a622b4340d5e1fffff60c0ecefdc6882f738159",
+    crates: &[
+        ("clap", "4.6.6"),
+        ("clap_builder", "4.6.6"),
+        ("clap_mangen", "0.3.2"),
+        ("clap_derive", "4.6.4"),
+        ("clap_lex", "1.1.0"),
+        ("clap_complete", "4.6.9"),
+        ("clap_complete_nushell", "4.6.1"),
+    ],
+    skipped: &[("clap_bench", "publish = false")],
+    consumer: (
+        "clap",
+        "fn main() { let m = clap::Command::new(\"c\").arg(clap::Arg::new(\"n\")).get_matches_from([\"c\", \"42\"]); println!(\"{}\", m.get_one::<String>(\"n\").unwrap()); }\n",
+        "42",
+    ),
+};
+
 /// The corpus directory; a test that needs it and can't find it fails, naming it.
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("SHIPCRATE_CORPUS").map_or_else(
@@ -108,6 +144,13 @@ fn corpus() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// `tests/data/<dir>`, real material kept in this repository (see its README).
+fn data(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dir)
 }
 
 /// One case at a time: they share the target dir, and two would only fight for the cores.
@@ -162,10 +205,9 @@ impl Release {
         if !good {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&base).unwrap();
-            let corpus = corpus();
             match self.source {
                 Source::Bundle(file) => {
-                    let bundle = corpus.join(file);
+                    let bundle = corpus().join(file);
                     assert!(bundle.is_file(), "the corpus lacks `{}`", bundle.display());
                     run_git(
                         &base,
@@ -178,8 +220,16 @@ impl Release {
                         ],
                     );
                 }
-                Source::Tarball(file, inner) => {
-                    let tarball = corpus.join(file);
+                Source::Tarball(..) | Source::InRepo { .. } => {
+                    let (tarball, inner) = match self.source {
+                        Source::InRepo {
+                            dir,
+                            tarball,
+                            inner,
+                        } => (data(dir).join(tarball), inner),
+                        Source::Tarball(file, inner) => (corpus().join(file), inner),
+                        Source::Bundle(_) => unreachable!(),
+                    };
                     assert!(
                         tarball.is_file(),
                         "the corpus lacks `{}`",
@@ -253,10 +303,19 @@ impl Release {
 
     /// crates.io's own file for `name`.
     fn crates_io(&self, name: &str) -> Crate {
+        Crate::read(&self.crates_io_bytes(name))
+    }
+
+    /// crates.io's own file for `name`, as it is.
+    fn crates_io_bytes(&self, name: &str) -> Vec<u8> {
         let (_, version) = self.crates.iter().find(|(n, _)| *n == name).unwrap();
-        let path = corpus().join(format!("crates-io/{name}-{version}.crate"));
+        let file = format!("{name}-{version}.crate");
+        let path = match self.source {
+            Source::InRepo { dir, .. } => data(dir).join(file),
+            _ => corpus().join("crates-io").join(file),
+        };
         assert!(path.is_file(), "the corpus lacks `{}`", path.display());
-        Crate::read(&std::fs::read(path).unwrap())
+        std::fs::read(path).unwrap()
     }
 }
 
@@ -607,4 +666,94 @@ fn regex_1_13_1_on_top_of_its_history_uploads_regex_alone_and_names_what_differs
         .run()
         .code(1)
         .stderr_has("is already published, but the commit's content differs");
+}
+
+#[cargo_test]
+#[ignore = "needs crates.io's index and downloads for clap's dependencies (tests/data/clap-v4.6.6 holds the rest)"]
+fn clap_v4_6_6_on_top_of_its_history_uploads_the_tags_crates_and_names_the_rest() {
+    let registry = registry();
+    let _one = one_at_a_time();
+    let release = &CLAP;
+    let earlier = [
+        "clap_derive",
+        "clap_lex",
+        "clap_complete",
+        "clap_complete_nushell",
+    ];
+    for name in earlier {
+        let bytes = release.crates_io_bytes(name);
+        upload_as_is(&registry, &Crate::read(&bytes), &bytes);
+        assert_eq!(index_entries(name).len(), 1, "{name} was not taken");
+    }
+    let repo = release.checkout();
+    let report = paths::root().join("report.json");
+    let out = release
+        .tag_build(&repo)
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("clap_bench v0.0.0: skip: publish = false");
+
+    // The tag's three crates go up, in an order their registry entries allow, each as
+    // crates.io has it (crates.io's copies were packaged from this very commit).
+    let order = uploads(&out.stderr);
+    assert_eq!(
+        order.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        BTreeSet::from(["clap", "clap_builder", "clap_mangen"]),
+        "{}",
+        out.both()
+    );
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert_valid_order(&order);
+    for (name, version) in &release.crates[..3] {
+        assert!(assert_same_as_crates_io(release, name, version), "{name}");
+    }
+    for name in earlier {
+        assert_eq!(index_entries(name).len(), 1, "{name} went up again");
+    }
+
+    // clap_complete changed without a bump (its requirement on clap); clap_complete_nushell
+    // can't be packaged to compare (cargo's resolver, see the data's README): both named,
+    // on stderr and as GitHub warnings; the two that are unchanged are not.
+    out.stderr_has(
+        "warning: clap_complete@4.6.9 is already published, but the commit's content \
+         differs: Cargo.toml.orig",
+    )
+    .stderr_has(
+        "warning: could not package clap_complete_nushell@4.6.1 to compare it with the \
+         published copy: error: failed to prepare local package for uploading",
+    )
+    .stderr_has("failed to select a version for `clap`")
+    .stderr_has("it is not being released, so this does not block the release")
+    .stdout_has("::warning::clap_complete@4.6.9 is already published")
+    .stdout_has("::warning::could not package clap_complete_nushell@4.6.1")
+    .lacks("warning: clap_derive@")
+    .lacks("warning: clap_lex@");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let outcome = |name: &str| {
+        let entry = json["crates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the report: {json}"));
+        (
+            entry["outcome"].as_str().unwrap().to_owned(),
+            entry["reason"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(outcome("clap").0, "published");
+    assert_eq!(
+        outcome("clap_derive"),
+        ("already-published".into(), "already published".into())
+    );
+    let (nushell, why) = outcome("clap_complete_nushell");
+    assert_eq!(nushell, "already-published");
+    assert!(
+        why.starts_with("already published; not compared: could not package"),
+        "{why}"
+    );
+    assert!(outcome("clap_complete").1.contains("Cargo.toml.orig"));
+    consume_release(&registry, release);
 }

@@ -13,6 +13,7 @@ mod crate_tags;
 mod docs;
 mod first_hour;
 mod git_index;
+mod history;
 mod hostile;
 mod image;
 mod index;
