@@ -25,144 +25,202 @@ pub(crate) fn decide(
     env: &Env,
     mut condition: impl FnMut(&str) -> Result<i32>,
 ) -> Result<Decision> {
-    let skip = |why: String| Ok(Decision::Skip(why));
+    let build = Build {
+        on,
+        ctx,
+        env,
+        // On a tag build Travis's branch is the tag's name (`TRAVIS_BRANCH`).
+        travis_branch: ctx.branch.clone().or_else(|| ctx.tags.first().cloned()),
+    };
+    for rule in RULES {
+        if let Some(why) = rule(&build)? {
+            return Ok(Decision::Skip(why));
+        }
+    }
+    // Last, as the only rule that runs anything: nothing runs for a build another rule skips.
+    for command in &on.condition {
+        let code = condition(command)?;
+        if code != 0 {
+            return Ok(Decision::Skip(format!(
+                "`on.condition` `{command}` did not hold (exit status {code})"
+            )));
+        }
+    }
+    Ok(Decision::Publish)
+}
 
-    if ctx.pull_request {
-        let sign = ctx
-            .pre_merge_sign
-            .as_ref()
-            .map_or_else(String::new, |s| format!(" ({s})"));
-        return skip(format!(
-            "this is a pull-request build{sign}, and code not yet merged never publishes"
-        ));
+/// What the rules read: the deploy's `on`, the build, its environment.
+struct Build<'a> {
+    on: &'a On,
+    ctx: &'a BuildContext,
+    env: &'a Env,
+    /// Travis's `TRAVIS_BRANCH`: the branch, or on a tag build the tag's name.
+    travis_branch: Option<String>,
+}
+
+/// One rule: why it skips this build, or `None` when it holds (an error: it can't be read).
+type Rule = fn(&Build) -> Result<Option<String>>;
+
+/// The pure rules, in the order Travis applied them; the first that says no decides.
+const RULES: &[Rule] = &[
+    |build| Ok(pull_request(build)),
+    job_if,
+    |build| Ok(repo(build)),
+    |build| Ok(tags(build)),
+    |build| Ok(branch(build)),
+    |build| Ok(runtimes(build)),
+];
+
+/// Code not yet merged never publishes.
+fn pull_request(build: &Build) -> Option<String> {
+    let ctx = build.ctx;
+    if !ctx.pull_request {
+        return None;
     }
-    // On a tag build Travis's branch is the tag's name (`TRAVIS_BRANCH`).
-    let travis_branch = ctx.branch.clone().or_else(|| ctx.tags.first().cloned());
-    if let Some(text) = &on.job_if {
-        let parsed = expr::parse(text).map_err(|why| anyhow::anyhow!("`if: {text}`: {why}"))?;
-        let facts = expr::Facts {
-            kind: env
-                .get("TRAVIS_EVENT_TYPE")
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .unwrap_or_else(|| {
-                    if ctx.pull_request {
-                        "pull_request"
-                    } else {
-                        "push"
-                    }
-                    .into()
-                }),
-            repo: ctx.slug.clone(),
-            branch: travis_branch.clone(),
-            tag: ctx.tags.first().cloned(),
-            env,
-        };
-        if !expr::eval(&parsed, &facts) {
-            return skip(format!(
-                "`if: {text}` (.travis.yml's condition on the deploy) does not hold for this build"
-            ));
-        }
-    }
-    if let Some(repo) = &on.repo {
-        match &ctx.slug {
-            None => {
-                return skip(format!(
-                    "`on.repo` is `{repo}`, but {} does not say which repository this is",
-                    ctx.provider
-                ));
-            }
-            Some(slug) if slug != repo => {
-                return skip(format!(
-                    "this repository is `{slug}`, not `{repo}` (`on.repo`)"
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    match on.tags {
-        Some(true) if !ctx.is_tag_build() => {
-            return skip("this is not a tagged commit (`on.tags: true`)".to_owned());
-        }
-        Some(false) if ctx.is_tag_build() => {
-            return skip(format!(
-                "this is a tag build (`{}`) and `on.tags` is false",
-                ctx.tags.join("`, `")
-            ));
-        }
-        _ => {}
-    }
-    // `tags: true` lifts the branch rule: a tag build has no branch.
-    if on.tags != Some(true) && !on.all_branches {
-        let allowed: Vec<&str> = if on.branch.is_empty() {
-            match &ctx.default_branch {
-                Some(default) => vec![default.as_str()],
-                None => {
-                    return skip(
-                        "the default branch is unknown here; name the branches that publish \
-                         with `on.branch`, or set `on.all_branches: true`"
-                            .to_owned(),
-                    );
+    let sign = ctx
+        .pre_merge_sign
+        .as_ref()
+        .map_or_else(String::new, |s| format!(" ({s})"));
+    Some(format!(
+        "this is a pull-request build{sign}, and code not yet merged never publishes"
+    ))
+}
+
+/// A Travis job's `if:` on the deploy, in Travis's condition language.
+fn job_if(build: &Build) -> Result<Option<String>> {
+    let Build { on, ctx, env, .. } = build;
+    let Some(text) = &on.job_if else {
+        return Ok(None);
+    };
+    let parsed = expr::parse(text).map_err(|why| anyhow::anyhow!("`if: {text}`: {why}"))?;
+    let facts = expr::Facts {
+        kind: env
+            .get("TRAVIS_EVENT_TYPE")
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| {
+                if ctx.pull_request {
+                    "pull_request"
+                } else {
+                    "push"
                 }
-            }
-        } else {
-            on.branch.iter().map(String::as_str).collect()
-        };
-        let rule = if on.branch.is_empty() {
-            "the default branch"
-        } else {
-            "`on.branch`"
-        };
-        let matches = |name: &str| {
-            if on.branch.is_empty() {
-                allowed.contains(&name)
-            } else {
-                allowed.iter().any(|pattern| branch_matches(pattern, name))
-            }
-        };
-        let tag_as_branch = !on.branch.is_empty()
-            && ctx.branch.is_none()
-            && travis_branch.as_deref().is_some_and(matches);
-        match &ctx.branch {
-            None if tag_as_branch => {}
-            None if ctx.is_tag_build() => {
-                return skip(format!(
-                    "this is a tag build, not a build of `{}` ({rule}); set `on.tags: true` to publish tags",
-                    allowed.join("`, `")
-                ));
-            }
-            None => {
-                return skip(format!(
-                    "this build is on no branch (detached HEAD), and only `{}` may publish ({rule})",
-                    allowed.join("`, `")
-                ));
-            }
-            Some(branch) if !matches(branch) => {
-                return skip(format!(
-                    "branch `{branch}` is not permitted to publish; only `{}` ({rule})",
-                    allowed.join("`, `")
-                ));
-            }
-            Some(_) => {}
-        }
+                .into()
+            }),
+        repo: ctx.slug.clone(),
+        branch: build.travis_branch.clone(),
+        tag: ctx.tags.first().cloned(),
+        env,
+    };
+    Ok((!expr::eval(&parsed, &facts)).then(|| {
+        format!("`if: {text}` (.travis.yml's condition on the deploy) does not hold for this build")
+    }))
+}
+
+/// `on.repo`: only this repository publishes (a fork's build does not).
+fn repo(build: &Build) -> Option<String> {
+    let Some(repo) = &build.on.repo else {
+        return None;
+    };
+    match &build.ctx.slug {
+        None => Some(format!(
+            "`on.repo` is `{repo}`, but {} does not say which repository this is",
+            build.ctx.provider
+        )),
+        Some(slug) if slug != repo => Some(format!(
+            "this repository is `{slug}`, not `{repo}` (`on.repo`)"
+        )),
+        Some(_) => None,
     }
+}
+
+/// `on.tags`: only tag builds (`true`), or never them (`false`).
+fn tags(build: &Build) -> Option<String> {
+    let ctx = build.ctx;
+    match build.on.tags {
+        Some(true) if !ctx.is_tag_build() => {
+            Some("this is not a tagged commit (`on.tags: true`)".to_owned())
+        }
+        Some(false) if ctx.is_tag_build() => Some(format!(
+            "this is a tag build (`{}`) and `on.tags` is false",
+            ctx.tags.join("`, `")
+        )),
+        _ => None,
+    }
+}
+
+/// `on.branch` (patterns), else the default branch; `on.all_branches` and `tags: true` lift
+/// it (a tag build has no branch).
+fn branch(build: &Build) -> Option<String> {
+    let Build { on, ctx, .. } = build;
+    if on.tags == Some(true) || on.all_branches {
+        return None;
+    }
+    let allowed: Vec<&str> = if on.branch.is_empty() {
+        match &ctx.default_branch {
+            Some(default) => vec![default.as_str()],
+            None => {
+                return Some(
+                    "the default branch is unknown here; name the branches that publish \
+                     with `on.branch`, or set `on.all_branches: true`"
+                        .to_owned(),
+                );
+            }
+        }
+    } else {
+        on.branch.iter().map(String::as_str).collect()
+    };
+    let rule = if on.branch.is_empty() {
+        "the default branch"
+    } else {
+        "`on.branch`"
+    };
+    let matches = |name: &str| {
+        if on.branch.is_empty() {
+            allowed.contains(&name)
+        } else {
+            allowed.iter().any(|pattern| branch_matches(pattern, name))
+        }
+    };
+    let tag_as_branch = !on.branch.is_empty()
+        && ctx.branch.is_none()
+        && build.travis_branch.as_deref().is_some_and(matches);
+    let allowed = allowed.join("`, `");
+    match &ctx.branch {
+        None if tag_as_branch => None,
+        None if ctx.is_tag_build() => Some(format!(
+            "this is a tag build, not a build of `{allowed}` ({rule}); set `on.tags: true` to publish tags"
+        )),
+        None => Some(format!(
+            "this build is on no branch (detached HEAD), and only `{allowed}` may publish ({rule})"
+        )),
+        Some(branch) if !matches(branch) => Some(format!(
+            "branch `{branch}` is not permitted to publish; only `{allowed}` ({rule})"
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Travis's runtime keys (`on.rust: stable`): the variable Travis set for the job's runtime
+/// must hold the value, as text.
+fn runtimes(build: &Build) -> Option<String> {
+    let Build { on, ctx, env, .. } = build;
     for rule in &on.runtimes {
         let (key, var, want) = (&rule.key, &rule.var, &rule.value);
         match env.get(var).filter(|v| !v.is_empty()) {
             // `[[ $TRAVIS_RUST_VERSION = stable ]]`, the value escaped: text equality.
             Some(have) if have == want => {}
             Some(have) => {
-                return skip(format!(
+                return Some(format!(
                     "this is not on the required runtime: `on.{key}` is `{want}`, and `{var}` is `{have}`"
                 ));
             }
             None if ctx.provider == Provider::Travis => {
-                return skip(format!(
+                return Some(format!(
                     "this is not on the required runtime: `on.{key}` is `{want}`, and `{var}` is not set"
                 ));
             }
             None => {
-                return skip(format!(
+                return Some(format!(
                     "the runtime rule `on.{key}: {want}` needs `{var}`, which only Travis sets; \
                      on {} set `{var}` in the job's environment, or drop the rule \
                      (`shipcrate migrate` carries it over)",
@@ -171,15 +229,7 @@ pub(crate) fn decide(
             }
         }
     }
-    for command in &on.condition {
-        let code = condition(command)?;
-        if code != 0 {
-            return skip(format!(
-                "`on.condition` `{command}` did not hold (exit status {code})"
-            ));
-        }
-    }
-    Ok(Decision::Publish)
+    None
 }
 
 /// Which of several deploy entries publishes, and why.
