@@ -235,10 +235,14 @@ fn run_args() -> Vec<Arg> {
             || panic!("cli::FLAGS names `{key}`, which is no key"),
             |(_, kind, help)| (*kind, *help),
         );
-        let arg = Arg::new(*key)
+        let mut arg = Arg::new(*key)
             .long(input_name(key))
             .help(sentence(help))
             .help_heading(*heading);
+        if *key == "packages" {
+            // cargo's `-p`/`--package`, as cargo users type it.
+            arg = arg.short('p').visible_alias("package");
+        }
         args.push(match kind {
             Kind::Bool => arg
                 .value_name("BOOL")
@@ -254,7 +258,79 @@ fn run_args() -> Vec<Arg> {
             Kind::List => arg.value_name(*value).action(ArgAction::Append),
         });
     }
+    args.push(
+        Arg::new(MANIFEST_PATH)
+            .long("manifest-path")
+            .value_name("PATH")
+            .help_heading(SELECTION)
+            .help("A crate's or workspace's Cargo.toml, as cargo takes it: sets `path` to its directory")
+            .value_parser(manifest_dir)
+            .conflicts_with("path"),
+    );
+    for (id, short, _) in REFUSED {
+        let arg = Arg::new(*id)
+            .long(*id)
+            .hide(true)
+            .num_args(0..=1)
+            .action(ArgAction::Append);
+        args.push(match short {
+            Some(c) => arg.short(*c),
+            None => arg,
+        });
+    }
     args
+}
+
+/// `--manifest-path`'s id: cargo's spelling of `path`, turned into it.
+const MANIFEST_PATH: &str = "manifest_path";
+
+/// cargo's options a cargo user types out of habit that shipcrate does not take, each
+/// answered with what to do instead (`-p`/`--package` and `--manifest-path` it takes).
+const REFUSED: &[(&str, Option<char>, &str)] = &[
+    (
+        "token",
+        None,
+        "`--token`: shipcrate takes the token from the environment only, never from argv, \
+         where other processes and CI logs can read it. Set `CARGO_REGISTRY_TOKEN` (or \
+         `CARGO_REGISTRIES_<NAME>_TOKEN` for a named registry) from a CI secret, or the \
+         `token` key to a `${VAR}` reference. A real token typed on a command line may be in \
+         your shell's history: revoke it",
+    ),
+    (
+        "verbose",
+        Some('v'),
+        "`-v`/`--verbose`: shipcrate has no verbose mode: it prints every step and the whole \
+         of cargo's output already; `shipcrate explain` shows every setting with its source \
+         and the decision with its reason",
+    ),
+    (
+        "quiet",
+        Some('q'),
+        "`-q`/`--quiet`: shipcrate has no quiet mode: its log is the record of what was \
+         published and why; for a record a program reads, write a JSON report with \
+         `--report PATH`",
+    ),
+    (
+        "color",
+        None,
+        "`--color`: shipcrate's own lines have no colour; cargo's follow `CARGO_TERM_COLOR` \
+         (`auto`, `always` or `never`), which shipcrate passes on to cargo",
+    ),
+];
+
+/// `--manifest-path`'s value as `path` takes it: the directory of a `Cargo.toml`.
+fn manifest_dir(value: &str) -> Result<String, String> {
+    let manifest = std::path::Path::new(value);
+    if manifest.file_name().is_none_or(|name| name != "Cargo.toml") {
+        return Err(
+            "`--manifest-path` names a `Cargo.toml`, as cargo's does; for a directory, use `--path`"
+                .to_owned(),
+        );
+    }
+    Ok(manifest
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or_else(|| ".".to_owned(), |dir| dir.to_string_lossy().into_owned()))
 }
 
 /// The table's help text as clap's own read: with a capital letter.
@@ -300,9 +376,22 @@ pub fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Inv
         Some((_, sub)) => (Action::Publish, sub),
         None => (Action::Publish, &matches),
     };
+    refuse_cargo_habits(sub);
     Invocation {
         action,
         flags: flags(sub),
+    }
+}
+
+/// A refused cargo option exits 2 with what to use instead (the value given is never shown:
+/// after `--token` it is a secret).
+fn refuse_cargo_habits(matches: &ArgMatches) {
+    for (id, _, why) in REFUSED {
+        if matches.try_get_raw(id).ok().flatten().is_some() {
+            command()
+                .error(clap::error::ErrorKind::ArgumentConflict, *why)
+                .exit();
+        }
     }
 }
 
@@ -315,6 +404,9 @@ fn flags(matches: &ArgMatches) -> Flags {
             .flatten(),
         values: Vec::new(),
     };
+    if let Some(dir) = matches.try_get_one::<String>(MANIFEST_PATH).ok().flatten() {
+        flags.values.push(("path", dir.clone()));
+    }
     for (key, _, _) in FLAGS {
         if given(key)
             && let Some(values) = matches.get_many::<String>(key)
@@ -380,6 +472,38 @@ mod tests {
         assert_eq!(get("locked"), Some("false"));
         assert_eq!(get("on.branch"), Some("a\nb"));
         assert_eq!(get("registry"), None);
+    }
+
+    #[test]
+    fn cargos_package_and_manifest_path_become_packages_and_path() {
+        let inv = parse([
+            "shipcrate",
+            "explain",
+            "-p",
+            "a",
+            "--package",
+            "b",
+            "--packages=c",
+            "--manifest-path",
+            "crates/a/Cargo.toml",
+        ]);
+        let get = |k: &str| inv.flags.values.iter().find(|(key, _)| *key == k).cloned();
+        assert_eq!(get("packages"), Some(("packages", "a\nb\nc".to_owned())));
+        assert_eq!(get("path"), Some(("path", "crates/a".to_owned())));
+        let root = parse(["shipcrate", "--manifest-path", "Cargo.toml"]);
+        assert_eq!(root.flags.values, [("path", ".".to_owned())]);
+        for wrong in [
+            &["shipcrate", "--manifest-path", "crates/a"][..],
+            &[
+                "shipcrate",
+                "--manifest-path",
+                "a/Cargo.toml",
+                "--path",
+                "a",
+            ],
+        ] {
+            assert!(command().try_get_matches_from(wrong).is_err(), "{wrong:?}");
+        }
     }
 
     #[test]

@@ -69,11 +69,16 @@ Selection:
       --path <DIR>
           Crate directory inside the repository (default: its root)
 
-      --packages <CRATE>
+  -p, --packages <CRATE>
           Workspace members to publish (default: every member that may)
+          
+          [alias: --package]
 
       --exclude <CRATE>
           Workspace members not to publish
+
+      --manifest-path <PATH>
+          A crate's or workspace's Cargo.toml, as cargo takes it: sets `path` to its directory
 
 Conditions:
       --on-tags[=<BOOL>]
@@ -218,9 +223,12 @@ Configuration:
                          shipcrate config file
 
 Selection:
-      --path <DIR>        Crate directory inside the repository (default: its root)
-      --packages <CRATE>  Workspace members to publish (default: every member that may)
-      --exclude <CRATE>   Workspace members not to publish
+      --path <DIR>            Crate directory inside the repository (default: its root)
+  -p, --packages <CRATE>      Workspace members to publish (default: every member that may) [alias:
+                              --package]
+      --exclude <CRATE>       Workspace members not to publish
+      --manifest-path <PATH>  A crate's or workspace's Cargo.toml, as cargo takes it: sets `path` to
+                              its directory
 
 Conditions:
       --on-tags[=<BOOL>]          True: tag builds only (lifts the branch rule); false: no tag
@@ -310,11 +318,16 @@ Selection:
       --path <DIR>
           Crate directory inside the repository (default: its root)
 
-      --packages <CRATE>
+  -p, --packages <CRATE>
           Workspace members to publish (default: every member that may)
+          
+          [alias: --package]
 
       --exclude <CRATE>
           Workspace members not to publish
+
+      --manifest-path <PATH>
+          A crate's or workspace's Cargo.toml, as cargo takes it: sets `path` to its directory
 
 Conditions:
       --on-tags[=<BOOL>]
@@ -456,11 +469,16 @@ Selection:
       --path <DIR>
           Crate directory inside the repository (default: its root)
 
-      --packages <CRATE>
+  -p, --packages <CRATE>
           Workspace members to publish (default: every member that may)
+          
+          [alias: --package]
 
       --exclude <CRATE>
           Workspace members not to publish
+
+      --manifest-path <PATH>
+          A crate's or workspace's Cargo.toml, as cargo takes it: sets `path` to its directory
 
 Conditions:
       --on-tags[=<BOOL>]

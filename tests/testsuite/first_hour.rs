@@ -60,3 +60,69 @@ fn explain_without_a_token_says_the_run_would_stop_and_exits_as_it_does() {
         .stdout_has("Decision: publish 1 crate(s): widget@0.1.0");
     assert!(index_entries("widget").is_empty());
 }
+
+/// cargo's options, typed out of habit: `--token` is answered with where the token goes (its
+/// value never shown), `-v`/`-q`/`--color` with what to use, and `-p`/`--manifest-path` taken.
+#[cargo_test]
+fn cargos_options_are_taken_or_answered_with_what_to_use() {
+    let _crates_io = crates_io_stand_in();
+    let repo = Repo::workspace(&["alpha", "beta"])
+        .file("alpha/Cargo.toml", &manifest("alpha", "0.1.0"))
+        .file("alpha/src/lib.rs", "")
+        .file("beta/Cargo.toml", &manifest("beta", "0.1.0"))
+        .file("beta/src/lib.rs", "")
+        .commit("two crates");
+    for args in [
+        &["--token", TOKEN][..],
+        &[&format!("--token={TOKEN}")],
+        &["explain", "--token", TOKEN],
+    ] {
+        let mut run = repo.shipcrate();
+        for arg in args {
+            run = run.arg(arg);
+        }
+        run.run()
+            .code(2)
+            .stderr_has("shipcrate takes the token from the environment only, never from argv")
+            .stderr_has("`CARGO_REGISTRY_TOKEN`")
+            .lacks("--dotenv")
+            .lacks(TOKEN);
+    }
+    for (args, answer) in [
+        (&["-v"][..], "no verbose mode"),
+        (&["explain", "-vv"], "no verbose mode"),
+        (&["--quiet"], "`--report PATH`"),
+        (&["--color", "always"], "`CARGO_TERM_COLOR`"),
+        (&["--manifest-path", "alpha"], "names a `Cargo.toml`"),
+    ] {
+        let mut run = repo.shipcrate();
+        for arg in args {
+            run = run.arg(arg);
+        }
+        run.run().code(2).stderr_has(answer);
+    }
+    let plan = |args: &[&str]| -> String {
+        let mut run = repo
+            .shipcrate()
+            .arg("explain")
+            .env("CARGO_REGISTRY_TOKEN", TOKEN);
+        for arg in args {
+            run = run.arg(arg);
+        }
+        let out = run.run().success();
+        let plan = out.stdout.split("\nPlan").nth(1).unwrap_or_default();
+        plan.lines()
+            .filter(|l| l.contains(": publish") || l.contains(": skip"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let only_beta = plan(&["--packages", "beta"]);
+    assert!(
+        only_beta.contains("beta v0.1.0: publish") && !only_beta.contains("alpha v0.1.0: publish"),
+        "{only_beta}"
+    );
+    assert_eq!(plan(&["-p", "beta"]), only_beta);
+    assert_eq!(plan(&["--package", "beta"]), only_beta);
+    let by_path = plan(&["--path", "beta"]);
+    assert_eq!(plan(&["--manifest-path", "beta/Cargo.toml"]), by_path);
+}
