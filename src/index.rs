@@ -295,6 +295,23 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The error for a request to `what` at `url` that got no answer: a timeout says how long it
+/// waited (ureq says only `timeout: global`), anything else what failed.
+pub(crate) fn unreached(
+    error: ureq::Error,
+    what: &str,
+    url: &str,
+    waited: Duration,
+) -> anyhow::Error {
+    match error {
+        ureq::Error::Timeout(_) => anyhow::anyhow!(
+            "{what} at {url} did not answer within {}s",
+            waited.as_secs()
+        ),
+        error => anyhow::Error::new(error).context(format!("could not reach {what} at {url}")),
+    }
+}
+
 impl Drop for Index {
     fn drop(&mut self) {
         if let Source::Git { dir, .. } = &self.source {

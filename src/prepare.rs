@@ -130,7 +130,15 @@ fn mask_tokens(cfg: &Config, env: &Env, reporter: &Reporter) -> (Env, Env) {
             .chain(entry.token_by_branch.iter().map(|(_, t)| t.as_ref()));
         for setting in settings {
             if let Ok(Some(token)) = secret::resolve(setting, &entry.target, env) {
-                reporter.add_secret(token.expose());
+                if !reporter.add_secret(token.expose()) {
+                    reporter.warn(&format!(
+                        "the token from {} is {} characters long: too short to be a registry's \
+                         token, and too short to mask without hiding the same characters all \
+                         over the log, so it is not masked. Check the secret's value",
+                        token.from,
+                        token.expose().chars().count()
+                    ));
+                }
                 let token = Some(&token);
                 clean_env = secret::scrub(&clean_env, token, id_token_var, secret::Child::Build);
                 hook_base = secret::scrub(&hook_base, token, id_token_var, secret::Child::Hook);

@@ -36,7 +36,8 @@ impl Reporter {
     }
 
     /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
-    pub(crate) fn add_secret(&self, secret: &str) {
+    /// `false` when it is too short to mask (`secret::too_short_to_mask`): nothing is masked.
+    pub(crate) fn add_secret(&self, secret: &str) -> bool {
         if self.github {
             // One line per command: a secret's later lines would otherwise print raw.
             for form in crate::secret::forms(secret) {
@@ -45,7 +46,7 @@ impl Reporter {
                 }
             }
         }
-        self.masker.add(secret);
+        self.masker.add(secret)
     }
 
     pub(crate) fn masker(&self) -> &Masker {

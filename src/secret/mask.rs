@@ -10,14 +10,17 @@ pub(crate) struct Masker {
 }
 
 impl Masker {
-    /// Mask `secret` and every form of it that could be echoed (see [`forms`]).
-    pub(crate) fn add(&self, secret: &str) {
+    /// Mask `secret` and every form of it that could be echoed (see [`forms`]); `false`, and
+    /// nothing masked, when it is [`too_short_to_mask`].
+    pub(crate) fn add(&self, secret: &str) -> bool {
+        let forms = forms(secret);
         let mut secrets = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
-        for form in forms(secret) {
-            secrets.push(SecretString::from(form));
+        for form in &forms {
+            secrets.push(SecretString::from(form.clone()));
         }
         // Longest first: a line of a multi-line secret must not break up the whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
+        !forms.is_empty()
     }
 
     pub(crate) fn mask(&self, text: &str) -> String {
@@ -34,11 +37,24 @@ impl Masker {
     }
 }
 
-/// What to mask for `secret`: itself; each of its lines (GitHub masks one line at a time, so
+/// The fewest characters a secret (or a line of one, or an encoded form) has to be masked:
+/// a shorter one would take the same characters everywhere else in the log (`1` in every
+/// number, a space in every line), and no registry hands out tokens that short.
+pub(crate) const MIN_MASKED: usize = 6;
+
+/// Whether `secret` is too short to mask without hiding innocent text (see [`MIN_MASKED`]).
+pub(crate) fn too_short_to_mask(secret: &str) -> bool {
+    secret.trim().chars().count() < MIN_MASKED
+}
+
+/// What to mask for `secret` (nothing when it is [`too_short_to_mask`]): itself; each of its lines (GitHub masks one line at a time, so
 /// each is registered on its own); and the forms cargo or a registry could echo it in —
 /// percent-encoded (a URL) and base64 (an `Authorization: Basic` header, a JWT claim) at each
 /// of the three byte alignments it can have inside a longer encoded text.
 pub(crate) fn forms(secret: &str) -> Vec<String> {
+    if too_short_to_mask(secret) {
+        return Vec::new();
+    }
     let mut forms = vec![secret.to_owned()];
     forms.extend(
         secret
@@ -47,18 +63,16 @@ pub(crate) fn forms(secret: &str) -> Vec<String> {
             .filter(|l| !l.trim().is_empty())
             .map(str::to_owned),
     );
-    let plain = forms.len();
     for form in forms.clone() {
         forms.push(percent_encode(&form));
         for offset in 0..3 {
             forms.push(base64_core(form.as_bytes(), offset));
         }
     }
-    // Short encoded fragments would mask innocent text everywhere; the secret and its lines
-    // are always kept.
+    // Short lines and encoded fragments would mask innocent text everywhere.
     let mut kept: Vec<String> = Vec::new();
-    for (i, form) in forms.into_iter().enumerate() {
-        if !form.is_empty() && (i < plain || form.len() >= 6) && !kept.contains(&form) {
+    for form in forms {
+        if !too_short_to_mask(&form) && !kept.contains(&form) {
             kept.push(form);
         }
     }
@@ -121,5 +135,23 @@ mod tests {
             let masked = m.mask(&encoded);
             assert!(masked.contains("***"), "{prefix:?}: {encoded} -> {masked}");
         }
+    }
+
+    #[test]
+    fn a_token_too_short_to_be_a_secret_masks_nothing() {
+        let m = Masker::default();
+        for short in ["", " ", "1", "true", "abcde", " ab \n"] {
+            assert!(too_short_to_mask(short), "{short:?}");
+            assert!(!m.add(short), "{short:?}");
+        }
+        assert_eq!(m.mask("f2a13ce0b1 true abcde"), "f2a13ce0b1 true abcde");
+        // A long secret's short lines, and its short encoded fragments, are left alone too.
+        assert!(m.add("tok\nlong-enough-line"));
+        assert_eq!(m.mask("tok long-enough-line"), "tok ***");
+        assert!(
+            forms("long-enough-line")
+                .iter()
+                .all(|f| f.len() >= MIN_MASKED)
+        );
     }
 }

@@ -6,7 +6,7 @@
 
 mod mask;
 
-pub(crate) use mask::{Masker, forms};
+pub(crate) use mask::{MIN_MASKED, Masker, forms, too_short_to_mask};
 
 use std::collections::BTreeMap;
 
@@ -118,6 +118,23 @@ pub(crate) fn resolve(
             value: SecretString::from(v.trim().to_owned()),
             from: format!("`{var}`"),
         }))
+}
+
+/// Why `value` can't be a registry token, if it can't: empty, holding whitespace or control
+/// characters (cargo sends it whole in a header), or too short to mask in the log.
+pub(crate) fn unusable(value: &str) -> Option<String> {
+    if value.is_empty() {
+        Some("is empty".to_owned())
+    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("holds whitespace or control characters".to_owned())
+    } else if too_short_to_mask(value) {
+        Some(format!(
+            "is {} characters long, too short to be a secret (at least {MIN_MASKED})",
+            value.chars().count()
+        ))
+    } else {
+        None
+    }
 }
 
 /// The error for a publish that needs a token and has none.

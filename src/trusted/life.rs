@@ -28,15 +28,15 @@ impl Session {
             tries += 1;
             let answer = match &self.identity {
                 Identity::Github { .. } => {
-                    let jwt = self.github_id_token()?;
-                    self.exchange(&jwt)
+                    let jwt = self.github_id_token(reporter)?;
+                    self.exchange(&jwt, reporter)
                 }
                 Identity::Gitlab { unused } => {
                     let (_, jwt) = unused
                         .front()
                         .cloned()
                         .context("every ID token of this job has been exchanged")?;
-                    let answer = self.exchange(jwt.expose_secret());
+                    let answer = self.exchange(jwt.expose_secret(), reporter);
                     // A JWT is spent once the registry has judged it; one it never got to
                     // judge (unreachable, 5xx) stays for the next try.
                     if !matches!(answer, Err(Refusal::Transient(_)))

@@ -7,8 +7,10 @@
 //!
 //! Its parts: this module, where the identity comes from and the session that holds it;
 //! `life` (mint, renew before the end, revoke on every way out); `wire` (the HTTP asked of
-//! the CI's ID-token endpoint and the registry's exchange, and how their answers are read).
+//! the CI's ID-token endpoint and the registry's exchange, each bounded in time); `answer`
+//! (what an answer holds, read without showing its body).
 
+mod answer;
 mod life;
 mod wire;
 
@@ -50,7 +52,6 @@ pub(crate) struct Session {
     held: Option<(SecretString, Instant)>,
     /// When the last renewal failed, if it did.
     failed_renewal: Option<Instant>,
-    masker: Masker,
 }
 
 /// The session to use, if trusted publishing applies here; an error when `always` asks for
@@ -144,7 +145,6 @@ pub(crate) fn session(
         live: live.clone(),
         held: None,
         failed_renewal: None,
-        masker: masker.clone(),
     }))
 }
 

@@ -27,6 +27,7 @@ mod secrets;
 // that settles (drop this allow then).
 mod support;
 mod symlinks;
+mod token_answers;
 mod travis;
 mod trusted;
 mod workspace;

@@ -271,3 +271,25 @@ fn a_literal_token_in_a_tracked_config_file_is_refused() {
         .lacks("cio-literal-token-123");
     assert!(index_entries("leaky").is_empty());
 }
+
+#[cargo_test]
+fn a_token_too_short_to_be_a_secret_is_not_masked_everywhere_and_is_named() {
+    let _registry = registry();
+    let repo = Repo::with_crate("shorty", "0.1.0");
+    // One of the commit's own characters: masked, the sha would read `f2***3ce0b***`.
+    let head = repo.head();
+    let token = &head[..1];
+    let out = repo
+        .shipcrate()
+        .env("SHIPCRATE_REGISTRY", "alternative")
+        .env("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", token)
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success()
+        .stderr_has(&format!("Copying commit {}", &head[..7]))
+        .stderr_has(
+            "the token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN` is 1 characters long: too short \
+             to be a registry's token, and too short to mask",
+        );
+    assert!(!out.both().contains("***"), "{}", out.both());
+}
