@@ -71,17 +71,29 @@ pub(crate) fn explain(
         if cfg.check_tag && ctx.is_tag_build() {
             plan::check_tags(&mut plan, &ctx.tags)?;
         }
+        let versions = plan
+            .publish
+            .iter()
+            .map(|p| index.versions(&p.name))
+            .collect::<Result<Vec<_>>>()?;
         let listed = plan
             .publish
             .iter()
-            .map(|p| {
-                Ok(index
-                    .versions(&p.name)?
-                    .iter()
-                    .any(|v| v.version == p.version))
-            })
-            .collect::<Result<Vec<bool>>>()?;
-        Ok((plan, listed))
+            .zip(&versions)
+            .map(|(p, listed)| listed.iter().any(|v| v.version == p.version))
+            .collect();
+        let first_releases = plan
+            .publish
+            .iter()
+            .zip(&versions)
+            .filter(|(_, listed)| listed.is_empty())
+            .map(|(p, _)| plan::first_release_line(&plan, p, &ctx.tags))
+            .collect();
+        Ok(Planned {
+            plan,
+            listed,
+            first_releases,
+        })
     });
     match stop {
         // The run stops before it copies anything: the plan only shows what it would be.
@@ -111,6 +123,14 @@ impl Credentials {
             (false, false) => Credentials::Missing,
         }
     }
+}
+
+/// The plan as `explain` shows it: `listed[i]` says the index has `plan.publish[i]` already;
+/// `first_releases`, the line for each crate the registry has never seen.
+struct Planned {
+    plan: Plan,
+    listed: Vec<bool>,
+    first_releases: Vec<String>,
 }
 
 /// The settings with their sources, and the build; [`explain_plan`] adds the plan and the
@@ -174,21 +194,25 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, credentials: &Credent
     println!("  cargo:           {cargo}");
 }
 
-/// The plan of `shipcrate explain` (`listed[i]`: the index has `plan.publish[i]` already) and
-/// the decision, which says whether a publishing build would upload anything. A plan that
-/// can't be made fails a publishing build, as a run would; a skipping build only shows why.
-/// `no_token`: a publishing build would stop before the copy for want of a token (the
-/// caller returns that error), so the plan only shows what it would be.
+/// The plan of `shipcrate explain` and the decision, which says whether a publishing build
+/// would upload anything. A plan that can't be made fails a publishing build, as a run
+/// would; a skipping build only shows why. `no_token`: a publishing build would stop before
+/// the copy for want of a token (the caller returns that error), so the plan only shows
+/// what it would be.
 #[allow(clippy::print_stdout)]
 fn explain_plan(
     decision: &Decision,
     target: &Target,
-    planned: Result<(Plan, Vec<bool>)>,
+    planned: Result<Planned>,
     no_token: bool,
 ) -> Result<()> {
     const STOPS: &str = "publish, but the run would stop before copying anything: it has \
                          no token to upload with (exit 2, as the error below says)";
-    let (plan, listed) = match (planned, decision) {
+    let Planned {
+        plan,
+        listed,
+        first_releases,
+    } = match (planned, decision) {
         (Err(error), Decision::Publish) if no_token => {
             println!("\nPlan: cannot be made: {error:#}");
             println!("\nDecision: {STOPS}");
@@ -231,6 +255,12 @@ fn explain_plan(
     }
     for (package, why) in &plan.skipped {
         println!("      {} v{}: skip: {why}", package.name, package.version);
+    }
+    if !first_releases.is_empty() {
+        println!();
+    }
+    for line in &first_releases {
+        println!("Note: {line}");
     }
     let decision = match decision {
         Decision::Skip(why) => format!("skip: {why}"),

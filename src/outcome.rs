@@ -30,6 +30,15 @@ pub(crate) struct CrateOutcome {
     pub reason: Option<String>,
 }
 
+/// A crate the registry has never seen, and the line that said so before anything was
+/// uploaded (the name is taken for good once it is).
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct FirstRelease {
+    pub name: String,
+    pub version: String,
+    pub line: String,
+}
+
 impl CrateOutcome {
     pub(crate) fn new(package: &Package, outcome: Outcome, reason: Option<String>) -> Self {
         CrateOutcome {

@@ -458,6 +458,29 @@ fn crate_tag<'t>(tag: &'t str, members: &[String]) -> Option<(String, &'t str)> 
         .map(|(name, version)| (name.clone(), version))
 }
 
+/// What a plan says, on its own line before anything is uploaded, of `package`, a crate the
+/// registry has never seen: a first release takes the name for good. On a tag build of a
+/// workspace whose tags name no member, also how to release one crate by its tag, or leave
+/// this one out.
+pub(crate) fn first_release_line(plan: &Plan, package: &Package, tags: &[String]) -> String {
+    let name = &package.name;
+    let mut line = format!("first release of `{name}`: the name is taken for good once uploaded");
+    let names_none = !tags.is_empty()
+        && tags
+            .iter()
+            .all(|tag| crate_tag(tag, &plan.workspace).is_none());
+    if names_none && plan.whole_workspace && plan.workspace.len() > 1 {
+        let version = &package.version;
+        line += &format!(
+            ". No tag of this build names a crate, so the plan is every member of the \
+             workspace: to release `{name}` alone, tag `{name}-{version}` (or \
+             `{name}-v{version}`); to leave it out, add it to `exclude` or set `publish = false` \
+             in its Cargo.toml"
+        );
+    }
+    line
+}
+
 /// `v1.2.3` / `1.2.3-rc.1` → the version (a semantic version, as cargo requires of a
 /// package's); anything else → `None`.
 fn version_tag(tag: &str) -> Option<&str> {
@@ -642,6 +665,39 @@ mod tests {
                 package("lib", "1.0.0"),
                 "tag `cli-v1.0.0` names another crate".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn a_first_release_says_the_name_is_taken_and_how_to_name_it_in_a_tag() {
+        let plan = plan_of(&[("tokio", "1.0.0"), ("tokio-macros", "2.0.0-rc.1")]);
+        let macros = package("tokio-macros", "2.0.0-rc.1");
+        let taken = "first release of `tokio-macros`: the name is taken for good once uploaded";
+        assert_eq!(first_release_line(&plan, &macros, &[]), taken);
+        assert_eq!(
+            first_release_line(&plan, &macros, &["tokio-macros-2.0.0-rc.1".into()]),
+            taken
+        );
+        assert_eq!(
+            first_release_line(&plan, &macros, &["tokio-v1.0.0".into()]),
+            taken
+        );
+        for tag in ["v1.0.0", "release-1"] {
+            assert_eq!(
+                first_release_line(&plan, &macros, &[tag.into()]),
+                format!(
+                    "{taken}. No tag of this build names a crate, so the plan is every member of \
+                     the workspace: to release `tokio-macros` alone, tag `tokio-macros-2.0.0-rc.1` \
+                     (or `tokio-macros-v2.0.0-rc.1`); to leave it out, add it to `exclude` or set \
+                     `publish = false` in its Cargo.toml"
+                )
+            );
+        }
+        // One crate, no workspace to narrow: nothing more to say.
+        let single = plan_of(&[("anyhow", "1.0.0")]);
+        assert_eq!(
+            first_release_line(&single, &package("anyhow", "1.0.0"), &["1.0.0".into()]),
+            "first release of `anyhow`: the name is taken for good once uploaded"
         );
     }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::Env;
 use crate::conditions::Decision;
-use crate::outcome::{CrateOutcome, Outcome};
+use crate::outcome::{CrateOutcome, FirstRelease, Outcome};
 use crate::secret::Masker;
 
 mod escape;
@@ -161,6 +161,8 @@ pub(crate) struct Summary {
     pub commit: Option<String>,
     pub registry: String,
     pub crates: Vec<CrateOutcome>,
+    /// The crates the registry had never seen, each with the line the log gave it.
+    pub first_releases: Vec<FirstRelease>,
 }
 
 #[derive(Serialize)]
@@ -172,6 +174,7 @@ struct Json<'a> {
     registry: &'a str,
     dry_run: bool,
     crates: &'a [CrateOutcome],
+    first_releases: &'a [FirstRelease],
 }
 
 impl Summary {
@@ -195,6 +198,7 @@ impl Summary {
             registry: &self.registry,
             dry_run: self.dry_run,
             crates: &self.crates,
+            first_releases: &self.first_releases,
         }
     }
 }
@@ -288,6 +292,9 @@ fn markdown(summary: &Summary) -> String {
     }
     if summary.dry_run {
         out += "Dry run: nothing was uploaded.\n\n";
+    }
+    for first in &summary.first_releases {
+        out += &format!("**{}**\n\n", first.line);
     }
     out += &format!(
         "Registry: {}\n\n| crate | version | outcome |\n|---|---|---|\n",

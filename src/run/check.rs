@@ -6,8 +6,8 @@ use anyhow::{Context, Result, bail};
 use crate::compare::{self, Foreign, Verdict};
 use crate::config::{Config, Mismatch};
 use crate::index::{Index, Listed};
-use crate::outcome::{CrateOutcome, Outcome};
-use crate::plan::{Package, Plan};
+use crate::outcome::{CrateOutcome, FirstRelease, Outcome};
+use crate::plan::{self, Package, Plan};
 use crate::prepare::Verifying;
 use crate::publish::Cargo;
 use crate::registry::Target;
@@ -18,18 +18,20 @@ use super::verify::listed_and_judged;
 
 /// 9. What the index lists, what the registry has already and whether it is what this commit
 ///    holds (the early dry run goes on only when it verifies just what the plan uploads),
-///    then the plan as it will run.
+///    then the plan as it will run, with a line for each first release (`tags`: the
+///    build's, which that line may name).
 pub(super) fn check(
     cargo: &Cargo,
     index: &Index,
     plan: &Plan,
     verifying: Option<Verifying>,
     cfg: &Config,
+    tags: &[String],
     reporter: &Reporter,
 ) -> Result<(Checked, Option<Verifying>)> {
     let (listed, verifying) = listed_and_judged(index, plan, verifying, cargo)?;
-    let checked = check_published(cargo, index, plan, &listed, cfg, reporter)?;
-    print_plan(reporter, plan, &checked.upload);
+    let checked = check_published(cargo, index, plan, &listed, cfg, tags, reporter)?;
+    print_plan(reporter, plan, &checked.upload, &checked.first_releases);
     warn_rate_limit(
         cfg,
         checked.upload.len(),
@@ -48,11 +50,12 @@ pub(super) fn skipped(plan: &Plan) -> Vec<CrateOutcome> {
 }
 
 /// What [`check_published`] found: the crates to upload (in plan order), the ones the
-/// registry has already, and the names it has never seen.
+/// registry has already, and the names it has never seen (with the line each gets).
 pub(super) struct Checked {
     pub(super) upload: Vec<Package>,
     pub(super) published: Vec<CrateOutcome>,
     pub(super) new_crates: Vec<String>,
+    pub(super) first_releases: Vec<FirstRelease>,
 }
 
 /// 9. What the registry has already, and whether it is what this commit holds. Only what is
@@ -67,16 +70,23 @@ pub(super) fn check_published(
     plan: &Plan,
     listed: &[Vec<Listed>],
     cfg: &Config,
+    tags: &[String],
     reporter: &Reporter,
 ) -> Result<Checked> {
     let mut checked = Checked {
         upload: Vec::new(),
         published: Vec::new(),
         new_crates: Vec::new(),
+        first_releases: Vec::new(),
     };
     for (package, listed) in plan.publish.iter().zip(listed) {
         if listed.is_empty() {
             checked.new_crates.push(package.name.clone());
+            checked.first_releases.push(FirstRelease {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                line: plan::first_release_line(plan, package, tags),
+            });
         }
         if !listed.iter().any(|v| v.version == package.version) {
             checked.upload.push(package.clone());
@@ -206,8 +216,14 @@ impl Published<'_> {
     }
 }
 
-/// The plan, before anything is uploaded.
-pub(super) fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
+/// The plan, before anything is uploaded, and after it a line for each crate the registry
+/// has never seen (a notice: on GitHub an annotation too).
+pub(super) fn print_plan(
+    reporter: &Reporter,
+    plan: &Plan,
+    upload: &[Package],
+    first_releases: &[FirstRelease],
+) {
     reporter.status(
         "Plan",
         &format!("{} crate(s) to upload, in this order:", upload.len()),
@@ -228,6 +244,9 @@ pub(super) fn print_plan(reporter: &Reporter, plan: &Plan, upload: &[Package]) {
             "",
             &format!("{} v{}: skip: {why}", package.name, package.version),
         );
+    }
+    for first in first_releases {
+        reporter.notice(&first.line);
     }
 }
 

@@ -165,7 +165,16 @@ fn check_and_upload(
 
     // 9. Pre-flight, all before any upload: what the registry has already, and whether it is
     //    what this commit holds.
-    let (checked, verifying) = check(&cargo, &index, &plan, verifying, cfg, reporter)?;
+    let (checked, verifying) = check(
+        &cargo,
+        &index,
+        &plan,
+        verifying,
+        cfg,
+        &settled.ctx.tags,
+        reporter,
+    )?;
+    report.first_releases(&checked.first_releases);
     let mut outcomes = skipped(&plan);
     outcomes.extend(checked.published);
     if checked.upload.is_empty() {

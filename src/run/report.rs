@@ -2,11 +2,13 @@
 //! registry) around the crates' outcomes (`Report`), the error of a failed run (`failure`),
 //! and the advice a failed upload deserves under trusted publishing (`hint_trusted`).
 
+use std::cell::OnceCell;
+
 use anyhow::Result;
 
 use crate::Env;
 use crate::cargo_output;
-use crate::outcome::{CrateOutcome, Outcome};
+use crate::outcome::{CrateOutcome, FirstRelease, Outcome};
 use crate::prepare::Settled;
 use crate::report::{ReportFiles, Reporter, Summary};
 
@@ -68,6 +70,8 @@ pub(super) struct Report<'a> {
     settled: &'a Settled,
     files: ReportFiles,
     env: &'a Env,
+    /// The crates the registry had never seen, once the check knows them.
+    first_releases: OnceCell<Vec<FirstRelease>>,
 }
 
 impl<'a> Report<'a> {
@@ -80,7 +84,14 @@ impl<'a> Report<'a> {
             settled,
             files,
             env,
+            first_releases: OnceCell::new(),
         }
+    }
+
+    /// The crates the registry has never seen, as the check found them: every report from
+    /// here on lists them (the check runs once; a second call changes nothing).
+    pub(super) fn first_releases(&self, first: &[FirstRelease]) {
+        let _ = self.first_releases.set(first.to_vec());
     }
 
     /// The log's summary, GitHub's outputs and step summary, the JSON report.
@@ -94,6 +105,7 @@ impl<'a> Report<'a> {
             commit: ctx.commit.clone(),
             registry: cfg.target.to_string(),
             crates,
+            first_releases: self.first_releases.get().cloned().unwrap_or_default(),
         };
         reporter.finish(&summary, &self.files, self.env)
     }

@@ -3,6 +3,7 @@
 //! tracing's, tower's), with names that nest (`tokio`, `tokio-util`), a pre-release, a tag
 //! that names no member, and a plain version tag.
 
+use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 
 use crate::support::*;
@@ -51,13 +52,42 @@ fn each_crate_named_by_its_tag_goes_up_alone_in_either_spelling() {
     let _registry = registry();
     let repo = tokio_like();
 
-    // cargo-release's spelling.
+    // cargo-release's spelling. tokio is new to the registry: the run says so before the
+    // upload, and the step summary and the JSON report keep the line.
+    let report = paths::root().join("report.json");
+    let summary = paths::root().join("step-summary.md");
     let out = tag_build(&tagged(&repo, "tokio-v1.0.0"))
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
         .run()
         .success()
         .stderr_has("tokio-util v0.7.0: skip: tag `tokio-v1.0.0` names another crate")
         .stderr_has("tokio-macros v2.0.0-rc.1: skip: tag `tokio-v1.0.0` names another crate");
     assert_eq!(uploads(&out.stderr), ["tokio"], "{}", out.both());
+    let line = "first release of `tokio`: the name is taken for good once uploaded";
+    let said = out
+        .stderr
+        .find(&format!("        Note {line}\n"))
+        .unwrap_or_else(|| panic!("no first-release line\n{}", out.both()));
+    assert!(
+        said < out.stderr.find("Uploading").unwrap(),
+        "{}",
+        out.both()
+    );
+    assert_eq!(
+        out.stderr.matches("first release of").count(),
+        1,
+        "{}",
+        out.both()
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["first_releases"],
+        serde_json::json!([{"name": "tokio", "version": "1.0.0", "line": line}])
+    );
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(markdown.contains(&format!("**{line}**\n")), "{markdown}");
 
     // tokio's own spelling, and a name `tokio` is a prefix of.
     let out = tag_build(&tagged(&repo, "tokio-util-0.7.0"))
@@ -67,10 +97,25 @@ fn each_crate_named_by_its_tag_goes_up_alone_in_either_spelling() {
     assert_eq!(uploads(&out.stderr), ["tokio-util"], "{}", out.both());
     assert_eq!(index_entries("tokio").len(), 1);
 
+    // The same tag again: nothing new, nothing first, an empty list in the report.
+    tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has("nothing to upload")
+        .lacks("first release");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["first_releases"], serde_json::json!([]));
+
     // A pre-release in the tag.
     let out = tag_build(&tagged(&repo, "tokio-macros-2.0.0-rc.1"))
         .run()
-        .success();
+        .success()
+        .stderr_has(
+            "        Note first release of `tokio-macros`: the name is taken for good once \
+             uploaded\n",
+        );
     assert_eq!(uploads(&out.stderr), ["tokio-macros"], "{}", out.both());
     assert_eq!(index_entries("tokio-macros")[0]["vers"], "2.0.0-rc.1");
 }
@@ -101,6 +146,16 @@ fn a_crate_tag_whose_version_is_not_the_crates_stops_before_any_upload() {
     }
 }
 
+/// The line for a first release on a tag build whose tag names no crate of `tokio_like`.
+fn first_of_three(name: &str, version: &str) -> String {
+    format!(
+        "first release of `{name}`: the name is taken for good once uploaded. No tag of this \
+         build names a crate, so the plan is every member of the workspace: to release \
+         `{name}` alone, tag `{name}-{version}` (or `{name}-v{version}`); to leave it out, add \
+         it to `exclude` or set `publish = false` in its Cargo.toml"
+    )
+}
+
 #[cargo_test]
 fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace() {
     let _registry = registry();
@@ -115,11 +170,29 @@ fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace()
             .run()
             .success()
             .stdout_has(&format!("  tags:            {tag}\n"))
+            .stdout_has(&format!(
+                "Note: {}\n",
+                first_of_three("tokio-macros", "2.0.0-rc.1")
+            ))
+            .stdout_has(&format!(
+                "Note: {}\n",
+                first_of_three("tokio-util", "0.7.0")
+            ))
             .stdout_has(
                 "Decision: publish 3 crate(s): tokio@1.0.0, tokio-macros@2.0.0-rc.1, \
                  tokio-util@0.7.0",
             );
     }
+    // The run says it too, before anything is uploaded (a dry run here).
+    tag_build(&tagged(&repo, "v1.0.0"))
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "        Note {}\n",
+            first_of_three("tokio-macros", "2.0.0-rc.1")
+        ))
+        .stderr_has("tokio-macros v2.0.0-rc.1: verified");
     // A version tag still must be some crate's version.
     tag_build(&tagged(&repo, "v0.9.0"))
         .run()

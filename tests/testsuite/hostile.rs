@@ -294,6 +294,7 @@ fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              liar v0.1.0: publish
+        Note first release of `liar`: the name is taken for good once uploaded
 [VERIFYING] liar@0.1.0 before uploading any
 ...
   Publishing liar v0.1.0 to registry `alternative`

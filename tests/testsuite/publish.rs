@@ -188,6 +188,7 @@ fn a_failing_before_deploy_publishes_nothing() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              guarded v0.1.0: publish
+        Note first release of `guarded`: the name is taken for good once uploaded
 [VERIFYING] guarded@0.1.0 before uploading any
 ...
 [RUNNING] before_deploy hook `exit 3`
@@ -223,6 +224,7 @@ fn a_failing_after_deploy_fails_the_run_but_the_report_says_published() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              late v0.1.0: publish
+        Note first release of `late`: the name is taken for good once uploaded
 [VERIFYING] late@0.1.0 before uploading any
 ...
   Publishing late v0.1.0 to registry `alternative`
@@ -267,6 +269,7 @@ fn allow_dirty_publishes_the_working_tree() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              dirty v0.1.0: publish
+        Note first release of `dirty`: the name is taken for good once uploaded
 [VERIFYING] dirty@0.1.0 before uploading any
 ...
   Publishing dirty v0.1.0 to registry `alternative`

@@ -175,6 +175,7 @@ fn unknown_ci_warns_that_pull_requests_cannot_be_told_apart() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              unknownci v0.1.0: publish
+        Note first release of `unknownci`: the name is taken for good once uploaded
 [VERIFYING] unknownci@0.1.0 (dry run)
 ...
 [SUMMARY] unknownci v0.1.0: verified (dry run, not uploaded)
@@ -219,6 +220,8 @@ Build (plain git):
 ...
 Plan (registry `alternative`, in this order):
     1. explained v0.1.0: publish
+
+Note: first release of `explained`: the name is taken for good once uploaded
 
 Decision: skip: this is not a tagged commit (`on.tags: true`)
 

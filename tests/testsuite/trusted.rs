@@ -144,6 +144,7 @@ fn a_crate_that_does_not_build_mints_nothing() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              trustfail v0.1.0: publish
+        Note first release of `trustfail`: the name is taken for good once uploaded
 [VERIFYING] trustfail@0.1.0 before uploading any
 ...
 [SUMMARY] trustfail v0.1.0: failed (error[E0425]: cannot find value `nope` in this scope[..])
@@ -177,6 +178,7 @@ fn the_token_is_revoked_when_the_upload_fails_and_the_audience_can_be_set() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              trustfail v0.1.0: publish
+        Note first release of `trustfail`: the name is taken for good once uploaded
 [VERIFYING] trustfail@0.1.0 before uploading any
 ...
        Token from trusted publishing (the CI's OIDC identity)
@@ -261,6 +263,7 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              trustlab v0.1.0: publish
+        Note first release of `trustlab`: the name is taken for good once uploaded
 [VERIFYING] trustlab@0.1.0 before uploading any
 ...
 [SUMMARY] trustlab v0.1.0: not started (the registry refused the trusted-publishing exchange (400): No matching Trusted Publishing config found)

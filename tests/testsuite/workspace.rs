@@ -318,6 +318,9 @@ fn a_crate_that_does_not_build_stops_the_run_before_any_hook_or_upload() {
              one v0.1.0: publish
              two v0.1.0: publish
              three v0.1.0: publish
+        Note first release of `one`: the name is taken for good once uploaded
+        Note first release of `two`: the name is taken for good once uploaded
+        Note first release of `three`: the name is taken for good once uploaded
 [VERIFYING] one@0.1.0, two@0.1.0, three@0.1.0 before uploading any
 ...
 [SUMMARY] one v0.1.0: not started (two@0.1.0 failed to verify)
@@ -388,6 +391,9 @@ fn an_upload_refused_midway_is_listed_and_a_rerun_publishes_only_the_rest() {
              one v0.1.0: publish
              two v0.1.0: publish
              three v0.1.0: publish
+        Note first release of `one`: the name is taken for good once uploaded
+        Note first release of `two`: the name is taken for good once uploaded
+        Note first release of `three`: the name is taken for good once uploaded
 [VERIFYING] one@0.1.0, two@0.1.0, three@0.1.0 before uploading any
 ...
   Publishing one v0.1.0, two v0.1.0, three v0.1.0 to registry `alternative`
@@ -591,6 +597,7 @@ fn a_429_is_waited_out_as_the_registry_asks() {
        Using cargo [..]
         Plan 1 crate(s) to upload, in this order:
              limited v0.1.0: publish
+        Note first release of `limited`: the name is taken for good once uploaded
 [VERIFYING] limited@0.1.0 before uploading any
 ...
   Publishing limited v0.1.0 to registry `alternative`
