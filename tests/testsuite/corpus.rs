@@ -132,6 +132,37 @@ const CLAP: Release = Release {
     ),
 };
 
+/// A workspace released one crate at a time, each under a tag `<crate>-<version>`, kept in
+/// this repository: the tag `tower-0.5.3` released `tower` alone. The other members went to
+/// crates.io from earlier commits (their files: [`TOWER_EARLIER`]), and `tower-test` is 0.4.1
+/// in the tree, a version crates.io has never had.
+const TOWER: Release = Release {
+    source: Source::InRepo {
+        dir: "tower-0.5.3",
+        tarball: "tower-0.5.3-shallow.tar.gz",
+        inner: "tower-shallow",
+    },
+    slug: "tower-rs/tower",
+    tag: "tower-0.5.3",
+    commit: "4b0a6b0e688bd177eb2c9c97f5268dd9703c66fc",
+    crates: &[("tower", "0.5.3")],
+    skipped: &[],
+    consumer: (
+        "tower",
+        "struct Double;\nimpl<S> tower::Layer<S> for Double { type Service = (S, u32); fn layer(&self, s: S) -> (S, u32) { (s, 2) } }\nfn main() { let (_, n) = tower::ServiceBuilder::new().layer(Double).service(()); println!(\"{}\", n * 21); }\n",
+        "42",
+    ),
+};
+
+/// What crates.io had of tower's members when `tower-0.5.3` was released (tower's own
+/// release before it included), as `tests/data/tower-0.5.3` keeps crates.io's files.
+const TOWER_EARLIER: [(&str, &str); 4] = [
+    ("tower", "0.5.2"),
+    ("tower-layer", "0.3.3"),
+    ("tower-service", "0.3.3"),
+    ("tower-test", "0.4.0"),
+];
+
 /// The corpus directory; a test that needs it and can't find it fails, naming it.
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("SHIPCRATE_CORPUS").map_or_else(
@@ -755,5 +786,64 @@ fn clap_v4_6_6_on_top_of_its_history_uploads_the_tags_crates_and_names_the_rest(
         "{why}"
     );
     assert!(outcome("clap_complete").1.contains("Cargo.toml.orig"));
+    consume_release(&registry, release);
+}
+
+#[cargo_test]
+#[ignore = "needs crates.io's index and downloads for tower's dependencies (tests/data/tower-0.5.3 holds the rest)"]
+fn tower_0_5_3_on_top_of_its_history_uploads_tower_alone_as_crates_io_has_it() {
+    let registry = registry();
+    let _one = one_at_a_time();
+    let release = &TOWER;
+    // The registry holds crates.io's own files of what was released before, as they are.
+    for (name, version) in TOWER_EARLIER {
+        let path = data("tower-0.5.3").join(format!("{name}-{version}.crate"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("no `{}`: {e}", path.display()));
+        upload_as_is(&registry, &Crate::read(&bytes), &bytes);
+        assert!(
+            index_entries(name).iter().any(|e| e["vers"] == version),
+            "{name} {version} was not taken"
+        );
+    }
+    let repo = release.checkout();
+
+    // Without the tag's word (`check_tag: false`) the plan is the workspace: tower-test
+    // 0.4.1 too, a version its maintainers never released.
+    release
+        .tag_build(&repo)
+        .arg("explain")
+        .env("SHIPCRATE_CHECK_TAG", "false")
+        .run()
+        .success()
+        .stdout_has("tower-test v0.4.1: publish");
+
+    let report = paths::root().join("report.json");
+    let out = release
+        .tag_build(&repo)
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .success();
+    assert_eq!(uploads(&out.stderr), ["tower"], "{}", out.both());
+    for other in [
+        "tower-layer v0.3.3",
+        "tower-service v0.3.3",
+        "tower-test v0.4.1",
+    ] {
+        let skip = format!("{other}: skip: tag `tower-0.5.3` names another crate");
+        assert!(out.stderr.contains(&skip), "{skip}\n{}", out.both());
+    }
+    assert!(!out.stderr.contains("first release"), "{}", out.both());
+    assert!(assert_same_as_crates_io(release, "tower", "0.5.3"));
+    let versions = |name: &str| -> Vec<String> {
+        index_entries(name)
+            .iter()
+            .map(|e| e["vers"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(versions("tower"), ["0.5.2", "0.5.3"]);
+    assert_eq!(versions("tower-test"), ["0.4.0"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["first_releases"], serde_json::json!([]));
     consume_release(&registry, release);
 }
