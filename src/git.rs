@@ -114,3 +114,25 @@ pub(crate) fn is_tracked(file: &Path) -> bool {
     repo.index()
         .is_ok_and(|index| index.get_path(rel, 0).is_some())
 }
+
+/// The tracked files (and staged new ones) whose working-tree or index state differs from
+/// HEAD, as paths relative to the root: edits a run leaves out, since it publishes the commit.
+/// Untracked files are left out (a CI's build output is untracked), and so are submodules.
+pub(crate) fn uncommitted(root: &Path) -> Vec<String> {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return Vec::new();
+    };
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let Ok(statuses) = repo.statuses(Some(&mut options)) else {
+        return Vec::new();
+    };
+    statuses
+        .iter()
+        .filter(|entry| !entry.status().is_empty() && !entry.status().is_ignored())
+        .filter_map(|entry| entry.path().map(str::to_owned))
+        .collect()
+}

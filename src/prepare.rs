@@ -23,7 +23,7 @@ use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
 use crate::trusted::{self, Session};
-use crate::{Env, cmd, hooks, ownership, signals};
+use crate::{Env, cmd, git, hooks, ownership, signals};
 
 /// What the run knows once its settings are read and the build is placed.
 pub(crate) struct Settled {
@@ -295,6 +295,7 @@ pub(crate) fn prepare(
         let prefetch = early_url
             .clone()
             .map(|url| threads.spawn(|| Index::open(url, clean_env, &tools.git, token)));
+        let edits = (!cfg.allow_dirty).then(|| threads.spawn(|| git::uncommitted(root)));
         let tree: Option<PristineTree> = if cfg.allow_dirty {
             reporter
                 .warn("`allow_dirty` is set: publishing the working tree as it is, not the commit");
@@ -309,6 +310,9 @@ pub(crate) fn prepare(
                 &tools.git, root, commit, &cfg.path, clean_env, hooks,
             )?)
         };
+        if let Some(edits) = edits {
+            note_edits(&joined(edits), reporter);
+        }
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
         // `features` are left out: `--workspace` checks them against every member.
         let whole = (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
@@ -368,6 +372,32 @@ pub(crate) fn prepare(
             verifying,
         })
     })
+}
+
+/// Edits in the checkout that the copy leaves out: said once, since a user who just edited a
+/// file may expect it to ship.
+fn note_edits(edits: &[String], reporter: &Reporter) {
+    if edits.is_empty() {
+        return;
+    }
+    let mut named = edits
+        .iter()
+        .take(3)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>();
+    if edits.len() > 3 {
+        named.push(format!("and {} more", edits.len() - 3));
+    }
+    reporter.status(
+        "Note",
+        &format!(
+            "uncommitted changes to {} tracked file(s) ({}) are not published: the commit is, \
+             not the working tree (commit them first, or set `allow_dirty: true` to publish the \
+             working tree as it is)",
+            edits.len(),
+            named.join(", ")
+        ),
+    );
 }
 
 /// The commit to copy: the built one; an unborn HEAD has none.

@@ -126,3 +126,28 @@ fn cargos_options_are_taken_or_answered_with_what_to_use() {
     let by_path = plan(&["--path", "beta"]);
     assert_eq!(plan(&["--manifest-path", "beta/Cargo.toml"]), by_path);
 }
+
+/// Edits not committed are named once, with what is published instead; a clean checkout
+/// and `allow_dirty` (which publishes them) get no such note.
+#[cargo_test]
+fn uncommitted_edits_are_named_as_not_published() {
+    let _registry = registry();
+    let repo = Repo::with_crate("widget", "0.1.0");
+    let dry_run = || {
+        repo.shipcrate()
+            .registry_target()
+            .arg("--dry-run")
+            .arg("--on-all-branches")
+    };
+    dry_run().run().success().lacks("uncommitted changes to");
+    std::fs::write(repo.root.join("src/lib.rs"), "pub fn edited() {}\n").unwrap();
+    dry_run().run().success().stderr_has(
+        "Note uncommitted changes to 1 tracked file(s) (`src/lib.rs`) are not published: the \
+         commit is, not the working tree",
+    );
+    dry_run()
+        .arg("--allow-dirty")
+        .run()
+        .success()
+        .lacks("uncommitted changes to");
+}
