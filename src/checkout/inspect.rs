@@ -93,44 +93,59 @@ fn bytes_written(
     const BLOCK: u64 = 4096;
     let odb = repo.odb()?;
     let mut bytes = 0u64;
-    let mut failed = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+    walk(repo, tree, "", true, &mut |dir, _, entry| {
         let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
         match entry.kind() {
             // A directory outside the cone holds nothing that is written.
             Some(git2::ObjectType::Tree) => {
                 if whole.is_some_and(|dirs| !in_cone(&format!("{path}/x"), dirs)) {
-                    return git2::TreeWalkResult::Skip;
+                    return Ok(false);
                 }
                 bytes += BLOCK;
-                return git2::TreeWalkResult::Ok;
+                return Ok(true);
             }
             Some(git2::ObjectType::Blob) if whole.is_none_or(|dirs| in_cone(&path, dirs)) => {}
-            _ => return git2::TreeWalkResult::Ok,
+            _ => return Ok(false),
         }
-        match odb.read_header(entry.id()) {
-            Ok((size, _)) => bytes += (size as u64).div_ceil(BLOCK).max(1) * BLOCK,
-            Err(e) => {
-                failed = Some(e);
-                return git2::TreeWalkResult::Abort;
-            }
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .or_else(|e| if failed.is_some() { Ok(()) } else { Err(e) })?;
+        let (size, _) = odb.read_header(entry.id())?;
+        bytes += (size as u64).div_ceil(BLOCK).max(1) * BLOCK;
+        Ok(false)
+    })?;
     // The copy's git index (an entry for every path, sparse or not), the files symlinks and
     // manifests bring along, cargo's lockfile: a margin.
     const MARGIN: u64 = 4 << 20;
-    match failed {
-        Some(e) => Err(e.into()),
-        None => Ok(bytes + MARGIN),
+    Ok(bytes + MARGIN)
+}
+
+/// Every entry below `tree`, depth first, each before what it holds: `visit(dir, exact,
+/// entry)` gets the entry's directory (`a/b/`; a name that is not UTF-8 read lossily, and
+/// `exact` false below it — libgit2's own walk stops at such a name with an error) and says
+/// whether to go into the entry when it is a directory.
+fn walk(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    dir: &str,
+    exact: bool,
+    visit: &mut dyn FnMut(&str, bool, &git2::TreeEntry<'_>) -> Result<bool>,
+) -> Result<()> {
+    for entry in tree {
+        if visit(dir, exact, &entry)? && entry.kind() == Some(git2::ObjectType::Tree) {
+            let name = entry.name_bytes();
+            let below = format!("{dir}{}/", String::from_utf8_lossy(name));
+            let exact = exact && std::str::from_utf8(name).is_ok();
+            walk(repo, &repo.find_tree(entry.id())?, &below, exact, visit)?;
+        }
     }
+    Ok(())
 }
 
 /// What a commit's tree holds that the copy cares about.
 struct Contents {
     /// Whether the root `Cargo.toml` has a `[package]` (its files could be anywhere).
     root_is_package: bool,
+    /// A `Cargo.toml` below a directory whose name is not UTF-8: a sparse copy's patterns
+    /// can't name it, so everything is copied.
+    unspellable: bool,
     /// Directories (below the root) holding a `Cargo.toml`.
     manifest_dirs: Vec<String>,
     /// `(path, commit)` of each submodule.
@@ -143,13 +158,14 @@ impl Contents {
     fn of(repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Contents> {
         let mut contents = Contents {
             root_is_package: false,
+            unspellable: false,
             manifest_dirs: Vec::new(),
             links: Vec::new(),
             symlinks: BTreeMap::new(),
         };
         let mut root_manifest = None;
         let mut symlinks = Vec::new();
-        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        walk(repo, tree, "", true, &mut |dir, exact, entry| {
             let name = String::from_utf8_lossy(entry.name_bytes());
             if entry.filemode() == 0o160_000 {
                 contents
@@ -158,12 +174,13 @@ impl Contents {
             } else if entry.filemode() == 0o120_000 {
                 symlinks.push((format!("{dir}{name}"), entry.id()));
             } else if name == "Cargo.toml" && entry.kind() == Some(git2::ObjectType::Blob) {
+                contents.unspellable |= !exact;
                 match dir.strip_suffix('/') {
                     Some(dir) => contents.manifest_dirs.push(dir.to_owned()),
                     None => root_manifest = Some(entry.id()),
                 }
             }
-            git2::TreeWalkResult::Ok
+            Ok(true)
         })?;
         for (path, id) in symlinks {
             let target = String::from_utf8_lossy(repo.find_blob(id)?.content()).into_owned();
@@ -192,11 +209,12 @@ impl Contents {
         tree: &git2::Tree<'_>,
         top: bool,
     ) -> Result<(Option<Vec<String>>, Vec<String>)> {
-        let mut whole: Option<Vec<String>> = (top && !self.root_is_package).then(|| {
-            let mut dirs = self.manifest_dirs.clone();
-            dirs.push(".cargo".to_owned());
-            dirs
-        });
+        let mut whole: Option<Vec<String>> = (top && !self.root_is_package && !self.unspellable)
+            .then(|| {
+                let mut dirs = self.manifest_dirs.clone();
+                dirs.push(".cargo".to_owned());
+                dirs
+            });
         let mut extra: BTreeSet<String> = BTreeSet::new();
         let mut checked: BTreeSet<&str> = BTreeSet::new();
         loop {

@@ -333,6 +333,34 @@ fn a_cargo_too_old_for_multi_package_publish_is_named_with_the_fix() {
 }
 
 #[cargo_test]
+fn a_directory_whose_name_is_not_utf8_is_copied() {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::OsStr::from_bytes(b"assets-\xff");
+    // In a crate copied whole, and beside the members of a workspace copied in part.
+    let single = Repo::with_crate("oddbytes", "0.1.0");
+    let workspace = Repo::new("ws")
+        .file("Cargo.toml", "[workspace]\nmembers = [\"crates/a\"]\n")
+        .file("crates/a/Cargo.toml", &manifest("odd-a", "0.1.0"))
+        .file("crates/a/src/lib.rs", "");
+    for (repo, copied_too) in [(single, true), (workspace, false)] {
+        for dir in [repo.root.join(name), repo.root.join("crates").join(name)] {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("data.txt"), "kept\n").unwrap();
+        }
+        let repo = repo.commit("directories whose names are not UTF-8");
+        let dest = paths::root().join("copy");
+        let _ = std::fs::remove_dir_all(&dest);
+        repo.shipcrate()
+            .arg("copy")
+            .arg(dest.to_str().unwrap())
+            .run()
+            .success();
+        assert_eq!(dest.join(name).join("data.txt").is_file(), copied_too);
+        assert_eq!(git(&dest, &["status", "--porcelain"]), "");
+    }
+}
+
+#[cargo_test]
 fn copy_makes_a_clean_checkout_of_the_commit_and_stops() {
     let repo = Repo::with_crate("copied", "0.1.0").file("src/lib.rs", "// uncommitted\n");
     let before = repo.snapshot();
