@@ -135,7 +135,7 @@ impl Published<'_> {
     fn verdict(&self, verdict: Verdict, reporter: &Reporter) -> Result<String> {
         let spec = self.package.spec();
         let (message, reason) = match verdict {
-            Verdict::Same => return Ok("already published".to_owned()),
+            Verdict::Same => return Ok("the same files as this commit".to_owned()),
             Verdict::Differs(changed) => {
                 let changed = changed.join(", ");
                 let differs = format!(
@@ -155,7 +155,7 @@ impl Published<'_> {
                         "{differs}. The code changed without a version bump; bump the version \
                          in Cargo.toml to release it"
                     ),
-                    format!("already published; the commit differs in {changed}"),
+                    format!("the commit differs in {changed}"),
                 )
             }
             Verdict::Foreign(why) => {
@@ -212,7 +212,7 @@ impl Published<'_> {
         reporter.warn(&format!(
             "{why}; it is not being released, so this does not block the release"
         ));
-        Ok(format!("already published; not compared: {why}"))
+        Ok(format!("not compared: {why}"))
     }
 }
 

@@ -10,6 +10,11 @@
 //! sharing one target dir, so each build after the first is warm. A plain `cargo test`
 //! ignores them (they take minutes and need the corpus); CI runs them with
 //! `--include-ignored`, and they fail, naming the corpus, when it is missing.
+//!
+//! `tests/data` holds more, in this repository: clap `v4.6.6` (a release on top of members
+//! released earlier, one of which cargo can't package at the tag) and crates.io's `mycrate`
+//! 0.1.0 (the name `cargo new mycrate` meets; that case builds nothing, so a plain `cargo
+//! test` runs it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -688,7 +693,7 @@ fn regex_1_13_1_on_top_of_its_history_uploads_regex_alone_and_names_what_differs
             .to_owned()
     };
     assert!(reason("regex-syntax").contains("src/hir/mod.rs"), "{json}");
-    assert_eq!(reason("regex-automata"), "already published");
+    assert_eq!(reason("regex-automata"), "the same files as this commit");
 
     // `checksum_mismatch: fail`: the same build refuses, naming a member and its files.
     release
@@ -777,14 +782,14 @@ fn clap_v4_6_6_on_top_of_its_history_uploads_the_tags_crates_and_names_the_rest(
     assert_eq!(outcome("clap").0, "published");
     assert_eq!(
         outcome("clap_derive"),
-        ("already-published".into(), "already published".into())
+        (
+            "already-published".into(),
+            "the same files as this commit".into()
+        )
     );
     let (nushell, why) = outcome("clap_complete_nushell");
     assert_eq!(nushell, "already-published");
-    assert!(
-        why.starts_with("already published; not compared: could not package"),
-        "{why}"
-    );
+    assert!(why.starts_with("not compared: could not package"), "{why}");
     assert!(outcome("clap_complete").1.contains("Cargo.toml.orig"));
     consume_release(&registry, release);
 }
@@ -846,4 +851,43 @@ fn tower_0_5_3_on_top_of_its_history_uploads_tower_alone_as_crates_io_has_it() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["first_releases"], serde_json::json!([]));
     consume_release(&registry, release);
+}
+
+/// The quick start tried as a new user would: `cargo new mycrate`, then the dry run, against
+/// a registry holding crates.io's own `mycrate` 0.1.0 (tests/data/mycrate-0.1.0), someone
+/// else's crate.
+#[cargo_test]
+fn cargo_new_mycrate_is_told_the_name_is_taken_not_to_bump_the_version() {
+    let registry = registry();
+    let file = data("mycrate-0.1.0").join("mycrate-0.1.0.crate");
+    let bytes = std::fs::read(&file).unwrap();
+    upload_as_is(&registry, &Crate::read(&bytes), &bytes);
+    let made = Command::new("cargo")
+        .args(["new", "--vcs", "git", "mycrate"])
+        .current_dir(paths::root())
+        .env_clear()
+        .envs(base_env())
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let repo = Repo {
+        root: paths::root().join("mycrate"),
+    }
+    .commit("cargo new mycrate");
+    repo.shipcrate()
+        .registry_target()
+        .arg("--dry-run")
+        .arg("--on-all-branches")
+        .run()
+        .success()
+        .stderr_has("the name `mycrate` is taken by another crate")
+        .stderr_has(
+            "Summary mycrate v0.1.0: already published (name taken by another crate: not one \
+             of its files is this commit's)",
+        )
+        .lacks("bump the version in Cargo.toml");
 }
