@@ -62,6 +62,7 @@ const FLAGS: &[(&str, &str, &str)] = &[
     ("max_retries", RETRIES, "N"),
     ("max_wait", RETRIES, "DURATION"),
     ("index_timeout", RETRIES, "DURATION"),
+    ("deadline", RETRIES, "DURATION"),
     ("trusted_publishing", TRUSTED, "auto|always|never"),
     ("trusted_publishing_url", TRUSTED, "URL"),
     ("oidc_audience", TRUSTED, "AUDIENCE"),

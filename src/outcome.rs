@@ -17,6 +17,8 @@ pub(crate) enum Outcome {
     Skipped,
     Failed,
     NotStarted,
+    /// Its upload was under way when a signal stopped the run: the registry may have it.
+    Interrupted,
 }
 
 /// One crate's outcome, as the reports show it.
@@ -49,5 +51,39 @@ impl CrateOutcome {
             retries: 0,
             reason,
         }
+    }
+}
+
+/// Every crate's outcome as far as it is known right now, shared with the signal thread: what
+/// the report says when a signal stops the run mid-upload. The upload's books keep it current.
+#[derive(Clone, Default)]
+pub(crate) struct Progress(std::sync::Arc<std::sync::Mutex<Vec<CrateOutcome>>>);
+
+impl Progress {
+    /// The outcomes known before the uploads, and each crate to upload as not started.
+    pub(crate) fn new(known: &[CrateOutcome], upload: &[Package]) -> Self {
+        let mut all = known.to_vec();
+        all.extend(
+            upload
+                .iter()
+                .map(|p| CrateOutcome::new(p, Outcome::NotStarted, None)),
+        );
+        Progress(std::sync::Arc::new(std::sync::Mutex::new(all)))
+    }
+
+    /// `package` is now `outcome` (for its `reason`).
+    pub(crate) fn set(&self, package: &Package, outcome: Outcome, reason: Option<String>) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = all
+            .iter_mut()
+            .find(|c| c.name == package.name && c.version == package.version)
+        {
+            entry.outcome = outcome;
+            entry.reason = reason;
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<CrateOutcome> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -19,11 +19,14 @@ use crate::secret::Masker;
 
 mod escape;
 
-/// The one reporter; knows which CI's log conventions apply.
+/// The one reporter; knows which CI's log conventions apply, and when the run started.
+/// Clones share the masker (the signal thread writes the report with one).
+#[derive(Clone)]
 pub(crate) struct Reporter {
     github: bool,
     gitlab: bool,
     masker: Masker,
+    started: std::time::Instant,
 }
 
 impl Reporter {
@@ -32,7 +35,13 @@ impl Reporter {
             github: env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             gitlab: env.get("GITLAB_CI").is_some_and(|v| v == "true"),
             masker: Masker::default(),
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// When the run started (`deadline` counts from it).
+    pub(crate) fn started(&self) -> std::time::Instant {
+        self.started
     }
 
     /// Mask `secret` from here on; on GitHub, tell the runner to mask it in the whole log.
@@ -149,6 +158,7 @@ impl Reporter {
 }
 
 /// Where the machine-readable reports go, when asked for.
+#[derive(Clone)]
 pub(crate) struct ReportFiles {
     pub json: Option<std::path::PathBuf>,
     pub dotenv: Option<std::path::PathBuf>,
@@ -211,11 +221,13 @@ fn outcome_word(outcome: Outcome) -> &'static str {
         Outcome::Skipped => "skipped",
         Outcome::Failed => "failed",
         Outcome::NotStarted => "not started",
+        Outcome::Interrupted => "interrupted",
     }
 }
 
-/// The step outputs, by name: `published`, `skipped`, `decision`, `skip-reason`, `dry-run`.
-fn outputs(summary: &Summary) -> Result<[(&'static str, String); 5]> {
+/// The step outputs, by name: `published`, `skipped`, `not-published`, `decision`,
+/// `skip-reason`, `dry-run`.
+fn outputs(summary: &Summary) -> Result<[(&'static str, String); 6]> {
     let listed = |o: Outcome, with_reason: bool| -> Vec<serde_json::Value> {
         summary
             .crates
@@ -239,6 +251,10 @@ fn outputs(summary: &Summary) -> Result<[(&'static str, String); 5]> {
             "skipped",
             serde_json::to_string(&listed(Outcome::Skipped, true))?,
         ),
+        (
+            "not-published",
+            serde_json::to_string(&not_published(summary))?,
+        ),
         ("decision", json.decision.to_owned()),
         (
             "skip-reason",
@@ -246,6 +262,26 @@ fn outputs(summary: &Summary) -> Result<[(&'static str, String); 5]> {
         ),
         ("dry-run", summary.dry_run.to_string()),
     ])
+}
+
+/// The crates this run was to upload and didn't get in (`failed`, `not-started`,
+/// `interrupted`): what a re-run has left to do.
+fn not_published(summary: &Summary) -> Vec<serde_json::Value> {
+    summary
+        .crates
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.outcome,
+                Outcome::Failed | Outcome::NotStarted | Outcome::Interrupted
+            )
+        })
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name, "version": c.version, "outcome": c.outcome, "reason": c.reason
+            })
+        })
+        .collect()
 }
 
 /// `$GITHUB_OUTPUT` entries, in the multi-line-safe `name<<delimiter` form. As actions/toolkit

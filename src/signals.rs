@@ -28,6 +28,7 @@ static STATE: Mutex<State> = Mutex::new(State {
     dirs: Vec::new(),
     children: Vec::new(),
     cleanup: None,
+    report: None,
     watchdog: None,
 });
 
@@ -41,10 +42,14 @@ static STOPPING: AtomicBool = AtomicBool::new(false);
 /// Run on a signal after the children stop, before the temp dirs go (e.g. revoking a token).
 pub(crate) type Cleanup = Box<dyn Fn() + Send>;
 
+/// Run on a signal after the cleanup, given the signal: the run's report, as far as it knows.
+pub(crate) type Report = Box<dyn Fn(i32) + Send>;
+
 struct State {
     dirs: Vec<(PathBuf, Option<fs_err::File>)>,
     children: Vec<u32>,
     cleanup: Option<Cleanup>,
+    report: Option<Report>,
     watchdog: Option<Watchdog>,
 }
 
@@ -82,6 +87,9 @@ pub(crate) fn install() -> std::io::Result<()> {
             let state = STATE.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(cleanup) = &state.cleanup {
                 cleanup();
+            }
+            if let Some(report) = &state.report {
+                report(signal);
             }
             for (dir, _) in &state.dirs {
                 remove_dir(dir);
@@ -322,6 +330,10 @@ fn sweep_stale(tmp: &Path) {
 
 pub(crate) fn set_cleanup(cleanup: Option<Cleanup>) {
     STATE.lock().unwrap_or_else(|e| e.into_inner()).cleanup = cleanup;
+}
+
+pub(crate) fn set_report(report: Option<Report>) {
+    STATE.lock().unwrap_or_else(|e| e.into_inner()).report = report;
 }
 
 /// Remove `dir` on a signal, and lock `<dir>.lock` for as long as this run lives. The lock

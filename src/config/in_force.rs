@@ -61,6 +61,7 @@ pub(super) fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> 
         "index_timeout" => human(cfg.index_timeout),
         "max_retries" => cfg.max_retries.to_string(),
         "max_wait" => human(cfg.max_wait),
+        "deadline" => cfg.deadline.map_or("(none)".to_owned(), human),
         "travis" => travis.to_string(),
         "trusted_publishing" => match cfg.trusted.mode {
             TrustedMode::Auto => "auto",

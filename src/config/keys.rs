@@ -90,6 +90,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "longest single wait before a retry (default: 15m)",
     ),
     (
+        "deadline",
+        Kind::Text,
+        "stop cleanly this long after the run starts, before the CI's own time limit: no upload starts after it, and the report says what is left for a re-run, e.g. `5h50m` (default: none)",
+    ),
+    (
         "travis",
         Kind::Bool,
         "read the `provider: cargo` deploy block of .travis.yml instead of a shipcrate config file",

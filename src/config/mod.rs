@@ -97,6 +97,8 @@ pub(crate) struct Config {
     pub index_timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
+    /// From the run's start: no upload starts after it.
+    pub deadline: Option<Duration>,
     pub on: On,
     pub before_deploy: Vec<String>,
     pub after_deploy: Vec<String>,
@@ -162,6 +164,7 @@ pub(crate) struct RetryPolicy {
     pub index_timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
+    pub deadline: Option<Duration>,
 }
 
 impl Config {
@@ -198,6 +201,7 @@ impl Config {
             index_timeout: self.index_timeout,
             max_retries: self.max_retries,
             max_wait: self.max_wait,
+            deadline: self.deadline,
         }
     }
 }

@@ -49,6 +49,8 @@ pub(super) struct Raw {
     pub(super) max_retries: Option<String>,
     #[serde(deserialize_with = "de_opt_text")]
     pub(super) max_wait: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
+    pub(super) deadline: Option<String>,
     pub(super) on: RawOn,
     #[serde(deserialize_with = "de_list")]
     pub(super) before_deploy: Vec<String>,

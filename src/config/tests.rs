@@ -337,3 +337,20 @@ fn input_names_follow_keys() {
     assert_eq!(input_name("on.all_branches"), "on-all-branches");
     assert_eq!(input_name("before_deploy"), "before-deploy");
 }
+
+#[test]
+fn deadline_is_unset_or_a_duration_from_the_runs_start() {
+    assert_eq!(
+        load_with(None, &[], Flags::default()).unwrap().deadline,
+        None
+    );
+    let cfg = load_with(None, &[("SHIPCRATE_DEADLINE", "5h50m")], Flags::default()).unwrap();
+    assert_eq!(cfg.deadline, Some(Duration::from_mins(350)));
+    assert_eq!(cfg.retry_policy().deadline, Some(Duration::from_mins(350)));
+    let zero = err(load_with(Some("deadline: 0\n"), &[], Flags::default()));
+    assert_eq!(
+        zero,
+        "`deadline` (.shipcrate.yml: deadline) is `0`; it takes a duration from the run's \
+         start, e.g. `5h50m` (unset: no deadline)"
+    );
+}

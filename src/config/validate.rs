@@ -44,6 +44,7 @@ pub(super) fn validate(
         index_timeout: INDEX_TIMEOUT.read(raw.index_timeout.as_deref(), &origins)?,
         max_retries: whole(raw.max_retries.as_deref(), "max_retries", 5, &origins)?,
         max_wait: MAX_WAIT.read(raw.max_wait.as_deref(), &origins)?,
+        deadline: deadline(raw.deadline.as_deref(), &origins)?,
         on: On {
             tags: raw.on.tags,
             branch: raw.on.branch,
@@ -288,6 +289,23 @@ impl Span {
             _ => Ok(duration),
         }
     }
+}
+
+/// `deadline`: unset, or a duration of at least a second.
+fn deadline(value: Option<&str>, origins: &Origins) -> Result<Option<Duration>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let deadline = duration(Some(value), "deadline", Duration::ZERO, origins)?;
+    if deadline < Duration::from_secs(1) {
+        return Err(UsageError(format!(
+            "`deadline` ({}) is `{value}`; it takes a duration from the run's start, e.g. \
+             `5h50m` (unset: no deadline)",
+            origins.of("deadline")
+        ))
+        .into());
+    }
+    Ok(Some(deadline))
 }
 
 /// How long crates.io's trusted-publishing tokens live.

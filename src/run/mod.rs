@@ -20,7 +20,7 @@ use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::config::Config;
 use crate::hooks::Hooks;
-use crate::outcome::{CrateOutcome, Outcome};
+use crate::outcome::{CrateOutcome, Outcome, Progress};
 use crate::ownership::HandBack;
 use crate::plan::{self, Package};
 use crate::prepare::{self, Prepared, Settled, Verifying};
@@ -28,12 +28,13 @@ use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Token};
 use crate::trusted::Session;
+use crate::upload::DeadlineReached;
 use crate::{Env, copy, explain, git, migrate, signals};
 
 use check::{check, skipped};
 use preflight::preflight;
 use publisher::{DropBehind, Publisher};
-use report::{Report, failure, hint_trusted};
+use report::{Report, failure, hint_trusted, stop_summary};
 use verify::verified;
 
 /// Run shipcrate as the process was started: its environment and working directory.
@@ -235,6 +236,10 @@ fn upload(
         mut outcomes,
     } = ahead;
 
+    // From here a signal's report says what went up and what is left (see `OnSignal`).
+    let progress = Progress::new(&outcomes, &upload);
+    let _on_signal = report.on_signal(reporter, progress.clone());
+
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't
     //     build stops the run before any hook runs or anything is uploaded.
@@ -267,10 +272,13 @@ fn upload(
 
     // 12. Upload, in order, each crate visible in the index before anything that needs it.
     if halted.is_none()
-        && let Some(uploads) = publisher.upload(&upload, reporter)
+        && let Some(uploads) = publisher.upload(&upload, progress, reporter)
     {
         outcomes.extend(uploads.outcomes);
         halted = uploads.halted;
+    }
+    if halted.as_ref().is_some_and(|e| e.is::<DeadlineReached>()) {
+        reporter.status("Stopped", &stop_summary(&outcomes));
     }
     let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
     hint_trusted(

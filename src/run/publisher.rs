@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::checkout::PristineTree;
 use crate::config::{Config, RetryPolicy};
 use crate::index::Index;
+use crate::outcome::Progress;
 use crate::plan::Package;
 use crate::publish::Cargo;
 use crate::report::Reporter;
@@ -75,7 +76,12 @@ impl<'a> Publisher<'a> {
 
     /// 12. Upload, in order, each crate visible in the index before anything that needs it;
     ///     `None` on a dry run.
-    pub(super) fn upload(&mut self, upload: &[Package], reporter: &Reporter) -> Option<Uploads> {
+    pub(super) fn upload(
+        &mut self,
+        upload: &[Package],
+        progress: Progress,
+        reporter: &Reporter,
+    ) -> Option<Uploads> {
         let index = self.index.as_mut()?;
         let life: &mut dyn TokenLife = match &mut self.trusted {
             Some(session) => session,
@@ -85,7 +91,7 @@ impl<'a> Publisher<'a> {
             cargo: &self.cargo,
             policy: self.retry,
         };
-        Some(uploader.upload(upload, self.early.take(), index, life, reporter))
+        Some(uploader.upload(upload, self.early.take(), (index, progress), life, reporter))
     }
 
     /// Done with the registry: cargo and the index go, then the pristine copy, then the

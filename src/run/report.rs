@@ -7,10 +7,10 @@ use std::cell::OnceCell;
 use anyhow::Result;
 
 use crate::Env;
-use crate::cargo_output;
-use crate::outcome::{CrateOutcome, FirstRelease, Outcome};
+use crate::outcome::{CrateOutcome, FirstRelease, Outcome, Progress};
 use crate::prepare::Settled;
 use crate::report::{ReportFiles, Reporter, Summary};
+use crate::{cargo_output, signals};
 
 /// The advice a failed upload deserves under trusted publishing: a crate locked to it when
 /// this run had a token, a new crate (which needs a token) when it had none.
@@ -65,6 +65,44 @@ pub(super) fn failure(halted: Option<anyhow::Error>, outcomes: &[CrateOutcome]) 
     )
 }
 
+/// The line a stopped run ends with: what went up, what is left, and that a re-run finishes.
+pub(super) fn stop_summary(outcomes: &[CrateOutcome]) -> String {
+    let mut published = Vec::new();
+    let mut left = Vec::new();
+    for c in outcomes {
+        let spec = format!("{} v{}", c.name, c.version);
+        match c.outcome {
+            Outcome::Published => published.push(spec),
+            Outcome::NotStarted => left.push(spec),
+            Outcome::Interrupted => left.push(format!("{spec} (interrupted)")),
+            Outcome::Failed => left.push(format!("{spec} (failed)")),
+            Outcome::AlreadyPublished | Outcome::Verified | Outcome::Skipped => {}
+        }
+    }
+    let names = |list: &[String]| match list {
+        [] => "none".to_owned(),
+        _ => list.join(", "),
+    };
+    format!(
+        "published {} of {} ({}); not yet: {}; re-run this job to publish the rest — crates \
+         already published are skipped",
+        published.len(),
+        published.len() + left.len(),
+        names(&published),
+        names(&left)
+    )
+}
+
+/// While it lives, a signal that stops the run writes the report as far as `Progress` knows
+/// it (JSON, GitHub outputs and summary, dotenv) and says what is left, before the exit.
+pub(super) struct OnSignal;
+
+impl Drop for OnSignal {
+    fn drop(&mut self) {
+        signals::set_report(None);
+    }
+}
+
 /// The report of a run past its decision: where it goes and what it says besides the crates.
 pub(super) struct Report<'a> {
     settled: &'a Settled,
@@ -92,6 +130,44 @@ impl<'a> Report<'a> {
     /// here on lists them (the check runs once; a second call changes nothing).
     pub(super) fn first_releases(&self, first: &[FirstRelease]) {
         let _ = self.first_releases.set(first.to_vec());
+    }
+
+    /// Until the guard goes, a signal writes this report from `progress`.
+    pub(super) fn on_signal(&self, reporter: &Reporter, progress: Progress) -> OnSignal {
+        let Settled {
+            cfg, ctx, decision, ..
+        } = self.settled;
+        let (decision, dry_run, commit) = (decision.clone(), cfg.dry_run, ctx.commit.clone());
+        let registry = cfg.target.to_string();
+        let files = self.files.clone();
+        let first_releases = self.first_releases.get().cloned().unwrap_or_default();
+        // Only where GitHub's outputs and summary go: nothing else of the environment.
+        let env: Env = self
+            .env
+            .iter()
+            .filter(|(k, _)| *k == "GITHUB_OUTPUT" || *k == "GITHUB_STEP_SUMMARY")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let reporter = reporter.clone();
+        signals::set_report(Some(Box::new(move |signal| {
+            let crates = progress.snapshot();
+            reporter.status(
+                "Stopped",
+                &format!("by signal {signal}: {}", stop_summary(&crates)),
+            );
+            let summary = Summary {
+                decision: decision.clone(),
+                dry_run,
+                commit: commit.clone(),
+                registry: registry.clone(),
+                crates,
+                first_releases: first_releases.clone(),
+            };
+            if let Err(error) = reporter.finish(&summary, &files, &env) {
+                reporter.error(&format!("{error:#}"));
+            }
+        })));
+        OnSignal
     }
 
     /// The log's summary, GitHub's outputs and step summary, the JSON report.

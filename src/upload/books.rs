@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::deadline::Deadline;
 use super::life::{CARGO_INDEX_WAIT, FIRST_CRATE_ESTIMATE};
 use super::pace::{Kind, Pace};
 use crate::cargo_output::CargoSays;
-use crate::outcome::{CrateOutcome, Outcome};
+use crate::outcome::{CrateOutcome, Outcome, Progress};
 use crate::plan::Package;
 
 /// The bookkeeping of one upload: what cargo said about each crate, as it said it.
@@ -34,11 +35,20 @@ pub(super) struct UploadRun {
     new_crates: BTreeSet<String>,
     began: BTreeMap<String, SystemTime>,
     pub(super) pace: Pace,
+    /// Each crate's outcome as far as it is known now, for a signal's report.
+    progress: Progress,
+    pub(super) deadline: Option<Deadline>,
 }
 
 impl UploadRun {
-    pub(super) fn new(packages: &[Package], new_crates: BTreeSet<String>) -> Self {
+    pub(super) fn new(
+        packages: &[Package],
+        new_crates: BTreeSet<String>,
+        progress: Progress,
+    ) -> Self {
         UploadRun {
+            progress,
+            deadline: None,
             new_crates,
             began: BTreeMap::new(),
             pace: Pace::default(),
@@ -80,9 +90,20 @@ impl UploadRun {
                     .or_insert_with(Instant::now);
                 self.uploading.insert(p.name.clone());
                 self.began.insert(p.name.clone(), SystemTime::now());
+                self.progress.set(
+                    p,
+                    Outcome::Interrupted,
+                    Some(
+                        "its upload was under way when the run stopped: the registry may have it; a \
+                         re-run checks the index"
+                            .to_owned(),
+                    ),
+                );
             }
             Some(CargoSays::Uploaded(p)) => {
                 self.uploaded.insert(p.name.clone());
+                // The registry took it: published, whether or not the index shows it yet.
+                self.progress.set(p, Outcome::Published, None);
                 let began = self.began.get(&p.name).copied();
                 self.pace
                     .accepted(self.kind(p), began.unwrap_or_else(SystemTime::now));
@@ -93,6 +114,15 @@ impl UploadRun {
                 }
             }
             None => {}
+        }
+    }
+
+    /// A cargo run ended: what it began and didn't upload was not started after all.
+    pub(super) fn cargo_ended(&self, batch: &[Package]) {
+        for p in batch {
+            if !self.settled(p) && !self.uploaded(p) {
+                self.progress.set(p, Outcome::NotStarted, None);
+            }
         }
     }
 
@@ -177,6 +207,7 @@ impl UploadRun {
 
     pub(super) fn record(&mut self, package: &Package, outcome: Outcome, reason: Option<String>) {
         self.rest.retain(|p| p.name != package.name);
+        self.progress.set(package, outcome, reason.clone());
         self.done.push(CrateOutcome {
             duration_ms: self
                 .started

@@ -9,31 +9,35 @@
 //! The parts:
 //! - `early`: the first cargo, started while the verification still builds, held at its gate;
 //! - `books`: what cargo said about each crate, and each crate's outcome;
+//! - `deadline`: the run's `deadline`, past which no upload starts;
 //! - `settle`: after each cargo run, what went in, and whether to wait and resume or stop;
 //! - `pace`: the registry's token buckets, learned from its 429s, and what they take now;
 //! - `index_wait`: waiting for the index to list an upload;
 //! - `life`: the token's life across the uploads, and what one crate is expected to take.
 
 mod books;
+mod deadline;
 mod early;
 mod index_wait;
 mod life;
 mod pace;
 mod settle;
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
 
 use crate::config::RetryPolicy;
 use crate::index::Index;
-use crate::outcome::CrateOutcome;
+use crate::outcome::{CrateOutcome, Progress};
 use crate::plan::Package;
 use crate::publish::{Cargo, Started};
 use crate::report::Reporter;
 use crate::retry;
 
 use books::UploadRun;
+use deadline::Deadline;
+pub(crate) use deadline::DeadlineReached;
 pub(crate) use early::Early;
 pub(crate) use life::{Forever, TokenLife};
 use settle::Ended;
@@ -51,12 +55,13 @@ impl Uploader<'_> {
     /// is waited out and the rest resumed with a new cargo. A crate whose upload cargo saw
     /// through but couldn't confirm is waited for in the index, for at most `index_timeout`.
     /// `early`, the first cargo run when it was started before verification ended, goes
-    /// through its gate now.
+    /// through its gate now. Each crate's outcome goes to `progress` as it is known; no cargo
+    /// run starts past the `deadline`.
     pub(crate) fn upload(
         &self,
         packages: &[Package],
         early: Option<Early>,
-        index: &mut Index,
+        (index, progress): (&mut Index, Progress),
         life: &mut dyn TokenLife,
         reporter: &Reporter,
     ) -> Uploads {
@@ -66,7 +71,8 @@ impl Uploader<'_> {
             .filter(|p| index.versions(&p.name).is_ok_and(|v| v.is_empty()))
             .map(|p| p.name.clone())
             .collect();
-        let mut run = UploadRun::new(packages, new_crates);
+        let mut run = UploadRun::new(packages, new_crates, progress);
+        run.deadline = Deadline::new(reporter.started(), self.policy.deadline);
         let mut early = early;
         let halted = self
             .upload_rest(&mut run, &mut early, index, life, reporter)
@@ -86,6 +92,7 @@ impl Uploader<'_> {
         reporter: &Reporter,
     ) -> Result<()> {
         while !run.rest.is_empty() {
+            Deadline::check(run.deadline, Instant::now(), "the deadline came")?;
             let cyclic = self.cargo.cannot_order(&run.rest);
             // Every crate of one cargo run must be uploaded before the token it started with
             // runs out: renew first when due, then give cargo only what the rest of the
@@ -105,6 +112,11 @@ impl Uploader<'_> {
             // Once the registry has pushed back, only what its buckets will take now: a crate
             // it would refuse would be packaged again by the next cargo.
             take = take.min(paced(run, life, reporter)?);
+            if let Some(deadline) = run.deadline {
+                // Only what is expected to be uploaded by then (at least one crate).
+                let n = deadline.left().as_secs() / per_crate.as_secs().max(1);
+                take = take.min(usize::try_from(n).unwrap_or(usize::MAX).max(1));
+            }
             let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
             // The cargo started early, when it holds just this batch (else it is stopped: it
             // never got through its gate).
@@ -114,6 +126,7 @@ impl Uploader<'_> {
                 .map(Early::open)
                 .transpose()?;
             let failure = self.upload_batch(&batch, started, run, reporter)?;
+            run.cargo_ended(&batch);
             let ended = Ended {
                 batch: &batch,
                 failure,
@@ -156,6 +169,14 @@ fn paced(run: &UploadRun, life: &mut dyn TokenLife, reporter: &Reporter) -> Resu
         let next = &run.rest[0];
         let kind = run.kind(next);
         let wait = when.duration_since(SystemTime::now()).unwrap_or_default();
+        Deadline::check(
+            run.deadline,
+            Instant::now() + wait,
+            &format!(
+                "the registry takes the next upload ({}) only after it",
+                next.spec()
+            ),
+        )?;
         life.outlast(wait + run.per_crate_estimate(), reporter)?;
         let why = format!(
             "pacing to the registry's limit, {}; next {}",

@@ -1,11 +1,12 @@
 //! After each cargo run: what went in, and on a failure whether to wait and resume or stop.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, bail};
 
 use super::Uploader;
 use super::books::UploadRun;
+use super::deadline::Deadline;
 use super::index_wait::{NotListed, listed, wait_for_index};
 use super::life::TokenLife;
 use crate::cargo_output::{self, Failure, first_error, names};
@@ -218,6 +219,15 @@ impl Uploader<'_> {
             );
             bail!("publishing {} failed", culprit.spec());
         }
+        Deadline::check(
+            run.deadline,
+            Instant::now() + wait,
+            &format!(
+                "{why} and asks to wait {}s for {}, past it",
+                wait.as_secs(),
+                culprit.spec()
+            ),
+        )?;
         // The token must outlive the wait and the crate after it, or be renewable during it.
         life.outlast(wait + run.per_crate_estimate(), reporter)?;
         retry::wait(

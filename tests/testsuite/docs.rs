@@ -24,7 +24,15 @@ fn readme_and_action_list_every_key() {
     {
         if !input.starts_with(' ')
             && input != "config"
-            && !["published", "skipped", "decision", "skip-reason", "dry-run"].contains(&input)
+            && ![
+                "published",
+                "skipped",
+                "not-published",
+                "decision",
+                "skip-reason",
+                "dry-run",
+            ]
+            .contains(&input)
         {
             assert!(
                 KEYS.iter().any(|(k, _, _)| input_name(k) == input),

@@ -85,3 +85,166 @@ fn a_release_past_the_burst_is_paced_to_the_bucket_instead_of_refused() {
         assert_eq!(krate["outcome"], "published", "{krate}");
     }
 }
+
+/// Every crate's outcome in the JSON report at `path`, as (name, outcome).
+fn outcomes(path: &std::path::Path) -> Vec<(String, String)> {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    json["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[cargo_test]
+fn at_the_deadline_no_upload_starts_and_the_report_says_what_is_left() {
+    // 5 new crates, 2 at once then one per 20 s, and 40 s to do it in: not enough.
+    let limit = Limit {
+        burst: 2,
+        interval: Duration::from_secs(20),
+    };
+    let metered = Metered::start(limit, limit, &[]);
+    let (repo, names) = independent(5);
+    let report = paths::root().join("report.json");
+    let dotenv = paths::root().join("shipcrate.env");
+    let started = std::time::Instant::now();
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DEADLINE", "40s")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .env("SHIPCRATE_DOTENV", dotenv.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("stopped at the run's deadline (40s after its start, `deadline`)")
+        .stderr_has("re-run this job to publish the rest — crates already published are skipped");
+    let took = started.elapsed();
+    println!("{}", out.both());
+    // It stops as soon as the next upload can't start in time, not at the deadline or later;
+    // and nothing was sent to the registry past it.
+    assert!(took < Duration::from_secs(45), "{took:?}");
+    for attempt in metered.log() {
+        assert!(
+            attempt.at - started < Duration::from_secs(40),
+            "{attempt:?}"
+        );
+    }
+    let got = outcomes(&report);
+    let published: Vec<&str> = got
+        .iter()
+        .filter(|(_, o)| o == "published")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    // The burst at least; in plan order; the rest not started, none lost.
+    assert!(published.len() >= 2 && published.len() < 5, "{got:?}");
+    for (i, (name, outcome)) in got.iter().enumerate() {
+        assert_eq!(name, &names[i]);
+        let expected = if i < published.len() {
+            "published"
+        } else {
+            "not-started"
+        };
+        assert_eq!(outcome, expected, "{got:?}");
+        assert_eq!(index_entries(name).len(), usize::from(i < published.len()));
+    }
+    let line = format!(
+        "published {} of 5 ({}); not yet: {}",
+        published.len(),
+        names[..published.len()]
+            .iter()
+            .map(|n| format!("{n} v0.1.0"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        names[published.len()..]
+            .iter()
+            .map(|n| format!("{n} v0.1.0"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out.stderr_has(&line);
+    let env = std::fs::read_to_string(&dotenv).unwrap();
+    assert!(
+        env.contains(&format!(r#""name":"{}","outcome":"not-started""#, names[4])),
+        "{env}"
+    );
+}
+
+#[cargo_test]
+fn a_signal_mid_upload_writes_every_report_with_what_went_up_and_what_is_left() {
+    let lenient = Limit {
+        burst: 100,
+        interval: Duration::from_secs(1),
+    };
+    let metered = Metered::start(lenient, lenient, &[]);
+    // The registry takes 20 s to answer p2's upload: the job is cut off meanwhile. (The test
+    // registry's server then panics on the broken pipe to the gone cargo: expected.)
+    metered.hold("p2", Duration::from_secs(20));
+    let (repo, _) = independent(4);
+    let report = paths::root().join("report.json");
+    let dotenv = paths::root().join("shipcrate.env");
+    let outputs = paths::root().join("github-output");
+    let summary = paths::root().join("step-summary.md");
+    let child = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .env("SHIPCRATE_DOTENV", dotenv.to_str().unwrap())
+        .env("GITHUB_OUTPUT", outputs.to_str().unwrap())
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .spawn();
+    let deadline = std::time::Instant::now() + Duration::from_mins(2);
+    while !metered.log().iter().any(|a| a.name == "p2") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "p2's upload never came"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Outcome::from_child(child).code(130).stderr_has(
+        "Stopped by signal 2: published 1 of 4 (p1 v0.1.0); not yet: p2 v0.1.0 (interrupted), \
+         p3 v0.1.0, p4 v0.1.0; re-run this job to publish the rest — crates already published \
+         are skipped",
+    );
+    println!("{}", out.both());
+    assert_eq!(
+        outcomes(&report),
+        [
+            ("p1".to_owned(), "published".to_owned()),
+            ("p2".to_owned(), "interrupted".to_owned()),
+            ("p3".to_owned(), "not-started".to_owned()),
+            ("p4".to_owned(), "not-started".to_owned()),
+        ]
+    );
+    let github = std::fs::read_to_string(&outputs).unwrap();
+    assert!(
+        github.contains(r#"[{"name":"p1","version":"0.1.0"}]"#),
+        "{github}"
+    );
+    assert!(
+        github.contains(r#""name":"p2","outcome":"interrupted""#),
+        "{github}"
+    );
+    let env = std::fs::read_to_string(&dotenv).unwrap();
+    assert!(
+        env.contains(r#"SHIPCRATE_OUTPUT_NOT_PUBLISHED=[{"name":"p2","outcome":"interrupted""#),
+        "{env}"
+    );
+    let table = std::fs::read_to_string(&summary).unwrap();
+    assert!(table.contains("| `p3` | 0.1.0 | not started |"), "{table}");
+}

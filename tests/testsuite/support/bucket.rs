@@ -42,6 +42,8 @@ struct State {
     /// Crates the registry has a version of.
     known: BTreeSet<String>,
     log: Vec<Attempt>,
+    /// A crate whose upload the registry takes this long to answer.
+    hold: Option<(String, Duration)>,
 }
 
 struct Bucket {
@@ -89,6 +91,7 @@ impl Metered {
             },
             known: known.iter().map(|k| (*k).to_owned()).collect(),
             log: Vec::new(),
+            hold: None,
         }));
         let shared = Arc::clone(&state);
         let registry = registry_builder()
@@ -107,9 +110,18 @@ impl Metered {
                     at: Instant::now(),
                     taken: taken.is_ok(),
                 });
+                let hold = state
+                    .hold
+                    .as_ref()
+                    .filter(|(held, _)| *held == name)
+                    .map(|(_, hold)| *hold);
                 match taken {
                     Ok(()) => {
                         state.known.insert(name);
+                        drop(state);
+                        if let Some(hold) = hold {
+                            std::thread::sleep(hold);
+                        }
                         server.check_authorized_publish(req)
                     }
                     Err(retry_after) => too_many_requests(new, retry_after),
@@ -120,6 +132,11 @@ impl Metered {
             _registry: registry,
             state,
         }
+    }
+
+    /// Answer `name`'s upload only after `hold` (a slow upload, to interrupt).
+    pub fn hold(&self, name: &str, hold: Duration) {
+        self.state.lock().unwrap().hold = Some((name.to_owned(), hold));
     }
 
     pub fn log(&self) -> Vec<Attempt> {
