@@ -210,6 +210,43 @@ impl Streaming {
     }
 }
 
+impl Streaming {
+    /// The child's output, unshown, once it ends — or `None` when it is still running after
+    /// `limit` (from its start): it is then stopped with everything it started, as on drop.
+    fn held_within(mut self, limit: Duration) -> Result<Option<Finished>> {
+        let deadline = self.began + limit;
+        let mut output = String::new();
+        let mut status = None;
+        let mut until = deadline;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.received.recv_timeout(left) {
+                Ok(Event::Line(line)) => {
+                    output.push_str(&plain_text(&line));
+                    output.push('\n');
+                }
+                Ok(Event::Exited(exited)) => {
+                    self.done = true;
+                    signals::untrack_child(self.pid);
+                    signals::park_if_stopping();
+                    status = Some(exited);
+                    // What is left in the pipes, unless something the child left holds them.
+                    until = Instant::now() + Duration::from_secs(2);
+                }
+                Err(_) if status.is_none() && Instant::now() >= deadline => return Ok(None),
+                Err(_) => break,
+            }
+        }
+        let status = status.context("the child's waiter thread died")?;
+        let status = status.with_context(|| format!("waiting for `{}`", self.program))?;
+        let code = status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        });
+        Ok(Some(Finished { code, output }))
+    }
+}
+
 impl Drop for Streaming {
     /// Unfinished: stop the child and everything it started, and reap it, its output unshown.
     /// It is frozen first (SIGSTOP), then each process it started, scanning again until no
@@ -299,6 +336,31 @@ pub(crate) fn capture(mut cmd: Command) -> Result<String> {
         .into());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Run `cmd` to its end, its output held, for at most `limit`: a child still running then is
+/// stopped with everything it started. The error says which, with what it printed.
+pub(crate) fn run_within(cmd: Command, limit: Duration) -> Result<()> {
+    let shown = format!(
+        "{} {}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    match start(cmd, &Masker::default())?.held_within(limit)? {
+        Some(done) if done.code == 0 => Ok(()),
+        Some(done) => anyhow::bail!(
+            "`{shown}` failed (exit {}): {}",
+            done.code,
+            done.output.trim()
+        ),
+        None => anyhow::bail!(
+            "`{shown}` was stopped: it had not finished after {}s",
+            limit.as_secs()
+        ),
+    }
 }
 
 /// A [`capture`]d command that ran and failed: what it wrote to stderr, for a caller that

@@ -22,6 +22,19 @@ pub struct Listed {
     pub version: String,
 }
 
+/// A git index's server is given up on when it sends under `LOW_SPEED` bytes a second for
+/// `STALL` (git's `http.lowSpeedLimit`/`lowSpeedTime`; `GIT_HTTP_LOW_SPEED_*` override them),
+/// and a fetch still running after `FETCH_DEADLINE` is stopped (any protocol).
+const LOW_SPEED: u32 = 1000;
+const STALL: Duration = Duration::from_secs(30);
+const FETCH_DEADLINE: Duration = Duration::from_mins(5);
+
+/// How long one request to a registry or a CI token endpoint may take, its answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// The most of an index file or a `.crate` that is read.
+const BODY_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Where a fetched git index is kept in our bare repository.
 const FETCHED: &str = "refs/shipcrate/index";
 
@@ -140,22 +153,40 @@ impl Index {
         } = &mut self.source
         {
             // Shallow when the server can (smart HTTP); dumb HTTP servers can't: known up front
-            // over HTTP, else learnt from the first fetch that fails.
+            // over HTTP, else learnt from the first fetch that fails saying so.
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
                 // A repository that lives for one run: no upkeep, no tags.
                 fetch
                     .args(["-c", "maintenance.auto=false", "-c", "gc.auto=0"])
+                    // git waits for a stalled server forever by default.
+                    .args(["-c", &format!("http.lowSpeedLimit={LOW_SPEED}")])
+                    .args(["-c", &format!("http.lowSpeedTime={}", STALL.as_secs())])
                     .args(["fetch", "--quiet", "--no-tags"])
                     .args(shallow.then_some("--depth=1"))
                     .args([url.as_str(), &format!("+HEAD:{FETCHED}")]);
-                cmd::capture(fetch)
+                cmd::run_within(fetch, FETCH_DEADLINE)
             };
-            if *shallow && fetch(true).is_ok() {
-                return Ok(());
+            let failed = |error: anyhow::Error| {
+                error.context(format!(
+                    "could not fetch the git index at {url} (a server sending under {} KB/s \
+                     for {}s is given up on, and a fetch still running after {} minutes)",
+                    LOW_SPEED / 1000,
+                    STALL.as_secs(),
+                    FETCH_DEADLINE.as_secs() / 60
+                ))
+            };
+            if *shallow {
+                match fetch(true) {
+                    Ok(()) => return Ok(()),
+                    // git's words for a server that can't serve a shallow fetch.
+                    Err(error) if !format!("{error:#}").contains("shallow") => {
+                        return Err(failed(error));
+                    }
+                    Err(_) => *shallow = false,
+                }
             }
-            *shallow = false;
-            fetch(false).with_context(|| format!("could not fetch the index {url}"))?;
+            fetch(false).map_err(failed)?;
         }
         Ok(())
     }
@@ -185,16 +216,31 @@ impl Index {
         }
         let mut response = request
             .call()
-            .with_context(|| format!("could not reach {url}"))?;
+            .map_err(|error| unreached(error, "the registry", url, REQUEST_TIMEOUT))?;
         let status = response.status().as_u16();
         match status {
-            200 => Ok(Some(
-                response
+            200 => {
+                let read = response
                     .body_mut()
                     .with_config()
-                    .limit(64 * 1024 * 1024)
-                    .read_to_vec()?,
-            )),
+                    .limit(BODY_LIMIT)
+                    .read_to_vec();
+                Ok(Some(read.map_err(|error| {
+                    match error {
+                        ureq::Error::BodyExceedsLimit(_) => anyhow::anyhow!(
+                            "{url} answered with more than {} MiB, more than any index file or \
+                         crate shipcrate reads: not read",
+                            BODY_LIMIT >> 20
+                        ),
+                        ureq::Error::Timeout(_) => anyhow::anyhow!(
+                            "{url} had not sent its whole answer after {}s",
+                            REQUEST_TIMEOUT.as_secs()
+                        ),
+                        error => anyhow::Error::new(error)
+                            .context(format!("could not read the answer from {url}")),
+                    }
+                })?))
+            }
             // What cargo treats as "no such crate".
             404 | 410 | 451 => Ok(None),
             401 | 403 if !auth && self.token.get().is_some() => self.get(url, true),
@@ -287,7 +333,7 @@ pub(crate) fn agent() -> ureq::Agent {
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
     ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_mins(1)))
+        .timeout_global(Some(REQUEST_TIMEOUT))
         .http_status_as_error(false)
         .tls_config(tls)
         .user_agent(concat!("shipcrate/", env!("CARGO_PKG_VERSION")))

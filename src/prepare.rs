@@ -362,9 +362,10 @@ pub(crate) fn prepare(
         //    cargo config names another than the checkout's.
         let url = index::url_for(&cfg.target, &plan.dir, clean_env)?;
         let index = match prefetch {
-            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read)?,
-            _ => Index::open(url, clean_env, &tools.git, token)?,
-        };
+            Some(read) if early_url.as_deref() == Some(url.as_str()) => joined(read),
+            _ => Index::open(url, clean_env, &tools.git, token),
+        }
+        .with_context(|| format!("could not read the index of {}", cfg.target))?;
         Ok(Prepared {
             tree,
             plan,

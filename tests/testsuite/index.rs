@@ -160,3 +160,59 @@ fn an_auth_required_index_is_read_with_the_token_in_force_after_a_renewal() {
     assert_eq!(last.target, "/index/2/ab");
     assert_eq!(last.header("authorization"), Some("tp-new"));
 }
+
+/// A run publishing `name` to registry `local` at `index` (a dry run: the index is read all
+/// the same).
+fn dry_run_to(name: &str, index: &str) -> Outcome {
+    Repo::with_crate(name, "0.1.0")
+        .shipcrate()
+        .env("SHIPCRATE_REGISTRY", "local")
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", index)
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", TOKEN)
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+}
+
+#[cargo_test]
+fn a_git_index_server_that_never_answers_is_given_up_on_naming_it() {
+    // Takes every connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(20) {
+            held.push(stream);
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/git");
+    let started = std::time::Instant::now();
+    dry_run_to("stalled", &url)
+        .code(1)
+        .stderr_has(&format!(
+            "could not read the index of registry `local`: could not fetch the git index at \
+             {url} (a server sending under 1 KB/s for 30s is given up on"
+        ))
+        .stderr_has("Operation too slow");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(90), "took {took:?}");
+}
+
+#[cargo_test]
+fn an_index_answer_too_large_to_read_names_the_url() {
+    let server = FakeHttp::start(|request, port| match request.target.as_str() {
+        "/index/config.json" => (
+            200,
+            format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
+        ),
+        "/index/hu/ge/hugeidx" => (200, "x".repeat(65 << 20)),
+        _ => (404, String::new()),
+    });
+    let url = format!("{}/index/hu/ge/hugeidx", server.url());
+    dry_run_to("hugeidx", &format!("sparse+{}/index/", server.url()))
+        .code(1)
+        .stderr_has(&format!(
+            "{url} answered with more than 64 MiB, more than any index file or crate shipcrate \
+             reads: not read"
+        ))
+        .stderr_has("could not read which versions of hugeidx the registry has");
+}
