@@ -634,3 +634,65 @@ fn a_failed_renewal_keeps_the_old_token_until_it_expires() {
     assert_eq!(authority.lock().unwrap().minted.len(), 1);
     all_revoked(&authority);
 }
+
+#[cargo_test]
+fn a_paced_release_outlives_three_token_lives_on_live_tokens() {
+    // Tokens live 12 s; the registry takes 2 new crates at once, then one per 10 s: the six
+    // crates take 40 s of pacing, more than three lives.
+    let life = std::time::Duration::from_secs(12);
+    let authority = Authority::new(life);
+    let server = authority_endpoints(&authority);
+    let bucket = std::sync::Mutex::new(TokenBucket::new(Limit {
+        burst: 2,
+        interval: std::time::Duration::from_secs(10),
+    }));
+    let (_registry, uploads) = guarded_registry(&authority, move |_| {
+        let taken = bucket.lock().unwrap().take(std::time::SystemTime::now());
+        taken.err().map(|until| too_many_requests(true, until))
+    });
+    let names: Vec<String> = (1..=6).map(|i| format!("tp-{i}")).collect();
+    let dirs: Vec<String> = (1..=6).map(|i| format!("c{i}")).collect();
+    let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    let mut repo = Repo::workspace(&refs);
+    for (dir, name) in dirs.iter().zip(&names) {
+        repo = repo
+            .file(&format!("{dir}/Cargo.toml"), &manifest(name, "0.1.0"))
+            .file(&format!("{dir}/src/lib.rs"), "");
+    }
+    let out = github_with(repo.commit("six crates").shipcrate(), &server, "12s")
+        .run()
+        .success()
+        .stderr_has("Pacing one new crate per 10s after a burst of 2");
+    for name in &names {
+        assert_eq!(index_entries(name).len(), 1, "{name}\n{}", out.both());
+    }
+    let uploads = uploads.lock().unwrap();
+    let taken: Vec<&Upload> = uploads.iter().filter(|u| u.taken).collect();
+    assert_eq!(taken.len(), 6, "{}", out.both());
+    // Refused only by the bucket (a 429 while it is learned), never for a dead token.
+    assert!(
+        uploads.len() - taken.len() <= 3,
+        "{} refused",
+        uploads.len() - 6
+    );
+    let span = taken[5].at - taken[0].at;
+    assert!(span > life * 3, "{span:?}");
+    // Each taken upload carried a token minted within its life, and it took several.
+    let authority_now = authority.lock().unwrap();
+    for upload in &taken {
+        let token = upload.token.as_deref().unwrap();
+        let minted = authority_now
+            .minted
+            .iter()
+            .find(|m| m.token == token)
+            .unwrap();
+        assert!(upload.at - minted.at < life, "{token} used past its life");
+    }
+    assert!(
+        authority_now.minted.len() >= 4,
+        "{}",
+        authority_now.minted.len()
+    );
+    drop(authority_now);
+    all_revoked(&authority);
+}

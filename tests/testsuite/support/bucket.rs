@@ -37,8 +37,8 @@ pub struct Metered {
 }
 
 struct State {
-    new_crates: Bucket,
-    new_versions: Bucket,
+    new_crates: TokenBucket,
+    new_versions: TokenBucket,
     /// Crates the registry has a version of.
     known: BTreeSet<String>,
     log: Vec<Attempt>,
@@ -46,15 +46,20 @@ struct State {
     hold: Option<(String, Duration)>,
 }
 
-struct Bucket {
+/// One of crates.io's buckets.
+pub struct TokenBucket {
     limit: Limit,
     /// Tokens and `last_refill`, once used.
     state: Option<(u32, SystemTime)>,
 }
 
-impl Bucket {
+impl TokenBucket {
+    pub fn new(limit: Limit) -> Self {
+        TokenBucket { limit, state: None }
+    }
+
     /// crates.io's `take_token`: `Err(retry_after)` when the bucket is empty.
-    fn take(&mut self, now: SystemTime) -> Result<(), SystemTime> {
+    pub fn take(&mut self, now: SystemTime) -> Result<(), SystemTime> {
         let rate = self.limit.interval;
         let (tokens, last_refill) = match self.state {
             None => (self.limit.burst, now),
@@ -81,14 +86,8 @@ impl Metered {
     /// uploads are new versions).
     pub fn start(new_crates: Limit, new_versions: Limit, known: &[&str]) -> Self {
         let state = Arc::new(Mutex::new(State {
-            new_crates: Bucket {
-                limit: new_crates,
-                state: None,
-            },
-            new_versions: Bucket {
-                limit: new_versions,
-                state: None,
-            },
+            new_crates: TokenBucket::new(new_crates),
+            new_versions: TokenBucket::new(new_versions),
             known: known.iter().map(|k| (*k).to_owned()).collect(),
             log: Vec::new(),
             hold: None,
@@ -170,7 +169,7 @@ pub fn least_span(limit: Limit, n: u32) -> Duration {
 }
 
 /// crates.io's 429, word for word, with its `Retry-After` header.
-fn too_many_requests(new: bool, retry_after: SystemTime) -> Response {
+pub fn too_many_requests(new: bool, retry_after: SystemTime) -> Response {
     let what = if new {
         "You have published too many new crates in a short period of time"
     } else {
