@@ -129,10 +129,11 @@ fn read_metadata(
 ) -> Result<(cargo_metadata::Metadata, PathBuf)> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
-        bail!(
+        return Err(UsageError(format!(
             "no `Cargo.toml` at `{}` in the commit; set `path` to the crate's directory",
             selection.path.join("Cargo.toml").display()
-        );
+        ))
+        .into());
     }
     // The config refuses `..` and absolute paths; a symlink in the working tree (with
     // `allow_dirty`) could still lead out.

@@ -5,11 +5,14 @@ use anyhow::Result;
 use figment::value::{Dict, Value};
 use figment::{Metadata, Profile, Provider, Source};
 
-use super::KEYS;
+use super::de::{de_list, de_opt_bool};
+use super::{KEYS, Kind};
 use crate::error::UsageError;
 
-/// Refuse keys that no field takes, naming the source and the key probably meant.
-pub(super) fn check_layer(provider: &impl Provider) -> Result<()> {
+/// Every key of a layer that no field takes, each naming its source and the key probably
+/// meant, spelt as that source spells it (`SHIPCRATE_ON__TAGS` for the environment); an
+/// unreadable layer is an error at once.
+pub(super) fn check_layer(provider: &impl Provider) -> Result<Vec<String>> {
     let meta = provider.metadata();
     let data = provider.data().map_err(|e| {
         UsageError(format!(
@@ -18,13 +21,14 @@ pub(super) fn check_layer(provider: &impl Provider) -> Result<()> {
             describe(&e)
         ))
     })?;
+    let mut problems = Vec::new();
     for dict in data.values() {
-        check_dict(dict, &[], &meta)?;
+        check_dict(dict, &[], &meta, &mut problems);
     }
-    Ok(())
+    Ok(problems)
 }
 
-fn check_dict(dict: &Dict, prefix: &[&str], meta: &Metadata) -> Result<()> {
+fn check_dict(dict: &Dict, prefix: &[&str], meta: &Metadata, problems: &mut Vec<String>) {
     for (key, value) in dict {
         let mut path = prefix.to_vec();
         path.push(key);
@@ -36,27 +40,64 @@ fn check_dict(dict: &Dict, prefix: &[&str], meta: &Metadata) -> Result<()> {
             .iter()
             .any(|(k, _, _)| k.starts_with(&format!("{dotted}.")));
         match value {
-            Value::Dict(_, inner) if is_section => check_dict(inner, &path, meta)?,
-            _ if is_section => {
-                return Err(UsageError(format!(
-                    "`{dotted}` {} must be a map of rules, like `{dotted}: {{ tags: true }}`",
-                    where_from(meta, &path)
-                ))
-                .into());
-            }
+            Value::Dict(_, inner) if is_section => check_dict(inner, &path, meta, problems),
+            _ if is_section => problems.push(format!(
+                "`{dotted}` {} must be a map of rules, like `{dotted}: {{ tags: true }}`",
+                where_from(meta, &path)
+            )),
             _ => {
                 let hint = suggest(&dotted)
-                    .map(|s| format!("; did you mean `{s}`?"))
+                    .map(|s| format!("; did you mean {}?", spelt_as_source(meta, s)))
                     .unwrap_or_default();
-                return Err(UsageError(format!(
+                problems.push(format!(
                     "unknown key `{dotted}` {}{hint}",
                     where_from(meta, &path)
-                ))
-                .into());
+                ));
             }
         }
     }
-    Ok(())
+}
+
+/// `key` as the layer `meta` describes spells it: the file's key, or the variable, input or
+/// flag that sets it (from the layer's own interpolation: "env `SHIPCRATE_ON__TAGS`").
+fn spelt_as_source(meta: &Metadata, key: &str) -> String {
+    match &meta.source {
+        Some(Source::File(_)) => format!("`{key}`"),
+        _ => {
+            let path: Vec<&str> = key.split('.').collect();
+            let spelt = meta.interpolate(&Profile::Default, &path);
+            // "env `SHIPCRATE_ON__TAGS`" → "`SHIPCRATE_ON__TAGS`".
+            spelt
+                .find('`')
+                .map_or(spelt.clone(), |at| spelt[at..].to_owned())
+        }
+    }
+}
+
+/// The values of every key present in `figment` that its type refuses, each named with its
+/// source: serde stops at the first, so each key is read on its own. Keys read as plain text
+/// are left to the whole extraction.
+pub(super) fn type_problems(figment: &figment::Figment) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, kind, _) in KEYS {
+        let Ok(value) = figment.find_value(key) else {
+            continue;
+        };
+        let refused = match kind {
+            Kind::Bool => de_opt_bool(&value).err(),
+            Kind::List => de_list(&value).err(),
+            Kind::Text => None,
+        };
+        if let Some(error) = refused {
+            let path: Vec<&str> = key.split('.').collect();
+            let from = figment
+                .get_metadata(value.tag())
+                .map(|meta| format!(" {}", where_from(meta, &path)))
+                .unwrap_or_default();
+            problems.push(format!("bad value for `{key}`{from}: {}", error.kind));
+        }
+    }
+    problems
 }
 
 /// The known key closest to `key`, when it is close enough to be a slip.

@@ -59,17 +59,44 @@ pub(super) fn de_opt_text<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Str
     }))
 }
 
-/// A string or a list of strings.
+/// A string or a list of strings; anything else is refused saying so (serde's own words for
+/// an untagged enum name no type a user wrote).
 pub(super) fn de_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    use serde::de::{Error, Unexpected};
+
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+    enum Item {
+        Text(String),
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        List(Vec<Item>),
+        Map(serde::de::IgnoredAny),
     }
-    Ok(match Option::<OneOrMany>::deserialize(de)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(s)) => vec![s],
-        Some(OneOrMany::Many(v)) => v,
-    })
+    const EXPECTED: &str =
+        "a string or a list of strings (`[a, b]`, or one per line from env and inputs)";
+    let unexpected = |item: &Item| match item {
+        Item::Bool(b) => D::Error::invalid_type(Unexpected::Bool(*b), &EXPECTED),
+        Item::Int(n) => D::Error::invalid_type(Unexpected::Signed(*n), &EXPECTED),
+        Item::Float(f) => D::Error::invalid_type(Unexpected::Float(*f), &EXPECTED),
+        Item::List(_) => D::Error::invalid_type(Unexpected::Other("a list of lists"), &EXPECTED),
+        Item::Map(_) | Item::Text(_) => D::Error::invalid_type(Unexpected::Map, &EXPECTED),
+    };
+    match Option::<Item>::deserialize(de)? {
+        None => Ok(Vec::new()),
+        Some(Item::Text(s)) => Ok(vec![s]),
+        Some(Item::List(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Item::Text(s) => Ok(s),
+                Item::Map(_) => Err(D::Error::invalid_type(
+                    Unexpected::Other("a list holding a map"),
+                    &EXPECTED,
+                )),
+                other => Err(unexpected(&other)),
+            })
+            .collect(),
+        Some(other) => Err(unexpected(&other)),
+    }
 }

@@ -248,15 +248,15 @@ pub(crate) fn load(root: &Path, env: &Env, flags: &Flags) -> Result<Config> {
         }
         return load_travis(&figment, root, env, flags, &travis_yml);
     }
-    let figment = match &file {
+    let (figment, problems) = match &file {
         Some(file) => {
             let yaml = file::YamlFile::read(file)?;
-            check_layer(&yaml)?;
-            figment.merge(yaml)
+            let problems = check_layer(&yaml)?;
+            (figment.merge(yaml), problems)
         }
-        None => figment,
+        None => (figment, Vec::new()),
     };
-    assemble(figment, root, env, flags, file)
+    assemble(figment, root, env, flags, file, problems)
 }
 
 /// `.travis.yml`: one config per cargo deploy entry, each its layer under the same env, inputs
@@ -282,13 +282,14 @@ fn load_travis(
             path: travis_yml,
             entry,
         };
-        check_layer(&layer)?;
+        let problems = check_layer(&layer)?;
         let mut cfg = assemble(
             figment.clone().merge(layer),
             root,
             env,
             flags,
             Some(travis_yml.to_path_buf()),
+            problems,
         )?;
         let env_token =
             |cfg: &Config| (use_dpl_token && cfg.target == Target::CratesIo).then(dpl_token);
@@ -321,13 +322,16 @@ fn load_travis(
     Ok(first)
 }
 
-/// The env, input and flag layers over `figment`, extracted and validated.
+/// The env, input and flag layers over `figment`, extracted and validated. `problems`: what
+/// the file's layer already found wrong; every layer's unknown keys and every value of the
+/// wrong type are reported together, one a line.
 fn assemble(
     mut figment: Figment,
     root: &Path,
     env: &Env,
     flags: &Flags,
     file: Option<PathBuf>,
+    mut problems: Vec<String>,
 ) -> Result<Config> {
     let layers = [
         StringLayer::shipcrate_env(env),
@@ -336,8 +340,12 @@ fn assemble(
     ];
     for layer in layers {
         let layer = layer?;
-        check_layer(&layer)?;
+        problems.extend(check_layer(&layer)?);
         figment = figment.merge(layer);
+    }
+    problems.extend(check::type_problems(&figment));
+    if !problems.is_empty() {
+        return Err(UsageError(problems.join("\n")).into());
     }
     let raw: Raw = figment.extract().map_err(|e| UsageError(describe(&e)))?;
     validate(raw, &figment, file, root)

@@ -178,9 +178,16 @@ fn unknown_keys_name_source_and_suggestion() {
         Flags::default(),
     ));
     assert!(
-        e.contains("`SHIPCRATE_DRYRUN`") && e.contains("`dry_run`"),
+        e.contains("`SHIPCRATE_DRYRUN`") && e.contains("did you mean `SHIPCRATE_DRY_RUN`?"),
         "{e}"
     );
+    // The variable, not the key: `SHIPCRATE_ON_TAGS` reads as key `on_tags`.
+    let e = err(load_with(
+        None,
+        &[("SHIPCRATE_ON_TAGS", "true")],
+        Flags::default(),
+    ));
+    assert!(e.ends_with("did you mean `SHIPCRATE_ON__TAGS`?"), "{e}");
 
     let e = err(load_with(
         None,
@@ -353,4 +360,35 @@ fn deadline_is_unset_or_a_duration_from_the_runs_start() {
         "`deadline` (.shipcrate.yml: deadline) is `0`; it takes a duration from the run's \
          start, e.g. `5h50m` (unset: no deadline)"
     );
+}
+
+#[test]
+fn every_unknown_key_and_wrong_type_is_reported_at_once() {
+    let e = err(load_with(
+        Some("registr: x\nfeatures: {a: 1}\ndry_run: maybe\n"),
+        &[
+            ("SHIPCRATE_ON_TAGS", "true"),
+            ("SHIPCRATE_LOCKED", "sometimes"),
+        ],
+        Flags::default(),
+    ));
+    let lines: Vec<&str> = e.lines().collect();
+    for line in [
+        "unknown key `registr` in ",
+        "unknown key `on_tags` from env `SHIPCRATE_ON_TAGS`; did you mean `SHIPCRATE_ON__TAGS`?",
+        "bad value for `dry_run` in ",
+        "bad value for `locked` from env `SHIPCRATE_LOCKED`: invalid value string \"sometimes\"",
+        "bad value for `features` in ",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(line)),
+            "{line:?} not in\n{e}"
+        );
+    }
+    assert_eq!(lines.len(), 5, "{e}");
+    assert!(
+        e.contains("invalid type: found map, expected a string or a list of strings"),
+        "{e}"
+    );
+    assert!(!e.contains("untagged enum"), "{e}");
 }

@@ -16,7 +16,7 @@ fn bad_config_exits_2_naming_key_and_source() {
             &[
                 "unknown key `dry_runn`",
                 "SHIPCRATE_DRY_RUNN",
-                "did you mean `dry_run`",
+                "did you mean `SHIPCRATE_DRY_RUN`?",
             ],
         ),
         (

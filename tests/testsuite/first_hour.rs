@@ -151,3 +151,53 @@ fn uncommitted_edits_are_named_as_not_published() {
         .success()
         .lacks("uncommitted changes to");
 }
+
+/// Configuration mistakes a newcomer makes are exit 2 (bad usage), like every other.
+#[cargo_test]
+fn a_path_to_no_crate_is_bad_usage() {
+    let _registry = registry();
+    let repo = Repo::with_crate("widget", "0.1.0");
+    for path in ["missing", "src"] {
+        repo.shipcrate()
+            .registry_target()
+            .arg("--dry-run")
+            .arg("--on-all-branches")
+            .arg("--path")
+            .arg(path)
+            .run()
+            .code(2)
+            .stderr_has(&format!(
+                "no `Cargo.toml` at `{path}/Cargo.toml` in the commit; set `path` to the crate's directory"
+            ));
+    }
+}
+
+/// What the README says runs a condition: `[[ … ]]` under bash (it holds only there), any
+/// other with `sh -c`.
+#[cargo_test]
+fn a_condition_starting_with_double_brackets_runs_under_bash() {
+    let _registry = registry();
+    let repo = Repo::with_crate("widget", "0.1.0");
+    let decision = |condition: &str| -> String {
+        let out = repo
+            .shipcrate()
+            .registry_target()
+            .arg("explain")
+            .arg("--on-all-branches")
+            .arg("--on-condition")
+            .arg(condition)
+            .run()
+            .success();
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with("Decision:"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        decision("[[ -n $BASH_VERSION && widget == w* ]]").starts_with("Decision: publish"),
+        "a `[[` condition did not run under bash"
+    );
+    assert!(decision("test \"${0##*/}\" = sh").starts_with("Decision: publish"));
+    assert!(decision("[[ -z $BASH_VERSION ]]").starts_with("Decision: skip"));
+}
