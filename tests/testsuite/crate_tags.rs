@@ -199,3 +199,45 @@ fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace()
         .code(1)
         .stderr_has("tag `v0.9.0` is version 0.9.0, but no crate in the plan has that version");
 }
+
+#[cargo_test]
+fn a_crate_tag_moved_to_other_content_is_refused_whatever_checksum_mismatch_says() {
+    let _registry = registry();
+    let repo = tokio_like();
+    tag_build(&tagged(&repo, "tokio-1.0.0")).run().success();
+    tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .run()
+        .success();
+
+    // The tag moved to a commit whose tokio-util differs from what was released as 0.7.0.
+    let repo = Repo {
+        root: repo.root.clone(),
+    }
+    .file(
+        "tokio-util/src/lib.rs",
+        "pub fn util() -> u32 { tokio::spawn() + 2 }\n",
+    )
+    .commit("changed, not bumped");
+    // (No early dry run in the runs that fail: see the test above.)
+    tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .env("SHIPCRATE_NO_VERIFY", "true")
+        .run()
+        .code(1)
+        .stderr_has(
+            "error: tokio-util@0.7.0 is already published, but the commit's content differs: \
+             src/lib.rs. The tag names this version",
+        );
+    // `checksum_mismatch: warn` (the default) changes nothing for the crate the tag names.
+    tag_build(&tagged(&repo, "tokio-util-v0.7.0"))
+        .env("SHIPCRATE_CHECKSUM_MISMATCH", "warn")
+        .env("SHIPCRATE_NO_VERIFY", "true")
+        .run()
+        .code(1)
+        .stderr_has("The tag names this version");
+    // The tag of another member: tokio-util is skipped, not judged; tokio is already there.
+    tag_build(&tagged(&repo, "tokio-1.0.0"))
+        .run()
+        .success()
+        .stderr_has("tokio-util v0.7.0: skip: tag `tokio-1.0.0` names another crate")
+        .stderr_has("nothing to upload");
+}
