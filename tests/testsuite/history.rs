@@ -328,6 +328,17 @@ fn a_name_someone_else_published_is_named_as_taken_not_as_a_missing_bump() {
              https://example.com/me/mycrate",
         )
         .stderr_has(taken);
+
+    // A version tag naming it: this build releases it, so the taken name stops the run.
+    let ours = ours.tag("v0.1.0");
+    ours.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .code(1)
+        .stderr_has("error: mycrate@0.1.0 is on the registry")
+        .stderr_has(taken)
+        .lacks("was the tag moved");
     assert_eq!(index_entries("mycrate").len(), 1);
 }
 
