@@ -9,9 +9,10 @@ use cargo_test_support::prelude::*;
 use crate::support::*;
 
 /// `tokio` 1.0.0, `tokio-util` 0.7.0 (needs tokio) and `tokio-macros` 2.0.0-rc.1, each
-/// with its own version, as tokio's workspace has them.
+/// with its own version, as tokio's workspace has them, and `tokio-bench` (`publish =
+/// false`).
 fn tokio_like() -> Repo {
-    Repo::workspace(&["tokio", "tokio-util", "tokio-macros"])
+    Repo::workspace(&["tokio", "tokio-util", "tokio-macros", "tokio-bench"])
         .file(".gitignore", "/target\n")
         .file("tokio/Cargo.toml", &manifest("tokio", "1.0.0"))
         .file("tokio/src/lib.rs", "pub fn spawn() -> u32 { 1 }\n")
@@ -25,6 +26,11 @@ fn tokio_like() -> Repo {
         .file("tokio-util/src/lib.rs", "pub fn util() -> u32 { tokio::spawn() + 1 }\n")
         .file("tokio-macros/Cargo.toml", &manifest("tokio-macros", "2.0.0-rc.1"))
         .file("tokio-macros/src/lib.rs", "")
+        .file(
+            "tokio-bench/Cargo.toml",
+            &format!("{}publish = false\n", manifest("tokio-bench", "0.1.0")),
+        )
+        .file("tokio-bench/src/lib.rs", "")
         .commit("three crates, each with its own version")
 }
 
@@ -240,4 +246,29 @@ fn a_crate_tag_moved_to_other_content_is_refused_whatever_checksum_mismatch_says
         .success()
         .stderr_has("tokio-util v0.7.0: skip: tag `tokio-1.0.0` names another crate")
         .stderr_has("nothing to upload");
+}
+
+#[cargo_test]
+fn a_tag_naming_a_member_that_is_not_published_publishes_nothing() {
+    let _registry = registry();
+    let repo = tokio_like();
+    // A member released some other way (`publish = false`), tagged as the others are.
+    let out = tag_build(&tagged(&repo, "tokio-bench-v0.1.0"))
+        .run()
+        .success()
+        .stderr_has("tokio-bench v0.1.0: skip: publish = false")
+        .stderr_has("tokio v1.0.0: skip: tag `tokio-bench-v0.1.0` names another crate")
+        .stderr_has("nothing to upload");
+    assert!(uploads(&out.stderr).is_empty(), "{}", out.both());
+    // `path` names one member; the tag names another, outside the plan: nothing either.
+    let out = tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .env("SHIPCRATE_PATH", "tokio-macros")
+        .run()
+        .success()
+        .stderr_has("tokio-macros v2.0.0-rc.1: skip: tag `tokio-util-0.7.0` names another crate")
+        .stderr_has("nothing to upload");
+    assert!(uploads(&out.stderr).is_empty(), "{}", out.both());
+    for name in ["tokio", "tokio-util", "tokio-macros", "tokio-bench"] {
+        assert!(index_entries(name).is_empty(), "{name} went up");
+    }
 }
