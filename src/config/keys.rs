@@ -112,7 +112,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     (
         "oidc_audience",
         Kind::Text,
-        "audience of the CI's ID token (default: the registry API's URL without its scheme)",
+        "audience of the CI's ID token (default: the registry API's URL without its scheme, e.g. `crates.io`)",
     ),
     (
         "oidc_token_env",
@@ -122,7 +122,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     (
         "trusted_publishing_ttl",
         Kind::Text,
-        "how long a minted token lives, at most 30m (crates.io's); a fresh one is minted before it runs out (default: 30m)",
+        "how long a minted token lives, at most 30m (crates.io's fixed life); a fresh one is minted before it runs out (default: 30m)",
     ),
     (
         "on.tags",

@@ -162,3 +162,36 @@ fn binstall_finds_the_release_archives() {
         assert_eq!(render("bin-dir", target), format!("{archive}/shipcrate"));
     }
 }
+
+/// One description per key, said alike everywhere: `action.yml`'s input is the key table's
+/// text (which `--help` is built from) without Markdown's backticks, lists saying "one per
+/// line"; the README's row starts with it (and may go on).
+#[test]
+fn action_readme_and_help_describe_each_key_alike() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let action = &yaml_rust2::YamlLoader::load_from_str(&action).unwrap()[0];
+    for (key, kind, help) in KEYS.iter().filter(|(k, _, _)| *k != "token") {
+        let input = input_name(key);
+        let list = if *kind == shipcrate::config::Kind::List {
+            " (one per line)"
+        } else {
+            ""
+        };
+        assert_eq!(
+            action["inputs"][input.as_str()]["description"].as_str(),
+            Some(format!("{}{list}", help.replace('`', "")).as_str()),
+            "action.yml's `{input}` is not described as the key table (and --help) describe `{key}`"
+        );
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` | `{input}` |")))
+            .unwrap_or_else(|| panic!("README lacks a row for `{key}`"));
+        let meaning = row.trim_end_matches('|').rsplit(" | ").next().unwrap();
+        assert!(
+            meaning.starts_with(help),
+            "README's `{key}` says {meaning:?}; the key table (and --help) say {help:?}"
+        );
+    }
+}
