@@ -85,10 +85,14 @@ pub(crate) fn create(
         true => dir.tempdir_in(SHM),
         false => dir.tempdir(),
     }
+    .map_err(|e| place::said_when_full(e.into(), &std::env::temp_dir(), &env))
     .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
     let tree = PristineTree { dir };
-    git.write(&copy, tree.root())?;
+    git.write(&copy, tree.root()).map_err(|e| {
+        let place = tree.root().parent().unwrap_or(tree.root());
+        place::said_when_full(e, place, &env)
+    })?;
     Ok(tree)
 }
 

@@ -59,3 +59,30 @@ fn memory_available() -> u64 {
         _ => system,
     }
 }
+
+/// `error` from writing the copy in `place` (the temp dir's), said plainly when its disk is full — git says only
+/// `unable to write file` — naming the place and the `TMPDIR` that chose it: the error ran
+/// out of space (ENOSPC), or less than 1 MiB is left there.
+pub(super) fn said_when_full(error: anyhow::Error, place: &Path, env: &Env) -> anyhow::Error {
+    const ENOSPC: i32 = 28;
+    let out_of_space = error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.raw_os_error() == Some(ENOSPC))
+    }) || format!("{error:#}").contains("No space left on device");
+    let free = rustix::fs::statvfs(place)
+        .ok()
+        .map(|v| v.f_bavail.saturating_mul(v.f_frsize));
+    if !out_of_space && free.is_none_or(|free| free >= 1 << 20) {
+        return error;
+    }
+    let tmpdir = match env.get("TMPDIR").filter(|t| !t.is_empty()) {
+        Some(tmpdir) => format!("TMPDIR `{tmpdir}`"),
+        None if place.starts_with(SHM) => "TMPDIR not set: in memory, as the copy fit".to_owned(),
+        None => "TMPDIR not set".to_owned(),
+    };
+    error.context(format!(
+        "no space left on `{}` ({tmpdir}): the pristine copy of the commit does not fit there. \
+         Free space on that disk, or set TMPDIR to a directory on a larger one",
+        place.display()
+    ))
+}

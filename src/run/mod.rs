@@ -109,12 +109,28 @@ fn publish(
     env: &Env,
     reporter: &Reporter,
 ) -> Result<()> {
-    let cfg = &settled.cfg;
     let report = Report::new(settled, env);
     if let Decision::Skip(why) = &settled.decision {
         reporter.notice(&format!("not publishing: {why}"));
         return report.write(reporter, Vec::new());
     }
+    let result = decided(settled, token, env, &report, reporter);
+    // Whatever stopped the run, past the decision the report is written, with what is known.
+    if let Err(error) = &result {
+        report.write_unwritten(reporter, error);
+    }
+    result
+}
+
+/// 5.–13. A build that will publish, from its pre-flight on.
+fn decided(
+    settled: &Settled,
+    token: Result<Option<Token>>,
+    env: &Env,
+    report: &Report,
+    reporter: &Reporter,
+) -> Result<()> {
+    let cfg = &settled.cfg;
 
     // 5. Pre-flight: a token when one is needed, a commit to copy.
     let (live, trusted, commit) = preflight(settled, token, env, reporter)?;
@@ -128,9 +144,7 @@ fn publish(
         dir: &target_dir,
         reporter,
     };
-    check_and_upload(
-        settled, &commit, &live, trusted, prepared, &report, reporter,
-    )
+    check_and_upload(settled, &commit, &live, trusted, prepared, report, reporter)
 }
 
 /// 9.–13. With the copy, the plan and the index: what the registry has already, then the
@@ -154,6 +168,7 @@ fn check_and_upload(
     if cfg.check_tag && settled.ctx.is_tag_build() {
         plan::check_tags(&mut plan, &settled.ctx.tags)?;
     }
+    report.planned(&plan.publish);
     let cargo = Cargo::new(
         &settled.tools.cargo,
         &plan,

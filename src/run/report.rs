@@ -2,12 +2,13 @@
 //! registry) around the crates' outcomes (`Report`), the error of a failed run (`failure`),
 //! and the advice a failed upload deserves under trusted publishing (`hint_trusted`).
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use anyhow::Result;
 
 use crate::Env;
 use crate::outcome::{CrateOutcome, FirstRelease, Outcome, Progress};
+use crate::plan::Package;
 use crate::prepare::Settled;
 use crate::report::{ReportFiles, Reporter, Summary};
 use crate::{cargo_output, signals};
@@ -93,6 +94,9 @@ pub(super) fn stop_summary(outcomes: &[CrateOutcome]) -> String {
     )
 }
 
+/// Why a planned crate was not started when the run stopped before its uploads.
+const NOT_STARTED: &str = "the run stopped before its uploads";
+
 /// While it lives, a signal that stops the run writes the report as far as `Progress` knows
 /// it (JSON, GitHub outputs and summary, dotenv) and says what is left, before the exit.
 pub(super) struct OnSignal;
@@ -110,6 +114,10 @@ pub(super) struct Report<'a> {
     env: &'a Env,
     /// The crates the registry had never seen, once the check knows them.
     first_releases: OnceCell<Vec<FirstRelease>>,
+    /// The crates the plan would publish, once it is made.
+    planned: OnceCell<Vec<CrateOutcome>>,
+    /// Whether the report has been written (it is written once).
+    written: Cell<bool>,
 }
 
 impl<'a> Report<'a> {
@@ -123,6 +131,28 @@ impl<'a> Report<'a> {
             files,
             env,
             first_releases: OnceCell::new(),
+            planned: OnceCell::new(),
+            written: Cell::new(false),
+        }
+    }
+
+    /// The plan's crates to publish: a report written before their outcomes are known lists
+    /// them as not started.
+    pub(super) fn planned(&self, publish: &[Package]) {
+        let not_started = |p| CrateOutcome::new(p, Outcome::NotStarted, Some(NOT_STARTED.into()));
+        let _ = self.planned.set(publish.iter().map(not_started).collect());
+    }
+
+    /// After `error` stopped the run: the report, with what is known (the plan's crates, not
+    /// started), unless it was written already. Failing to write it is a warning: the error
+    /// that stopped the run is the one to tell.
+    pub(super) fn write_unwritten(&self, reporter: &Reporter, error: &anyhow::Error) {
+        if self.written.get() {
+            return;
+        }
+        let crates = self.planned.get().cloned().unwrap_or_default();
+        if let Err(failed) = self.write(reporter, crates) {
+            reporter.warn(&format!("{failed:#} (after: {error:#})"));
         }
     }
 
@@ -183,6 +213,7 @@ impl<'a> Report<'a> {
             crates,
             first_releases: self.first_releases.get().cloned().unwrap_or_default(),
         };
+        self.written.set(true);
         reporter.finish(&summary, &self.files, self.env)
     }
 }

@@ -11,6 +11,7 @@ mod config;
 mod corpus;
 mod crate_tags;
 mod docs;
+mod early_failures;
 mod first_hour;
 mod git_index;
 mod history;

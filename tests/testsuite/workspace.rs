@@ -511,6 +511,7 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+[SUMMARY] samever v1.0.0: not started (the run stopped before its uploads)
 [ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The code changed without a version bump; bump the version in Cargo.toml to release it (`checksum_mismatch: fail` is set)
 
 "#]]);
@@ -527,6 +528,7 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+[SUMMARY] samever v1.0.0: not started (the run stopped before its uploads)
 [ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The tag names this version, so the commit is not what was released: was the tag moved after the release? Bump the version for the new content (`check_tag: false` turns this check off)
 
 "#]]);
