@@ -12,7 +12,7 @@ use cargo_test_support::prelude::*;
 
 use crate::support::*;
 
-fn image() -> String {
+pub(crate) fn image() -> String {
     format!("ghcr.io/shipcrate/shipcrate:v{}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -22,7 +22,7 @@ const NEEDS_DOCKER: &str = "needs a Docker engine and the image: run `scripts/im
 /// The docker client; an engine must answer and the image be built, else the test fails
 /// saying so (these tests are `#[ignore]`d unless asked for).
 #[track_caller]
-fn docker() -> PathBuf {
+pub(crate) fn docker() -> PathBuf {
     let client =
         PathBuf::from(std::env::var_os("DOCKER").unwrap_or_else(|| "/usr/bin/docker".into()));
     let ready = client.is_file()
@@ -85,7 +85,7 @@ fn mount(host: &Path, container: &str) -> Vec<String> {
 }
 
 /// Give the checkout to another user, as a CI runner's mounted workspace is.
-fn chown_repo(repo: &Repo, uid: u32) {
+pub(crate) fn chown_repo(repo: &Repo, uid: u32) {
     let status = Command::new("chown")
         .args(["-R", &format!("{uid}:{uid}")])
         .arg(&repo.root)
@@ -193,6 +193,39 @@ fn runs_with_plain_docker_run() {
     consume(&registry, "plainimage", "0.2.0");
 }
 
+/// A job as GitLab's Docker executor runs it: the checkout of `repo` (at commit `sha`) mounted
+/// at `/builds/group/<name>`, GitLab's predefined variables for the project and `env` (the
+/// pipeline's, the job's `variables:`, the project's CI/CD variables, in that order: a later
+/// one wins), the job's `script` fed to the image's shell on stdin, as GitLab's runner starts
+/// it.
+pub(crate) fn gitlab_job(
+    docker: &Path,
+    (repo, sha): (&Repo, &str),
+    env: &[(&str, &str)],
+    script: &[&str],
+) -> Outcome {
+    let name = repo
+        .root
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let dir = format!("/builds/group/{name}");
+    let mut args = vec!["-w".to_owned(), dir.clone()];
+    args.extend(mount(&repo.root, &dir));
+    args.extend(env_args(&[
+        ("GITLAB_CI", "true"),
+        ("CI", "true"),
+        ("CI_PROJECT_DIR", &dir),
+        ("CI_COMMIT_SHA", sha),
+        ("CI_PROJECT_PATH", &format!("group/{name}")),
+        ("CI_DEFAULT_BRANCH", "main"),
+    ]));
+    args.extend(env_args(env));
+    let script = format!("set -e\n{}\n", script.join("\n"));
+    run(docker, &args, &["sh"], Some(&script))
+}
+
 #[cargo_test]
 #[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn runs_as_a_gitlab_job_image() {
@@ -202,25 +235,16 @@ fn runs_as_a_gitlab_job_image() {
     let sha = repo.head();
     chown_repo(&repo, 1234);
     let index = served.index_url().to_string();
-    let mut args = vec!["-w".to_owned(), "/builds/group/glimage".to_owned()];
-    args.extend(mount(&repo.root, "/builds/group/glimage"));
-    args.extend(env_args(&[
-        ("GITLAB_CI", "true"),
-        ("CI", "true"),
-        ("CI_PROJECT_DIR", "/builds/group/glimage"),
-        ("CI_COMMIT_SHA", &sha),
+    let env = [
         ("CI_COMMIT_TAG", "v3.0.0"),
         ("CI_PIPELINE_SOURCE", "push"),
-        ("CI_PROJECT_PATH", "group/glimage"),
-        ("CI_DEFAULT_BRANCH", "main"),
         ("SHIPCRATE_ON__TAGS", "true"),
         ("SHIPCRATE_DOTENV", "publish.env"),
         ("SHIPCRATE_REGISTRY", "alternative"),
         ("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN),
         ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", &index),
-    ]));
-    // GitLab's runner starts the entrypoint with a shell and feeds the job script on stdin.
-    run(&docker, &args, &["sh"], Some("set -e\nshipcrate\n"))
+    ];
+    gitlab_job(&docker, (&repo, &sha), &env, &["shipcrate"])
         .success()
         .stderr_has("section_start:")
         .lacks(TOKEN);

@@ -7,6 +7,7 @@
 
 mod checkout;
 mod cli;
+mod component;
 mod config;
 mod corpus;
 mod crate_tags;

@@ -193,7 +193,7 @@ fn check_jsonschema() -> PathBuf {
 }
 
 #[track_caller]
-fn validate(schema: &str, files: &[PathBuf]) {
+pub(crate) fn validate(schema: &str, files: &[PathBuf]) {
     if files.is_empty() {
         return;
     }
@@ -204,7 +204,7 @@ fn validate(schema: &str, files: &[PathBuf]) {
         .unwrap();
     assert!(
         out.status.success(),
-        "migrated files fail {schema}:\n{}\n{}",
+        "{files:?} fail {schema}:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
