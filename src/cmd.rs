@@ -123,13 +123,10 @@ pub(crate) struct Streaming {
 pub(crate) fn start(mut cmd: Command, masker: &Masker) -> Result<Streaming> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     signals::park_if_stopping();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("could not start `{program}`"))?;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child =
+        signals::spawn_tracked(&mut cmd).with_context(|| format!("could not start `{program}`"))?;
     let pid = child.id();
-    signals::track_child(pid);
     let (events, received) = std::sync::mpsc::channel::<Event>();
     let pump = |source: Box<dyn Read + Send>| {
         let masker = masker.clone();
@@ -316,13 +313,10 @@ pub(crate) fn capture(mut cmd: Command) -> Result<String> {
             .join(" ")
     );
     signals::park_if_stopping();
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("could not start `{shown}`"))?;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child =
+        signals::spawn_tracked(&mut cmd).with_context(|| format!("could not start `{shown}`"))?;
     let pid = child.id();
-    signals::track_child(pid);
     let out = child.wait_with_output();
     signals::untrack_child(pid);
     signals::park_if_stopping();

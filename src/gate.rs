@@ -66,6 +66,9 @@ impl Gate {
 
     /// Every crate is verified: uploads get `token` from now on.
     pub(crate) fn open(&mut self, token: &str) -> Result<()> {
+        // Nothing left running by a build script or a hook (a daemon in a session of its own,
+        // re-parented to us) lives to read the token file: only our children and theirs.
+        crate::signals::stop_strays();
         self.dir.put(OPEN, token)?;
         self.opened = true;
         Ok(())

@@ -340,6 +340,10 @@ impl<'a> Cargo<'a> {
                 (None, _) => anyhow::bail!("the upload cargo started early is gone"),
             },
             None => {
+                // Nothing a build script or a hook left running (re-parented to us) lives to
+                // read the token from this cargo's environment or file; the gated upload does
+                // the same when its gate opens.
+                crate::signals::stop_strays();
                 let (command, token_file) = self.upload_command(&refs, Role::Upload)?;
                 (cmd::start(command, self.masker)?, None, token_file)
             }

@@ -2,6 +2,14 @@
 //! SIGKILL after [`GRACE`], the temp dirs go, and we exit 128+signal. Killed outright (SIGKILL),
 //! a watchdog process stops the children instead, and the next run removes the temp dirs.
 //!
+//! On Linux shipcrate is a child subreaper (`PR_SET_CHILD_SUBREAPER`, prctl(2)): a process
+//! started under the run whose parent exits — `setsid -f`, a double fork, a build script's
+//! daemon — is re-parented to shipcrate instead of init, so it stays in the run's tree
+//! whatever session or process group it moved to. Such strays are stopped when the
+//! verification ends (before any hook runs or the upload's gate holds the token), when the
+//! run ends, and on a signal; the watchdog keeps a list of the run's processes, strays
+//! included, and stops them when the run is killed outright.
+//!
 //! Normal exits clean up through `Drop`; this covers the exits `Drop` never sees.
 
 use std::os::unix::fs::MetadataExt;
@@ -13,6 +21,13 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+mod procs;
+mod watchdog;
+
+pub(crate) use procs::{alive, descendants};
+use procs::{processes, signal_pids};
+pub use watchdog::{is_watchdog, watchdog};
 
 /// How long children get to stop after SIGTERM before they are killed.
 pub(crate) const GRACE: Duration = Duration::from_secs(5);
@@ -73,6 +88,14 @@ pub(crate) fn install() -> std::io::Result<()> {
             "warning: could not make shipcrate non-dumpable: {error}"
         ));
     }
+    // Orphans of the run come to us, not to init: see the module's text.
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
+        unreported(&format!(
+            "warning: could not make shipcrate a child subreaper ({error}): a process started \
+             under the run that leaves its session (`setsid`) may outlive it"
+        ));
+    }
     sweep_stale(&std::env::temp_dir());
     // Where a pristine copy may be made in memory (`checkout`).
     sweep_stale(Path::new("/dev/shm"));
@@ -84,6 +107,7 @@ pub(crate) fn install() -> std::io::Result<()> {
         if let Some(signal) = signals.forever().next() {
             STOPPING.store(true, Ordering::SeqCst);
             stop_children();
+            stop_strays();
             let state = STATE.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(cleanup) = &state.cleanup {
                 cleanup();
@@ -202,92 +226,65 @@ fn start_watchdog() -> Option<Watchdog> {
 }
 
 /// A line on stderr from where no reporter reaches: the signal thread, a cleanup it runs, a
-/// `Drop`, the process setup. The one place outside `report` that prints; say nothing secret
-/// here, as nothing masks it.
-#[allow(clippy::print_stderr)]
+/// `Drop`, the process setup. The one place outside `report` that writes to stderr; say
+/// nothing secret here, as nothing masks it.
 pub(crate) fn unreported(line: &str) {
-    eprintln!("{line}");
+    use std::io::Write;
+    // Not `eprintln!`: with stderr gone (the CI's log reader killed first) it would panic, and
+    // a panic on the signal thread would leave the run parked, never exiting.
+    writeln!(std::io::stderr(), "{line}").ok();
 }
 
-/// Whether this process was started as the watchdog.
-pub fn is_watchdog() -> bool {
-    std::env::args_os().next().is_some_and(|a| a == WATCHDOG)
-}
-
-/// The watchdog: wait until the run that started us is gone, then stop the process group we
-/// lead (every child of that run), SIGTERM first, SIGKILL after [`GRACE`].
-pub fn watchdog() -> ! {
-    // The signals that stop a run must not stop the one who cleans up after it.
-    for signal in [SIGINT, SIGTERM, SIGHUP] {
-        signal_hook::flag::register(signal, std::sync::Arc::new(AtomicBool::new(false))).ok();
-    }
-    // End of file: the run closed its end, by exiting or by being killed.
-    std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).ok();
-    let me = rustix::process::getpid();
-    if others_in_group(me) {
-        rustix::process::kill_process_group(me, Signal::TERM).ok();
-        let deadline = Instant::now() + GRACE;
-        while others_in_group(me) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
+/// Stop every process under us that no thread of ours waits for: children re-parented to us
+/// (we are a subreaper) and everything they started. They are frozen first (SIGSTOP), scanning
+/// again until no new one turns up, so nothing they start meanwhile escapes; then killed, and
+/// those that were our children reaped. Children we started ourselves, and the watchdog, are
+/// left alone.
+pub(crate) fn stop_strays() {
+    let me = rustix::process::getpid().as_raw_pid().unsigned_abs();
+    let mut frozen: Vec<u32> = Vec::new();
+    {
+        // Held while freezing: no child is started (and not yet tracked) meanwhile.
+        let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ours = state.children.clone();
+        ours.extend(watchdog_pid(&mut state));
+        loop {
+            let all = processes();
+            let mut found: Vec<u32> = all
+                .iter()
+                .filter(|p| p.parent == me && !ours.contains(&p.pid))
+                .map(|p| p.pid)
+                .collect();
+            let mut next = 0;
+            while let Some(&parent) = found.get(next) {
+                found.extend(all.iter().filter(|p| p.parent == parent).map(|p| p.pid));
+                next += 1;
+            }
+            found.retain(|pid| !frozen.contains(pid));
+            if found.is_empty() {
+                break;
+            }
+            signal_pids(&found, Signal::STOP);
+            frozen.extend(found);
         }
-        if others_in_group(me) {
-            rustix::process::kill_process_group(me, Signal::KILL).ok();
+    }
+    if frozen.is_empty() {
+        return;
+    }
+    signal_pids(&frozen, Signal::KILL);
+    let deadline = Instant::now() + GRACE;
+    loop {
+        for &pid in &frozen {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                // Ours to reap when it was re-parented to us; not ours, an error: fine.
+                rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG).ok();
+            }
         }
+        if !frozen.iter().any(|&pid| alive(pid)) || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
-    std::process::exit(0)
-}
-
-/// A live process (not gone, not a zombie) as `/proc/<pid>/stat` tells it.
-struct Process {
-    pid: u32,
-    parent: u32,
-    group: u32,
-}
-
-/// The process `pid`, if it is alive.
-fn process(pid: u32) -> Option<Process> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // `pid (comm) state ppid pgrp …`; comm may hold anything, so read after its `)`.
-    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
-    let state = fields.next()?;
-    let parent = fields.next()?.parse().ok()?;
-    let group = fields.next()?.parse().ok()?;
-    (state != "Z" && state != "X").then_some(Process { pid, parent, group })
-}
-
-/// Every live process.
-fn processes() -> Vec<Process> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| process(entry.file_name().to_str()?.parse().ok()?))
-        .collect()
-}
-
-/// Every live process descended from `pid` (children, theirs, …).
-pub(crate) fn descendants(pid: u32) -> Vec<u32> {
-    let all = processes();
-    let mut found = vec![pid];
-    let mut next = 0;
-    while let Some(&parent) = found.get(next) {
-        found.extend(all.iter().filter(|p| p.parent == parent).map(|p| p.pid));
-        next += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// Whether `pid` is still a live process (not gone, not a zombie).
-pub(crate) fn alive(pid: u32) -> bool {
-    process(pid).is_some()
-}
-
-/// Whether a live process other than `me` is in the process group `me` leads.
-fn others_in_group(me: Pid) -> bool {
-    let me = me.as_raw_pid().unsigned_abs();
-    processes().iter().any(|p| p.pid != me && p.group == me)
 }
 
 /// Remove temp dirs whose run is gone: only `shipcrate-*` dirs of our own user beside a lock
@@ -370,12 +367,13 @@ pub(crate) fn untrack_dir(dir: &Path) {
     }
 }
 
-pub(crate) fn track_child(pid: u32) {
-    STATE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .children
-        .push(pid);
+/// Start `cmd` and count it as one of ours in one step: a sweep for strays ([`stop_strays`])
+/// never takes a child started meanwhile for one.
+pub(crate) fn spawn_tracked(cmd: &mut Command) -> std::io::Result<Child> {
+    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let child = cmd.spawn()?;
+    state.children.push(child.id());
+    Ok(child)
 }
 
 pub(crate) fn untrack_child(pid: u32) {

@@ -58,6 +58,8 @@ pub fn run(invocation: Invocation) -> Result<()> {
     let result = prepare::refuse_unreadable(&unreadable, None)
         .and_then(|()| signals::install().context("could not install signal handlers"))
         .and_then(|()| pipeline(&invocation, &env, &unreadable, &cwd, &reporter));
+    // Nothing the run started outlives it: what is still running under us now is a stray.
+    signals::stop_strays();
     if let Err(error) = &result {
         reporter.error(&format!("{error:#}"));
     }

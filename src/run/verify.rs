@@ -87,7 +87,11 @@ pub(super) fn verify(
         "before uploading any"
     };
     reporter.status("Verifying", &format!("{} {when}", crates.join(", ")));
-    let checked = cargo.dry_run(upload, started, reporter)?;
+    let checked = cargo.dry_run(upload, started, reporter);
+    // The verification's build scripts ran as our user: nothing they left running (a daemon
+    // in a session of its own) lives on to see a hook or the upload's gate holding the token.
+    crate::signals::stop_strays();
+    let checked = checked?;
     let failed: Vec<String> = checked
         .iter()
         .filter(|c| c.outcome == Outcome::Failed)
