@@ -310,6 +310,23 @@ pub(crate) fn prepare(
                 &tools.git, root, commit, &cfg.path, clean_env, hooks,
             )?)
         };
+        if let Some(pointers) = tree.as_ref().map(PristineTree::lfs_pointers)
+            && !pointers.is_empty()
+        {
+            let more = pointers.len().saturating_sub(10);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            reporter.warn(&format!(
+                "{}{more} hold Git LFS pointers, not their content: `.gitattributes` names the \
+                 lfs filter but LFS is not set up in the checkout, so a package holding them \
+                 would ship the pointer text. Fetch the content first (`git lfs install --local \
+                 && git lfs pull`; on GitHub, `lfs: true` on actions/checkout)",
+                pointers[..pointers.len().min(10)].join(", ")
+            ));
+        }
         if let Some(edits) = edits {
             note_edits(&joined(edits), reporter);
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::lfs::Lfs;
 use super::submodule_missing;
 use crate::error::UsageError;
 
@@ -54,6 +55,9 @@ pub(super) fn inspect(
     } else {
         0
     };
+    let lfs = Lfs::of(&repo, &contents.attributes, || {
+        files_in(&repo, &tree, whole.as_deref())
+    })?;
     Ok(Inspected {
         source: source.to_path_buf(),
         shown: shown.to_path_buf(),
@@ -63,6 +67,7 @@ pub(super) fn inspect(
         extra,
         links: contents.links,
         bytes,
+        lfs,
     })
 }
 
@@ -82,6 +87,8 @@ pub(super) struct Inspected {
     /// Roughly what the copy takes (each file rounded up to a 4 KiB block, and a margin):
     /// blob sizes are read from object headers, not the objects. 0 when not measured.
     pub(super) bytes: u64,
+    /// Its Git LFS files, if `.gitattributes` names them.
+    pub(super) lfs: Option<Lfs>,
 }
 
 /// Roughly what writing `tree`'s files (those in the cone of `whole`, or all) takes on disk.
@@ -115,6 +122,31 @@ fn bytes_written(
     // manifests bring along, cargo's lockfile: a margin.
     const MARGIN: u64 = 4 << 20;
     Ok(bytes + MARGIN)
+}
+
+/// The files (path and blob) of `tree` in the cone of `whole` (or all).
+fn files_in(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    whole: Option<&[String]>,
+) -> Result<Vec<(String, git2::Oid)>> {
+    let mut files = Vec::new();
+    walk(repo, tree, "", true, &mut |dir, _, entry| {
+        let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                Ok(whole.is_none_or(|dirs| in_cone(&format!("{path}/x"), dirs)))
+            }
+            Some(git2::ObjectType::Blob)
+                if entry.filemode() != 0o120_000 && whole.is_none_or(|d| in_cone(&path, d)) =>
+            {
+                files.push((path, entry.id()));
+                Ok(false)
+            }
+            _ => Ok(false),
+        }
+    })?;
+    Ok(files)
 }
 
 /// Every entry below `tree`, depth first, each before what it holds: `visit(dir, exact,
@@ -152,6 +184,8 @@ struct Contents {
     links: Vec<(String, String)>,
     /// Each committed symlink's path and target.
     symlinks: BTreeMap<String, String>,
+    /// Each `.gitattributes` file's blob.
+    attributes: Vec<git2::Oid>,
 }
 
 impl Contents {
@@ -162,6 +196,7 @@ impl Contents {
             manifest_dirs: Vec::new(),
             links: Vec::new(),
             symlinks: BTreeMap::new(),
+            attributes: Vec::new(),
         };
         let mut root_manifest = None;
         let mut symlinks = Vec::new();
@@ -173,6 +208,8 @@ impl Contents {
                     .push((format!("{dir}{name}"), entry.id().to_string()));
             } else if entry.filemode() == 0o120_000 {
                 symlinks.push((format!("{dir}{name}"), entry.id()));
+            } else if name == ".gitattributes" && entry.kind() == Some(git2::ObjectType::Blob) {
+                contents.attributes.push(entry.id());
             } else if name == "Cargo.toml" && entry.kind() == Some(git2::ObjectType::Blob) {
                 contents.unspellable |= !exact;
                 match dir.strip_suffix('/') {

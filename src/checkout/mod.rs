@@ -9,6 +9,7 @@
 //! memory when it fits, else `TMPDIR`).
 
 mod inspect;
+mod lfs;
 mod place;
 mod write;
 
@@ -27,11 +28,18 @@ use write::Git;
 /// A temp dir holding the commit's tree as a clean git checkout. Dropped = removed.
 pub(crate) struct PristineTree {
     dir: tempfile::TempDir,
+    lfs_pointers: Vec<String>,
 }
 
 impl PristineTree {
     pub(crate) fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Files the commit holds as Git LFS pointers that the copy holds as such: LFS is not set
+    /// up in the checkout (its content was never fetched).
+    pub(crate) fn lfs_pointers(&self) -> &[String] {
+        &self.lfs_pointers
     }
 }
 
@@ -88,8 +96,11 @@ pub(crate) fn create(
     .map_err(|e| place::said_when_full(e.into(), &std::env::temp_dir(), &env))
     .context("could not create a temporary directory for the pristine copy")?;
     signals::track_dir(dir.path());
-    let tree = PristineTree { dir };
-    git.write(&copy, tree.root()).map_err(|e| {
+    let mut tree = PristineTree {
+        dir,
+        lfs_pointers: Vec::new(),
+    };
+    tree.lfs_pointers = git.write(&copy, tree.root()).map_err(|e| {
         let place = tree.root().parent().unwrap_or(tree.root());
         place::said_when_full(e, place, &env)
     })?;

@@ -35,13 +35,14 @@ impl Git<'_> {
         crate_dir: Option<&str>,
     ) -> Result<()> {
         let copy = inspect(source, commit, shown, crate_dir, false)?;
-        self.write(&copy, dest)
+        self.write(&copy, dest).map(drop)
     }
 
     /// Write `copy` into the empty dir `dest`: git itself writes the files and the index
     /// (`read-tree`), which it does faster than libgit2, in parallel, and with sparse-checkout
     /// support. Then its submodules, each copied the same way.
-    pub(super) fn write(&self, copy: &Inspected, dest: &Path) -> Result<()> {
+    /// The files left as Git LFS pointers (LFS not set up in the checkout) are returned.
+    pub(super) fn write(&self, copy: &Inspected, dest: &Path) -> Result<Vec<String>> {
         fs_err::create_dir_all(dest)?;
         let mut init = git2::RepositoryInitOptions::new();
         init.no_reinit(true).external_template(false);
@@ -73,8 +74,25 @@ impl Git<'_> {
             .append(true)
             .open(dest.join(".git/config"))?
             .write_all(config.as_bytes())?;
+        let pointers = match &copy.lfs {
+            // git's own view of the checkout's settings (libgit2 reads other files).
+            Some(lfs) => {
+                let settings =
+                    self.run(&copy.source, &["config", "--get-regexp", r"^filter\.lfs\."]);
+                lfs.configure(&settings.unwrap_or_default(), &copy.common, dest)?
+            }
+            None => Vec::new(),
+        };
         let commit = copy.commit.as_str();
-        self.run(dest, &["read-tree", "--reset", "-u", commit])?;
+        self.run(dest, &["read-tree", "--reset", "-u", commit])
+            .with_context(|| match &copy.lfs {
+                Some(_) if pointers.is_empty() => {
+                    "could not write the copy with the checkout's Git LFS \
+                    content (is it fetched? `git lfs pull`)"
+                        .to_owned()
+                }
+                _ => "could not write the copy".to_owned(),
+            })?;
         if patterns.is_some() && !copy.extra.is_empty() {
             let mut args = vec![
                 "checkout-index",
@@ -114,7 +132,7 @@ impl Git<'_> {
             }
             self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown, None)?;
         }
-        Ok(())
+        Ok(pointers)
     }
 }
 

@@ -525,3 +525,72 @@ fn the_copy_is_made_in_memory_unless_tmpdir_names_a_place() {
     let ran_in = std::fs::read_to_string(&said).unwrap();
     assert!(!ran_in.starts_with("/dev/shm/"), "{ran_in}");
 }
+
+/// A crate whose build needs the real content of `data/blob.bin` (a pointer fails it).
+fn lfs_crate() -> Repo {
+    Repo::with_crate("lfsdata", "0.1.0").file(
+        "src/lib.rs",
+        "pub const DATA: &[u8] = include_bytes!(\"../data/blob.bin\");\n\
+         const _: () = assert!(DATA[0] == b'R', \"data/blob.bin is not its content\");\n",
+    )
+}
+
+#[cargo_test]
+#[ignore = "needs git-lfs: `apt-get install git-lfs`"]
+fn git_lfs_files_are_copied_as_their_content_not_their_pointers() {
+    let _registry = registry();
+    let repo = lfs_crate();
+    repo.git(&["lfs", "install", "--local"]);
+    repo.git(&["lfs", "track", "data/*.bin"]);
+    let content = format!("REAL {}\n", "lfs content ".repeat(100));
+    let repo = repo.file("data/blob.bin", &content).commit("data in LFS");
+    // Stored as a pointer: a copy without the checkout's LFS filter would hold that.
+    let blob = repo.git(&["cat-file", "-p", "HEAD:data/blob.bin"]);
+    assert!(blob.starts_with("version https://git-lfs"), "{blob}");
+    let before = repo.snapshot();
+    let dest = paths::root().join("copy");
+    repo.shipcrate()
+        .arg("copy")
+        .arg(dest.to_str().unwrap())
+        .run()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(dest.join("data/blob.bin")).unwrap(),
+        content
+    );
+    assert_eq!(git(&dest, &["status", "--porcelain"]), "");
+    // The dry run builds the crate from the copy: it needs the content.
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .success()
+        .lacks("LFS");
+    repo.assert_unchanged(&before);
+}
+
+#[cargo_test]
+fn git_lfs_pointers_without_lfs_set_up_are_named() {
+    let _registry = registry();
+    // Committed by a git without LFS: the pointer is the blob, and the checkout's file.
+    let pointer = "version https://git-lfs.github.com/spec/v1\n\
+                   oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n\
+                   size 12345\n";
+    let repo = lfs_crate()
+        .file(
+            ".gitattributes",
+            "data/*.bin filter=lfs diff=lfs merge=lfs -text\n",
+        )
+        .file("data/blob.bin", pointer)
+        .file("data/other.txt", "plain\n")
+        .commit("an LFS pointer, its content never fetched");
+    repo.shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DRY_RUN", "true")
+        .run()
+        .code(1)
+        .stderr_has(
+            "warning: data/blob.bin hold Git LFS pointers, not their content: `.gitattributes` \
+             names the lfs filter but LFS is not set up in the checkout",
+        );
+}
