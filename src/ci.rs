@@ -63,6 +63,10 @@ pub(crate) struct BuildContext {
     pub default_branch: Option<String>,
     /// Things the user should know, e.g. that PR builds can't be told apart here.
     pub warnings: Vec<String>,
+    /// In a container that shows no CI's variables (and not `ci: none`): a pull request
+    /// can't be told from a push, so only a version tag with `on.tags` publishes. Set by the
+    /// caller, which knows the container and the setting ([`hidden`]).
+    pub ci_hidden: bool,
 }
 
 impl BuildContext {
@@ -89,6 +93,7 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         slug: None,
         default_branch: None,
         warnings: Vec::new(),
+        ci_hidden: false,
     };
     let service = SERVICES.iter().find(|s| {
         let (name, value) = s.detect;
@@ -128,6 +133,25 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.pull_request = true;
     }
     ctx
+}
+
+/// In a container (`mark` says how we know) where no CI was recognised: a build that may be
+/// a pull request's, said once with what each CI's `docker run` must pass. `uploads`: a real
+/// publish, which the decision then holds back to a version tag with `on.tags` (a dry run
+/// uploads nothing and goes on).
+pub(crate) fn hidden(ctx: &mut BuildContext, mark: &str, uploads: bool) {
+    let passes: Vec<String> = SERVICES
+        .iter()
+        .map(|s| format!("{}: -e {}", s.provider, s.docker_env().join(" -e ")))
+        .collect();
+    ctx.warnings.push(format!(
+        "shipcrate runs in a container ({mark}) and sees no CI's variables, so it cannot tell \
+         a pull-request build from any other: a branch rule does not publish here, a version \
+         tag at the commit with `on.tags: true` still does. Pass your CI's variables into the \
+         container ({}), or, for a run by hand, set `ci: none` (`SHIPCRATE_CI=none`)",
+        passes.join("; ")
+    ));
+    ctx.ci_hidden = uploads;
 }
 
 /// The commit, branch, tags, repository (and GitHub's and GitLab's default branch).
@@ -204,6 +228,9 @@ fn github_default_branch(path: &str) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod docker_env;
 
 #[cfg(test)]
 mod tests {

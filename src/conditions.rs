@@ -16,8 +16,8 @@ pub(crate) enum Decision {
     Skip(String),
 }
 
-/// Apply the rules in order: pull request, a Travis job's `if:`, `on.repo`, `on.tags`, the
-/// branch rule, runtimes, `on.condition`. `env` is the build's environment (runtimes and
+/// Apply the rules in order: pull request, a Travis job's `if:`, `on.repo`, `on.tags`, a CI
+/// hidden by a container, the branch rule, runtimes, `on.condition`. `env` is the build's environment (runtimes and
 /// `env(…)` read it); `condition` runs one shell command and gives its exit code.
 pub(crate) fn decide(
     on: &On,
@@ -67,6 +67,7 @@ const RULES: &[Rule] = &[
     job_if,
     |build| Ok(repo(build)),
     |build| Ok(tags(build)),
+    |build| Ok(hidden_ci(build)),
     |build| Ok(branch(build)),
     |build| Ok(runtimes(build)),
 ];
@@ -146,6 +147,17 @@ fn tags(build: &Build) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// In a container that shows no CI's variables, a pull request looks like any branch: only a
+/// version tag with `on.tags: true` (which git sees at the commit) publishes.
+fn hidden_ci(build: &Build) -> Option<String> {
+    (build.ctx.ci_hidden && build.on.tags != Some(true)).then(|| {
+        "shipcrate runs in a container that shows no CI's variables, so this may be a \
+         pull-request build: only a version tag with `on.tags: true` publishes here (pass the \
+         CI's variables into the container, or set `ci: none` for a run by hand)"
+            .to_owned()
+    })
 }
 
 /// `on.branch` (patterns), else the default branch; `on.all_branches` and `tags: true` lift
@@ -347,7 +359,41 @@ mod tests {
             slug: Some("owner/repo".into()),
             default_branch: Some("main".into()),
             warnings: vec![],
+            ci_hidden: false,
         }
+    }
+
+    #[test]
+    fn a_ci_hidden_by_a_container_publishes_only_a_version_tag_with_on_tags() {
+        let hidden = |branch: Option<&str>, tags: &[&str]| BuildContext {
+            provider: Provider::Git,
+            ci_hidden: true,
+            ..ctx(branch, tags)
+        };
+        let all_branches = On {
+            all_branches: true,
+            ..On::default()
+        };
+        for on in [&all_branches, &On::default()] {
+            match run(on, &hidden(Some("main"), &[])) {
+                Decision::Skip(why) => assert!(why.contains("set `ci: none`"), "{why}"),
+                Decision::Publish => panic!("a branch rule published a build that may be a PR"),
+            }
+        }
+        let tags = On {
+            tags: Some(true),
+            ..On::default()
+        };
+        assert_eq!(run(&tags, &hidden(None, &["v1.0.0"])), Decision::Publish);
+        assert!(matches!(
+            run(&tags, &hidden(Some("main"), &[])),
+            Decision::Skip(_)
+        ));
+        // Seen (no container, or `ci: none`): the branch rule holds as ever.
+        assert_eq!(
+            run(&all_branches, &ctx(Some("main"), &[])),
+            Decision::Publish
+        );
     }
 
     fn run(on: &On, ctx: &BuildContext) -> Decision {

@@ -12,6 +12,7 @@ mod cmd;
 pub mod compare;
 mod conditions;
 pub mod config;
+mod container;
 mod copy;
 pub mod error;
 mod explain;

@@ -12,7 +12,7 @@ use crate::checkout::{self, PristineTree};
 use crate::ci::{self, BuildContext, Provider};
 use crate::conditions::{self, Decision};
 use crate::config::Flags;
-use crate::config::{self, Config, TrustedMode};
+use crate::config::{self, CiMode, Config, TrustedMode};
 use crate::error::UsageError;
 use crate::git::GitFacts;
 use crate::index::{self, Index};
@@ -23,7 +23,7 @@ use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
 use crate::trusted::{self, Session};
-use crate::{Env, cmd, git, hooks, ownership, signals};
+use crate::{Env, cmd, container, git, hooks, ownership, signals};
 
 /// What the run knows once its settings are read and the build is placed.
 pub(crate) struct Settled {
@@ -64,7 +64,13 @@ pub(crate) fn settle(
 
     // 3. Tools, then where we run.
     let tools = tools::find(env, &root)?;
-    let ctx = ci::detect(env, facts);
+    let mut ctx = ci::detect(env, facts);
+    if ctx.provider == Provider::Git
+        && cfg.ci == CiMode::Auto
+        && let Some(mark) = container::detect(Path::new("/"))
+    {
+        ci::hidden(&mut ctx, &mark, !cfg.dry_run);
+    }
     for warning in &ctx.warnings {
         reporter.warn(warning);
     }

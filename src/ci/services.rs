@@ -237,15 +237,72 @@ pub(crate) const SERVICES: &[Service] = &[
     },
 ];
 
+impl Service {
+    /// What a `docker run` must pass (`-e NAME`) for shipcrate in the container to see what
+    /// the CI sees: the variable that names the CI, those its refs are read from, and every
+    /// pre-merge sign — each once, in that order. Derived from the columns above, so it can't
+    /// fall behind them.
+    pub(crate) fn docker_env(&self) -> Vec<&'static str> {
+        let mut names = vec![self.detect.0];
+        names.extend(self.refs.vars());
+        names.extend(self.pre_merge.iter().map(|sign| sign.var()));
+        let mut seen = std::collections::BTreeSet::new();
+        names.retain(|name| seen.insert(*name));
+        names
+    }
+}
+
+impl Refs {
+    /// Every variable `ci::read_refs` reads for this CI.
+    fn vars(&self) -> Vec<&'static str> {
+        match *self {
+            Refs::Github => vec![
+                "GITHUB_SHA",
+                "GITHUB_REPOSITORY",
+                "GITHUB_REF",
+                "GITHUB_HEAD_REF",
+                "GITHUB_EVENT_PATH",
+            ],
+            Refs::Gitlab => vec![
+                "CI_COMMIT_SHA",
+                "CI_COMMIT_BRANCH",
+                "CI_COMMIT_TAG",
+                "CI_PROJECT_PATH",
+                "CI_DEFAULT_BRANCH",
+            ],
+            Refs::Travis => vec![
+                "TRAVIS_COMMIT",
+                "TRAVIS_BRANCH",
+                "TRAVIS_TAG",
+                "TRAVIS_REPO_SLUG",
+            ],
+            Refs::Vars {
+                commit,
+                branch,
+                tag,
+                slug,
+            } => [Some(commit), Some(branch), tag, slug]
+                .into_iter()
+                .flatten()
+                .collect(),
+        }
+    }
+}
+
 impl Unmerged {
-    /// `VAR=value` when the build's environment shows this sign.
-    pub(super) fn seen(self, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-        let name = match self {
+    /// The variable this sign is read from.
+    fn var(self) -> &'static str {
+        match self {
             Unmerged::Set(name)
             | Unmerged::Is(name, _)
             | Unmerged::Prefix(name, _)
             | Unmerged::Ref(name) => name,
-        };
+        }
+    }
+
+    /// `VAR=value` when the build's environment shows this sign.
+    pub(super) fn seen(self, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let name = self.var();
         let value = var(name)?;
         let holds = match self {
             Unmerged::Set(_) => !value.eq_ignore_ascii_case("false"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use figment::value::Value;
 
-use super::{Config, Mismatch, TrustedMode};
+use super::{CiMode, Config, Mismatch, TrustedMode};
 use crate::registry::Target;
 
 /// The value of `key` that is in force, as `explain` shows it: the built-in default when
@@ -63,6 +63,11 @@ pub(super) fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> 
         "max_wait" => human(cfg.max_wait),
         "deadline" => cfg.deadline.map_or("(none)".to_owned(), human),
         "travis" => travis.to_string(),
+        "ci" => match cfg.ci {
+            CiMode::Auto => "auto",
+            CiMode::None => "none",
+        }
+        .to_owned(),
         "trusted_publishing" => match cfg.trusted.mode {
             TrustedMode::Auto => "auto",
             TrustedMode::Always => "always",

@@ -95,6 +95,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "stop cleanly this long after the run starts, before the CI's own time limit: no upload starts after it, and the report says what is left for a re-run, e.g. `5h50m` (default: none)",
     ),
     (
+        "ci",
+        Kind::Text,
+        "`auto` (default): the CI is read from its variables; `none`: this is no CI (a run by hand), so git's branch may publish even in a container that shows no CI's variables",
+    ),
+    (
         "travis",
         Kind::Bool,
         "read the `provider: cargo` deploy block of .travis.yml instead of a shipcrate config file",

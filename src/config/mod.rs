@@ -116,6 +116,16 @@ pub(crate) struct Config {
     /// `.travis.yml`: a per-branch `token` map; the built branch's entry replaces `token`.
     pub token_by_branch: Vec<(String, Option<TokenSetting>)>,
     pub trusted: Trusted,
+    /// `ci: none`: a run by hand, where git alone says what is built.
+    pub ci: CiMode,
+}
+
+/// Whether shipcrate reads the CI from its variables (`auto`), or is told there is none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CiMode {
+    Auto,
+    /// No CI: in a container that shows no CI's variables, git's branch may still publish.
+    None,
 }
 
 /// When to mint a short-lived token from the CI's OIDC identity.

@@ -29,6 +29,7 @@ pub(super) struct Raw {
     pub(super) dotenv: Option<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) travis: bool,
+    pub(super) ci: Option<String>,
     pub(super) trusted_publishing: Option<String>,
     pub(super) trusted_publishing_url: Option<String>,
     pub(super) oidc_audience: Option<String>,

@@ -10,7 +10,7 @@ use figment::{Figment, Profile, Source};
 
 use super::in_force::{in_force, show};
 use super::raw::Raw;
-use super::{Config, KEYS, Mismatch, On, Origin, TokenSetting, Trusted, TrustedMode};
+use super::{CiMode, Config, KEYS, Mismatch, On, Origin, TokenSetting, Trusted, TrustedMode};
 use crate::error::UsageError;
 use crate::registry::Target;
 
@@ -72,6 +72,7 @@ pub(super) fn validate(
             },
             ttl: TRUSTED_TTL.read(raw.trusted_publishing_ttl.as_deref(), &origins)?,
         },
+        ci: one_of(raw.ci.as_deref(), CI_MODES, &origins)?,
     };
     cfg.sources = KEYS
         .iter()
@@ -199,6 +200,8 @@ const MISMATCH: Words<Mismatch> = (
     "checksum_mismatch",
     &[("warn", Mismatch::Warn), ("fail", Mismatch::Fail)],
 );
+
+const CI_MODES: Words<CiMode> = ("ci", &[("auto", CiMode::Auto), ("none", CiMode::None)]);
 
 const TRUSTED_MODES: Words<TrustedMode> = (
     "trusted_publishing",

@@ -177,7 +177,7 @@ fn runs_as_a_github_docker_action() {
 fn runs_with_plain_docker_run() {
     let docker = docker();
     let registry = registry();
-    let repo = Repo::with_crate("plainimage", "0.2.0");
+    let repo = Repo::with_crate("plainimage", "0.2.0").tag("v0.2.0");
     let index = registry.index_url().to_string();
     let mut args = vec!["-w".to_owned(), "/work".to_owned()];
     args.extend(mount(&repo.root, "/work"));
@@ -185,9 +185,13 @@ fn runs_with_plain_docker_run() {
         ("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN),
         ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", &index),
         ("SHIPCRATE_REGISTRY", "alternative"),
+        ("SHIPCRATE_ON__TAGS", "true"),
     ]));
+    // No CI's variables passed: shipcrate says so, and a version tag with `on.tags` (which
+    // git sees at the commit) still publishes.
     run(&docker, &args, &[], None)
         .success()
+        .stderr_has("shipcrate runs in a container (/.dockerenv) and sees no CI's variables")
         .stderr_has("Uploaded plainimage v0.2.0")
         .lacks(TOKEN);
     consume(&registry, "plainimage", "0.2.0");
@@ -436,4 +440,299 @@ fn image_sh_removes_only_images_it_made() {
         exists(&image()),
         "scripts/image.sh removed the tagged image"
     );
+}
+
+/// The README's `docker run` line of `ci` (its row of the per-CI table): the variables it
+/// passes.
+fn readme_passes(ci: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with(&format!("| {ci} | `-e ")))
+        .unwrap_or_else(|| panic!("README's per-CI table has no row for {ci}"));
+    row.split('`')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .filter(|word| *word != "-e")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each CI's own variables for a tag build, a branch push and a pull request (`SHA` stands
+/// for the commit), as its documentation names them (see `src/ci/services.rs`).
+const CI_BUILDS: &[(&str, &[(&str, &str)], [&[(&str, &str)]; 3])] = &[
+    (
+        "GitHub Actions",
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SHA", "SHA"),
+            ("GITHUB_REPOSITORY", "acme/w"),
+        ],
+        [
+            &[
+                ("GITHUB_REF", "refs/tags/v0.3.0"),
+                ("GITHUB_EVENT_NAME", "push"),
+            ],
+            &[
+                ("GITHUB_REF", "refs/heads/main"),
+                ("GITHUB_EVENT_NAME", "push"),
+            ],
+            &[
+                ("GITHUB_REF", "refs/pull/7/merge"),
+                ("GITHUB_EVENT_NAME", "pull_request"),
+                ("GITHUB_HEAD_REF", "topic"),
+            ],
+        ],
+    ),
+    (
+        "GitLab CI",
+        &[
+            ("GITLAB_CI", "true"),
+            ("CI_COMMIT_SHA", "SHA"),
+            ("CI_DEFAULT_BRANCH", "main"),
+        ],
+        [
+            &[("CI_COMMIT_TAG", "v0.3.0"), ("CI_PIPELINE_SOURCE", "push")],
+            &[("CI_COMMIT_BRANCH", "main"), ("CI_PIPELINE_SOURCE", "push")],
+            &[
+                ("CI_MERGE_REQUEST_IID", "3"),
+                ("CI_PIPELINE_SOURCE", "merge_request_event"),
+            ],
+        ],
+    ),
+    (
+        "Travis CI",
+        &[("TRAVIS", "true"), ("TRAVIS_COMMIT", "SHA")],
+        [
+            &[
+                ("TRAVIS_TAG", "v0.3.0"),
+                ("TRAVIS_BRANCH", "v0.3.0"),
+                ("TRAVIS_PULL_REQUEST", "false"),
+            ],
+            &[("TRAVIS_BRANCH", "main"), ("TRAVIS_PULL_REQUEST", "false")],
+            &[
+                ("TRAVIS_BRANCH", "main"),
+                ("TRAVIS_PULL_REQUEST", "7"),
+                ("TRAVIS_EVENT_TYPE", "pull_request"),
+            ],
+        ],
+    ),
+    (
+        "CircleCI",
+        &[("CIRCLECI", "true"), ("CIRCLE_SHA1", "SHA")],
+        [
+            &[("CIRCLE_TAG", "v0.3.0")],
+            &[("CIRCLE_BRANCH", "main")],
+            &[
+                ("CIRCLE_BRANCH", "topic"),
+                ("CIRCLE_PULL_REQUEST", "https://github.com/acme/w/pull/7"),
+            ],
+        ],
+    ),
+    (
+        "Buildkite",
+        &[("BUILDKITE", "true"), ("BUILDKITE_COMMIT", "SHA")],
+        [
+            &[
+                ("BUILDKITE_TAG", "v0.3.0"),
+                ("BUILDKITE_BRANCH", "v0.3.0"),
+                ("BUILDKITE_PULL_REQUEST", "false"),
+            ],
+            &[
+                ("BUILDKITE_BRANCH", "main"),
+                ("BUILDKITE_PULL_REQUEST", "false"),
+            ],
+            &[
+                ("BUILDKITE_BRANCH", "topic"),
+                ("BUILDKITE_PULL_REQUEST", "7"),
+            ],
+        ],
+    ),
+    (
+        "Jenkins",
+        &[
+            ("JENKINS_URL", "http://jenkins.example/"),
+            ("GIT_COMMIT", "SHA"),
+        ],
+        [
+            &[("TAG_NAME", "v0.3.0"), ("BRANCH_NAME", "v0.3.0")],
+            &[("BRANCH_NAME", "main")],
+            &[("BRANCH_NAME", "PR-7"), ("CHANGE_ID", "7")],
+        ],
+    ),
+    (
+        "Azure Pipelines",
+        &[("TF_BUILD", "True"), ("BUILD_SOURCEVERSION", "SHA")],
+        [
+            &[
+                ("BUILD_SOURCEBRANCH", "refs/tags/v0.3.0"),
+                ("BUILD_REASON", "IndividualCI"),
+            ],
+            &[
+                ("BUILD_SOURCEBRANCH", "refs/heads/main"),
+                ("BUILD_REASON", "IndividualCI"),
+            ],
+            &[
+                ("BUILD_SOURCEBRANCH", "refs/pull/7/merge"),
+                ("BUILD_REASON", "PullRequest"),
+                ("SYSTEM_PULLREQUEST_PULLREQUESTID", "7"),
+            ],
+        ],
+    ),
+    (
+        "Bitbucket Pipelines",
+        &[("BITBUCKET_BUILD_NUMBER", "5"), ("BITBUCKET_COMMIT", "SHA")],
+        [
+            &[("BITBUCKET_TAG", "v0.3.0")],
+            &[("BITBUCKET_BRANCH", "main")],
+            &[
+                ("BITBUCKET_BRANCH", "topic"),
+                ("BITBUCKET_PR_ID", "7"),
+                ("BITBUCKET_PR_DESTINATION_BRANCH", "main"),
+            ],
+        ],
+    ),
+    (
+        "Woodpecker CI",
+        &[("CI", "woodpecker"), ("CI_COMMIT_SHA", "SHA")],
+        [
+            &[("CI_COMMIT_TAG", "v0.3.0"), ("CI_PIPELINE_EVENT", "tag")],
+            &[("CI_COMMIT_BRANCH", "main"), ("CI_PIPELINE_EVENT", "push")],
+            &[
+                ("CI_COMMIT_BRANCH", "main"),
+                ("CI_PIPELINE_EVENT", "pull_request"),
+                ("CI_COMMIT_PULL_REQUEST", "7"),
+            ],
+        ],
+    ),
+    (
+        "Drone",
+        &[("DRONE", "true"), ("DRONE_COMMIT_SHA", "SHA")],
+        [
+            &[("DRONE_TAG", "v0.3.0"), ("DRONE_BUILD_EVENT", "tag")],
+            &[("DRONE_BRANCH", "main"), ("DRONE_BUILD_EVENT", "push")],
+            &[
+                ("DRONE_BRANCH", "main"),
+                ("DRONE_BUILD_EVENT", "pull_request"),
+                ("DRONE_PULL_REQUEST", "7"),
+            ],
+        ],
+    ),
+];
+
+fn decision(out: &Outcome) -> String {
+    out.stdout
+        .lines()
+        .find(|l| l.starts_with("Decision:"))
+        .unwrap_or_else(|| panic!("no decision\n{}", out.both()))
+        .to_owned()
+}
+
+/// The README's `docker run` for each CI, with that CI's environment for a tag build, a branch
+/// push and a pull request: the container decides as the binary run directly does (tag and
+/// branch publish with `on.all_branches`, the pull request never). Without the CI's
+/// variables the container can't tell, says so, and holds the branch build back.
+#[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
+fn the_readmes_docker_run_sees_what_each_ci_sees() {
+    let docker = docker();
+    let registry = registry();
+    let repo = Repo::with_crate("seen", "0.3.0").tag("v0.3.0");
+    let sha = repo.head();
+    let index = registry.index_url().to_string();
+    let settings = [
+        ("SHIPCRATE_REGISTRY", "alternative"),
+        ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", index.as_str()),
+        ("CARGO_REGISTRIES_ALTERNATIVE_TOKEN", TOKEN),
+        ("SHIPCRATE_ON__ALL_BRANCHES", "true"),
+    ];
+    let in_container = |env: &[(&str, String)], pass: &[String]| -> Outcome {
+        let mut cmd = Command::new(&docker);
+        cmd.args(["run", "--rm", "--network", "host", "-w", "/work"])
+            .args(mount(&repo.root, "/work"));
+        for name in settings
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(pass.iter().map(String::as_str))
+        {
+            cmd.args(["-e", name]);
+        }
+        cmd.arg(image()).arg("explain").env_clear().envs(settings);
+        cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Outcome::from(cmd.output().unwrap())
+    };
+    let mut compared = 0;
+    for (ci, common, builds) in CI_BUILDS {
+        let pass = readme_passes(ci);
+        for (kind, vars) in ["tag", "branch", "pull request"].iter().zip(builds) {
+            let env: Vec<(&str, String)> = common
+                .iter()
+                .chain(vars.iter())
+                .map(|(k, v)| (*k, v.replace("SHA", &sha)))
+                .collect();
+            let mut direct = repo.shipcrate().arg("explain");
+            for (k, v) in settings
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .chain(env.clone())
+            {
+                direct = direct.env(k, &v);
+            }
+            let direct = decision(&direct.run().success());
+            let want_publish = *kind != "pull request";
+            assert_eq!(
+                direct.starts_with("Decision: publish"),
+                want_publish,
+                "{ci} {kind}, run directly: {direct}"
+            );
+            let inside = in_container(&env, &pass).success();
+            assert_eq!(
+                decision(&inside),
+                direct,
+                "{ci} {kind} in the container\n{}",
+                inside.both()
+            );
+            assert!(
+                !inside.stderr.contains("sees no CI's variables"),
+                "{ci} {kind}\n{}",
+                inside.both()
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 30);
+    // The README's line without the CI's variables: a branch build held back, and why.
+    let (_, common, [_, branch, _]) = CI_BUILDS[3];
+    let env: Vec<(&str, String)> = common
+        .iter()
+        .chain(branch.iter())
+        .map(|(k, v)| (*k, v.replace("SHA", &sha)))
+        .collect();
+    let blind = in_container(&env, &[]).success();
+    assert!(
+        decision(&blind).starts_with("Decision: skip: shipcrate runs in a container"),
+        "{}",
+        blind.both()
+    );
+    assert!(
+        blind
+            .stderr
+            .contains("CircleCI: -e CIRCLECI -e CIRCLE_SHA1"),
+        "{}",
+        blind.both()
+    );
+    // A run by hand says so.
+    let by_hand = in_container(
+        &[("SHIPCRATE_CI", "none".to_owned())],
+        &["SHIPCRATE_CI".to_owned()],
+    )
+    .success();
+    assert!(
+        decision(&by_hand).starts_with("Decision: publish"),
+        "{}",
+        by_hand.both()
+    );
+    assert!(index_entries("seen").is_empty());
 }
