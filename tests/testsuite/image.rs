@@ -462,7 +462,10 @@ fn readme_passes(ci: &str) -> Vec<String> {
 
 /// Each CI's own variables for a tag build, a branch push and a pull request (`SHA` stands
 /// for the commit), as its documentation names them (see `src/ci/services.rs`).
-const CI_BUILDS: &[(&str, &[(&str, &str)], [&[(&str, &str)]; 3])] = &[
+/// `(VAR, value)` pairs.
+type Vars = &'static [(&'static str, &'static str)];
+
+const CI_BUILDS: &[(&str, Vars, [Vars; 3])] = &[
     (
         "GitHub Actions",
         &[
