@@ -48,6 +48,81 @@ fn the_readme_lists_what_each_ci_must_pass() {
     );
 }
 
+/// A tag, a branch and a pull-request build on GitHub Actions, as its variables say them.
+const GITHUB_BUILDS: [(&str, &[(&str, &str)]); 3] = [
+    (
+        "tag",
+        &[
+            ("GITHUB_REF", "refs/tags/v1.0.0"),
+            ("GITHUB_SHA", "f00"),
+            ("GITHUB_REPOSITORY", "o/r"),
+        ],
+    ),
+    (
+        "branch",
+        &[
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_SHA", "f00"),
+            ("GITHUB_EVENT_NAME", "push"),
+        ],
+    ),
+    (
+        "pr",
+        &[
+            ("GITHUB_REF", "refs/pull/7/merge"),
+            ("GITHUB_HEAD_REF", "topic"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+        ],
+    ),
+];
+
+/// The same on GitLab CI.
+const GITLAB_BUILDS: [(&str, &[(&str, &str)]); 3] = [
+    (
+        "tag",
+        &[
+            ("CI_COMMIT_TAG", "v1.0.0"),
+            ("CI_COMMIT_SHA", "f00"),
+            ("CI_PROJECT_PATH", "g/p"),
+        ],
+    ),
+    (
+        "branch",
+        &[("CI_COMMIT_BRANCH", "main"), ("CI_DEFAULT_BRANCH", "main")],
+    ),
+    (
+        "pr",
+        &[
+            ("CI_MERGE_REQUEST_IID", "3"),
+            ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ],
+    ),
+];
+
+/// The same on Travis CI.
+const TRAVIS_BUILDS: [(&str, &[(&str, &str)]); 3] = [
+    (
+        "tag",
+        &[
+            ("TRAVIS_TAG", "v1.0.0"),
+            ("TRAVIS_BRANCH", "v1.0.0"),
+            ("TRAVIS_COMMIT", "f00"),
+        ],
+    ),
+    (
+        "branch",
+        &[
+            ("TRAVIS_BRANCH", "master"),
+            ("TRAVIS_PULL_REQUEST", "false"),
+            ("TRAVIS_REPO_SLUG", "o/r"),
+        ],
+    ),
+    (
+        "pr",
+        &[("TRAVIS_BRANCH", "master"), ("TRAVIS_PULL_REQUEST", "7")],
+    ),
+];
+
 /// A build of each kind on `service`, as its variables say it (plus some it doesn't read).
 fn builds(service: &Service) -> Vec<(&'static str, Env)> {
     let (name, value) = match service.detect {
@@ -73,76 +148,16 @@ fn builds(service: &Service) -> Vec<(&'static str, Env)> {
         Unmerged::Ref(name) => (name, "refs/pull/7/merge"),
     });
     let sign = sign.expect("every CI has a pre-merge sign");
+    let fixed = |kinds: &[(&'static str, &[(&str, &str)])]| -> Vec<(&'static str, Env)> {
+        kinds
+            .iter()
+            .map(|(kind, pairs)| (*kind, with(pairs)))
+            .collect()
+    };
     match service.refs {
-        Refs::Github => vec![
-            (
-                "tag",
-                with(&[
-                    ("GITHUB_REF", "refs/tags/v1.0.0"),
-                    ("GITHUB_SHA", "f00"),
-                    ("GITHUB_REPOSITORY", "o/r"),
-                ]),
-            ),
-            (
-                "branch",
-                with(&[
-                    ("GITHUB_REF", "refs/heads/main"),
-                    ("GITHUB_SHA", "f00"),
-                    ("GITHUB_EVENT_NAME", "push"),
-                ]),
-            ),
-            (
-                "pr",
-                with(&[
-                    ("GITHUB_REF", "refs/pull/7/merge"),
-                    ("GITHUB_HEAD_REF", "topic"),
-                    ("GITHUB_EVENT_NAME", "pull_request"),
-                ]),
-            ),
-        ],
-        Refs::Gitlab => vec![
-            (
-                "tag",
-                with(&[
-                    ("CI_COMMIT_TAG", "v1.0.0"),
-                    ("CI_COMMIT_SHA", "f00"),
-                    ("CI_PROJECT_PATH", "g/p"),
-                ]),
-            ),
-            (
-                "branch",
-                with(&[("CI_COMMIT_BRANCH", "main"), ("CI_DEFAULT_BRANCH", "main")]),
-            ),
-            (
-                "pr",
-                with(&[
-                    ("CI_MERGE_REQUEST_IID", "3"),
-                    ("CI_PIPELINE_SOURCE", "merge_request_event"),
-                ]),
-            ),
-        ],
-        Refs::Travis => vec![
-            (
-                "tag",
-                with(&[
-                    ("TRAVIS_TAG", "v1.0.0"),
-                    ("TRAVIS_BRANCH", "v1.0.0"),
-                    ("TRAVIS_COMMIT", "f00"),
-                ]),
-            ),
-            (
-                "branch",
-                with(&[
-                    ("TRAVIS_BRANCH", "master"),
-                    ("TRAVIS_PULL_REQUEST", "false"),
-                    ("TRAVIS_REPO_SLUG", "o/r"),
-                ]),
-            ),
-            (
-                "pr",
-                with(&[("TRAVIS_BRANCH", "master"), ("TRAVIS_PULL_REQUEST", "7")]),
-            ),
-        ],
+        Refs::Github => fixed(&GITHUB_BUILDS),
+        Refs::Gitlab => fixed(&GITLAB_BUILDS),
+        Refs::Travis => fixed(&TRAVIS_BUILDS),
         Refs::Vars {
             commit,
             branch,
