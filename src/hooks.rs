@@ -49,9 +49,19 @@ impl<'a> Hooks<'a> {
         }
     }
 
+    /// The `before_deploy` commands (see [`Hooks::run`]).
+    pub(crate) fn before_deploy(&self, reporter: &Reporter) -> Result<()> {
+        self.run("before_deploy", &self.cfg.before_deploy, reporter)
+    }
+
+    /// The `after_deploy` commands (see [`Hooks::run`]).
+    pub(crate) fn after_deploy(&self, reporter: &Reporter) -> Result<()> {
+        self.run("after_deploy", &self.cfg.after_deploy, reporter)
+    }
+
     /// One stage's commands: each in its own shell, or, for a `.travis.yml` entry, all in one
     /// bash shell as Travis ran them. A dry run says what it would run.
-    pub(crate) fn run(&self, stage: &str, commands: &[String], reporter: &Reporter) -> Result<()> {
+    fn run(&self, stage: &str, commands: &[String], reporter: &Reporter) -> Result<()> {
         let Hooks {
             cfg,
             tools,

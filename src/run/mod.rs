@@ -297,7 +297,6 @@ fn upload(
     if halted.as_ref().is_some_and(|e| e.is::<DeadlineReached>()) {
         reporter.status("Stopped", &stop_summary(&outcomes));
     }
-    let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
     hint_trusted(
         &outcomes,
         publisher.trusted.is_some(),
@@ -306,17 +305,33 @@ fn upload(
     );
 
     // 13. after_deploy, then the report — written whatever happened above.
+    finish(&hooks, publisher, tree, halted, outcomes, report, reporter)
+}
+
+/// 13. `after_deploy` unless something failed; done with the registry (the session revokes its
+///     token); the report, written whatever happened; the error of a run that failed.
+fn finish(
+    hooks: &Hooks,
+    publisher: Publisher,
+    tree: Option<PristineTree>,
+    halted: Option<anyhow::Error>,
+    outcomes: Vec<CrateOutcome>,
+    report: &Report,
+    reporter: &Reporter,
+) -> Result<()> {
+    let failed = halted.is_some() || outcomes.iter().any(|c| c.outcome == Outcome::Failed);
     let after = if failed {
         Ok(())
     } else {
-        hooks.run("after_deploy", &cfg.after_deploy, reporter)
+        hooks.after_deploy(reporter)
     };
     publisher.close(tree, reporter);
-    report.write(reporter, outcomes.clone())?;
-    if failed {
-        return Err(failure(halted, &outcomes));
+    let error = failed.then(|| failure(halted, &outcomes));
+    report.write(reporter, outcomes)?;
+    match error {
+        Some(error) => Err(error),
+        None => after,
     }
-    after
 }
 
 /// 11. Ready to upload: the trusted-publishing token minted where that is free (GitHub), then
@@ -332,6 +347,6 @@ fn ready_to_upload(
         .mint_early(cfg.dry_run, reporter)
         .map_err(|error| (error, "no trusted-publishing token"))?;
     hooks
-        .run("before_deploy", &cfg.before_deploy, reporter)
+        .before_deploy(reporter)
         .map_err(|error| (error, "before_deploy failed"))
 }
