@@ -4,6 +4,11 @@
 //! irreversible; the report is written whatever happens after the decision.
 //!
 //! Decides in order only: each step's rules live in the module that owns its concern.
+//!
+//! Its parts: `preflight` (step 5: the token, the session, the commit), `check` (9: what the
+//! registry has already, the plan printed), `verify` (10: the dry run, and whether the one
+//! started early is it), `publisher` (`Publisher`: what talks to the registry in 11–13),
+//! `report` (the report's assembly, the error of a failed run, the advice after one).
 
 mod check;
 mod preflight;
