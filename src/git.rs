@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::Env;
 use crate::error::UsageError;
 
 /// What plain git says about the build, for when no CI provider says it.
@@ -18,15 +19,22 @@ pub(crate) struct GitFacts {
     pub shallow: bool,
 }
 
-/// The repository containing `start`: its work tree root and its facts.
-pub(crate) fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
+/// The repository containing `start`: its work tree root and its facts. `env` is read for
+/// `safe.directory` given through `GIT_CONFIG_COUNT`, which git honours and libgit2 does not.
+pub(crate) fn open(start: &Path, env: &Env) -> Result<(PathBuf, GitFacts)> {
     let repo = git2::Repository::discover(start).map_err(|e| match e.code() {
         git2::ErrorCode::Owner => UsageError(format!(
-            "git refuses to read `{}`: it belongs to another user. Mark it safe with \
-             `git config --global --add safe.directory {}` (the shipcrate image does this for \
-             its working directory)",
-            start.display(),
-            start.display()
+            "`{dir}` belongs to another user, and shipcrate reads repositories with libgit2, \
+             which refuses that unless git's global or system config marks the directory safe: \
+             run `git config --global --add safe.directory {dir}` (the shipcrate image does \
+             this for its working directory){}",
+            safe_directory_via_env(env)
+                .map(|value| format!(
+                    ". `safe.directory` = `{value}` given through `GIT_CONFIG_COUNT`/\
+                     `GIT_CONFIG_KEY_<n>` is honoured by git, but not by libgit2"
+                ))
+                .unwrap_or_default(),
+            dir = start.display(),
         )),
         _ => UsageError(format!(
             "`{}` is not inside a git repository: shipcrate publishes a commit, so run it in \
@@ -46,6 +54,17 @@ pub(crate) fn open(start: &Path) -> Result<(PathBuf, GitFacts)> {
         .to_path_buf();
     let root = fs_err::canonicalize(&root)?;
     Ok((root, facts(&repo)))
+}
+
+/// A `safe.directory` value given in the environment (`GIT_CONFIG_COUNT` pairs), if any.
+fn safe_directory_via_env(env: &Env) -> Option<String> {
+    let count: usize = env.get("GIT_CONFIG_COUNT")?.trim().parse().ok()?;
+    (0..count.min(1000)).find_map(|n| {
+        let key = env.get(&format!("GIT_CONFIG_KEY_{n}"))?;
+        key.eq_ignore_ascii_case("safe.directory")
+            .then(|| env.get(&format!("GIT_CONFIG_VALUE_{n}")).cloned())
+            .flatten()
+    })
 }
 
 fn facts(repo: &git2::Repository) -> GitFacts {

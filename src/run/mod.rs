@@ -58,17 +58,37 @@ pub fn run(invocation: Invocation) -> Result<()> {
             (key, _) => unreadable.push(key.unwrap_or_else(|k| k.to_string_lossy().into_owned())),
         }
     }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let reporter = Reporter::new(&env);
     let result = prepare::refuse_unreadable(&unreadable, None)
-        .and_then(|()| signals::install().context("could not install signal handlers"))
-        .and_then(|()| pipeline(&invocation, &env, &unreadable, &cwd, &reporter));
+        .and_then(|()| current_dir())
+        .and_then(|cwd| {
+            signals::install().context("could not install signal handlers")?;
+            pipeline(&invocation, &env, &unreadable, &cwd, &reporter)
+        });
     // Nothing the run started outlives it: what is still running under us now is a stray.
     signals::stop_strays();
     if let Err(error) = &result {
         reporter.error(&format!("{error:#}"));
     }
     result
+}
+
+/// The directory shipcrate was started in; one deleted since is said as such.
+fn current_dir() -> Result<std::path::PathBuf> {
+    std::env::current_dir().map_err(|error| {
+        let why = match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                "it no longer exists (deleted, or moved away, after the shell entered it)"
+                    .to_owned()
+            }
+            _ => error.to_string(),
+        };
+        crate::error::UsageError(format!(
+            "cannot read the current directory: {why}. cd into the repository's checkout and \
+             run shipcrate again"
+        ))
+        .into()
+    })
 }
 
 /// What the command asks for: `migrate` and `copy` stop early; `explain` and `publish` settle
@@ -87,7 +107,7 @@ fn pipeline(
     {
         return migrate::print(&cwd.join(file), *to);
     }
-    let (root, facts) = git::open(cwd)?;
+    let (root, facts) = git::open(cwd, env)?;
     if let Action::Copy { dir, commit } = &invocation.action {
         return copy::copy(
             &root,

@@ -105,18 +105,40 @@ enum Frame {
     },
 }
 
+/// The most nodes a file may come to with its aliases expanded: a real `.travis.yml` has a
+/// few hundred; a 544-byte alias bomb (each anchor aliasing the one before, ten times) would
+/// otherwise be expanded into billions, without bound.
+const MAX_NODES: usize = 100_000;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Each anchor's node and how many nodes it is.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes made so far, aliases expanded.
+    nodes: usize,
     root: Option<Node>,
     error: Option<String>,
+}
+
+/// How many nodes `node` is, itself included.
+fn size(node: &Node) -> usize {
+    match node {
+        Node::Scalar { .. } => 1,
+        Node::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Node::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 impl Builder {
     fn complete(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size(&node)));
         }
         match self.stack.last_mut() {
             None => {
@@ -150,11 +172,24 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, _mark: Marker) {
         match event {
             Event::Scalar(text, style, anchor, _) => {
+                self.nodes += 1;
                 let plain = matches!(style, TScalarStyle::Plain);
                 self.complete(Node::Scalar { text, plain }, anchor);
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => self.complete(node.clone(), 0),
+                Some((node, size)) => {
+                    self.nodes += size;
+                    if self.nodes > MAX_NODES {
+                        self.error.get_or_insert_with(|| {
+                            format!(
+                                "its aliases expand it to more than {MAX_NODES} YAML nodes \
+                                 (an alias bomb?); write the repeated parts out"
+                            )
+                        });
+                        return;
+                    }
+                    self.complete(node.clone(), 0);
+                }
                 None => self.error = Some(format!("an alias refers to unknown anchor #{id}")),
             },
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(anchor, Vec::new())),

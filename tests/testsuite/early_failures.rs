@@ -1,10 +1,13 @@
 //! A run that fails after its decision, however early, writes its report (JSON, dotenv,
-//! GitHub outputs and step summary) with what it knows; a full disk is said as such.
+//! GitHub outputs and step summary) with what it knows; a full disk is said as such. Before
+//! the decision, a run that can't start says why: a deleted working directory, a repository
+//! of another user marked safe only where libgit2 doesn't look.
 
 use std::process::Command;
 
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
+use cargo_test_support::str;
 
 use crate::support::*;
 
@@ -174,4 +177,47 @@ fn a_full_tmpdir_is_said_as_such_and_the_report_is_written() {
     assert!(out.stdout.contains("::error::"), "{}", out.both());
     assert_eq!(reports.written(), []);
     assert!(index_entries("fulldisk").is_empty());
+}
+
+#[cargo_test]
+fn started_in_a_deleted_directory_it_says_so() {
+    let dir = paths::root().join("gone");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("cd \"$0\" && rmdir \"$0\" && exec \"$1\"")
+        .arg(&dir)
+        .arg(env!("CARGO_BIN_EXE_shipcrate"))
+        .env_clear()
+        .envs(base_env())
+        .output()
+        .unwrap();
+    Outcome::from(out).code(2).stderr_eq(str![[r#"
+[ERROR] cannot read the current directory: it no longer exists (deleted, or moved away, after the shell entered it). cd into the repository's checkout and run shipcrate again
+
+"#]]);
+}
+
+#[cargo_test]
+fn safe_directory_given_only_to_git_is_named_not_blamed_on_git() {
+    // The test runs as root; the repository is root's, shipcrate runs as `nobody`.
+    const NOBODY: u32 = 65534;
+    let repo = Repo::with_crate("notmine", "0.1.0");
+    let root = repo.root.to_str().unwrap();
+    repo.shipcrate()
+        .run_as(NOBODY)
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "safe.directory")
+        .env("GIT_CONFIG_VALUE_0", root)
+        .run()
+        .code(2)
+        .stderr_has(&format!(
+            "`{root}` belongs to another user, and shipcrate reads repositories with libgit2, \
+             which refuses that unless git's global or system config marks the directory \
+             safe: run `git config --global --add safe.directory {root}`"
+        ))
+        .stderr_has(&format!(
+            "`safe.directory` = `{root}` given through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>` is \
+             honoured by git, but not by libgit2"
+        ));
 }

@@ -992,3 +992,30 @@ fn a_process_of_the_same_user_cannot_read_shipcrates_environment() {
     );
     assert!(parent.contains("Permission denied"), "{parent}");
 }
+
+#[cargo_test]
+fn a_travis_yml_alias_bomb_is_refused_not_expanded() {
+    // Each anchor aliases the one before nine times: 9^9 scalars once expanded.
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (name, before) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip("abcdefgh".chars())
+    {
+        let aliases = vec![format!("*{before}"); 9].join(", ");
+        bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    let repo = Repo::with_crate("bomb", "0.1.0")
+        .file(".travis.yml", &bomb)
+        .commit("an alias bomb");
+    for args in [&["migrate"][..], &["explain", "--travis"][..]] {
+        let started = std::time::Instant::now();
+        let mut run = repo.shipcrate();
+        for arg in args {
+            run = run.arg(arg);
+        }
+        run.run()
+            .code(2)
+            .stderr_has("its aliases expand it to more than 100000 YAML nodes (an alias bomb?)");
+        assert!(started.elapsed() < Duration::from_secs(20), "{args:?}");
+    }
+}
