@@ -177,13 +177,22 @@ fn no_token_reaches_a_build_script_or_a_hook_from_any_source() {
         assert_clean("a build script's environment or argv", text, &secrets);
     }
 
-    // Hooks ran on the real publishes only: no registry token, no OIDC request credential,
-    // but the CI's own credentials for release steps.
-    let hooks: Vec<PathBuf> = std::fs::read_dir(&hook_log)
+    assert_hooks_hold_only_the_cis_credentials(&hook_log, sources.len() * 2);
+    assert_eq!(
+        uploads_alone_hold_the_token(&shims, &secrets),
+        sources.len()
+    );
+}
+
+/// Hooks ran on the real publishes only (`runs` of them, in `hook_log`): no registry token, no
+/// OIDC request credential, but the CI's own credentials for release steps.
+#[track_caller]
+fn assert_hooks_hold_only_the_cis_credentials(hook_log: &Path, runs: usize) {
+    let hooks: Vec<PathBuf> = std::fs::read_dir(hook_log)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(hooks.len(), sources.len() * 2, "{hooks:?}");
+    assert_eq!(hooks.len(), runs, "{hooks:?}");
     for hook in &hooks {
         let text = std::fs::read_to_string(hook).unwrap();
         for (name, value) in CI_CREDENTIALS {
@@ -200,10 +209,14 @@ fn no_token_reaches_a_build_script_or_a_hook_from_any_source() {
             "the registry token in a hook: {text}"
         );
     }
+}
 
-    // Every child shipcrate started: only the upload — `cargo publish --no-verify`, which
-    // builds nothing — holds the token, and only in the registry's own variable.
-    let uploads = shim_records(&shims)
+/// Every child shipcrate started (as the `shims` recorded it): only the upload — `cargo publish
+/// --no-verify`, which builds nothing — holds the token, and only in the registry's own
+/// variable. Gives how many uploads there were.
+#[track_caller]
+fn uploads_alone_hold_the_token(shims: &Path, secrets: &[&str]) -> usize {
+    shim_records(shims)
         .into_iter()
         .filter(|(tool, argv, env)| {
             let upload = tool == "cargo"
@@ -239,13 +252,12 @@ fn no_token_reaches_a_build_script_or_a_hook_from_any_source() {
                     assert!(!env.contains(secret), "sh {argv:?} holds {secret}");
                 }
             } else {
-                assert_clean(&format!("{tool} {argv:?}"), env, &secrets);
+                assert_clean(&format!("{tool} {argv:?}"), env, secrets);
             }
             assert!(!argv.join(" ").contains(TOKEN), "token in argv: {argv:?}");
             upload
         })
-        .count();
-    assert_eq!(uploads, sources.len());
+        .count()
 }
 
 #[cargo_test]
