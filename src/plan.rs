@@ -473,8 +473,8 @@ pub(crate) fn first_release_line(plan: &Plan, package: &Package, tags: &[String]
     if names_none && plan.whole_workspace && plan.workspace.len() > 1 {
         let version = &package.version;
         line += &format!(
-            ". No tag of this build names a crate, so the plan is every member of the \
-             workspace: to release `{name}` alone, tag `{name}-{version}` (or \
+            ". No tag of this build names a crate, so the plan is every selected member \
+             of the workspace: to release `{name}` alone, tag `{name}-{version}` (or \
              `{name}-v{version}`); to leave it out, add it to `exclude` or set `publish = false` \
              in its Cargo.toml"
         );
@@ -687,10 +687,10 @@ mod tests {
             assert_eq!(
                 first_release_line(&plan, &macros, &[tag.into()]),
                 format!(
-                    "{taken}. No tag of this build names a crate, so the plan is every member of \
-                     the workspace: to release `tokio-macros` alone, tag `tokio-macros-2.0.0-rc.1` \
-                     (or `tokio-macros-v2.0.0-rc.1`); to leave it out, add it to `exclude` or set \
-                     `publish = false` in its Cargo.toml"
+                    "{taken}. No tag of this build names a crate, so the plan is every selected \
+                     member of the workspace: to release `tokio-macros` alone, tag \
+                     `tokio-macros-2.0.0-rc.1` (or `tokio-macros-v2.0.0-rc.1`); to leave it out, \
+                     add it to `exclude` or set `publish = false` in its Cargo.toml"
                 )
             );
         }

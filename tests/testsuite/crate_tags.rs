@@ -156,7 +156,7 @@ fn a_crate_tag_whose_version_is_not_the_crates_stops_before_any_upload() {
 fn first_of_three(name: &str, version: &str) -> String {
     format!(
         "first release of `{name}`: the name is taken for good once uploaded. No tag of this \
-         build names a crate, so the plan is every member of the workspace: to release \
+         build names a crate, so the plan is every selected member of the workspace: to release \
          `{name}` alone, tag `{name}-{version}` (or `{name}-v{version}`); to leave it out, add \
          it to `exclude` or set `publish = false` in its Cargo.toml"
     )
