@@ -459,6 +459,16 @@ fn crate_tag<'t>(tag: &'t str, members: &[String]) -> Option<(String, &'t str)> 
         .map(|(name, version)| (name.clone(), version))
 }
 
+/// Whether `tag` may name one crate (`<name>-<version>` or `<name>-v<version>`, for some
+/// crate name), known before the workspace's members are: such a tag usually narrows the
+/// plan to that crate.
+pub(crate) fn may_name_a_crate(tag: &str) -> bool {
+    tag.match_indices('-').any(|(at, _)| {
+        let (name, rest) = (&tag[..at], &tag[at + 1..]);
+        name.starts_with(|c: char| c.is_ascii_alphabetic()) && version_tag(rest).is_some()
+    })
+}
+
 /// What a plan says, on its own line before anything is uploaded, of `package`, a crate the
 /// registry has never seen: a first release takes the name for good. On a tag build of a
 /// workspace whose tags name no member, also how to release one crate by its tag, or leave
@@ -597,6 +607,28 @@ mod tests {
             "tokio--1.0.0",
         ] {
             assert_eq!(named(fits_none), None, "{fits_none}");
+        }
+    }
+
+    #[test]
+    fn a_tag_that_may_name_a_crate_is_told_before_the_members_are_known() {
+        for tag in [
+            "tokio-1.48.0",
+            "tokio-util-v0.7.19",
+            "foo-2.0.0-rc.1",
+            "release-1.0.0",
+        ] {
+            assert!(may_name_a_crate(tag), "{tag}");
+        }
+        for tag in [
+            "v1.2.3",
+            "1.2.3",
+            "1.2.3-rc.1",
+            "nightly",
+            "tokio-1.48",
+            "-1.0.0",
+        ] {
+            assert!(!may_name_a_crate(tag), "{tag}");
         }
     }
 

@@ -279,7 +279,8 @@ impl Drop for Verifying {
 /// 8. The index as cargo in the tree finds it.
 ///
 /// `verify_early`: a verification will follow; start it now when the whole workspace is
-/// selected (no `path` below the root, no `packages`, no `exclude`) in a pristine copy.
+/// selected (no `path` below the root, no `packages`, no `exclude`, no tag that may name one
+/// crate) in a pristine copy.
 pub(crate) fn prepare(
     settled: &Settled,
     commit: &str,
@@ -337,11 +338,21 @@ pub(crate) fn prepare(
             note_edits(&joined(edits), reporter);
         }
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
-        // `features` are left out: `--workspace` checks them against every member.
+        // `features` are left out: `--workspace` checks them against every member. A tag
+        // that may name one crate narrows the plan to it: a dry run of the whole workspace
+        // would only be stopped.
+        let names_a_crate = cfg.check_tag
+            && settled.ctx.is_tag_build()
+            && settled
+                .ctx
+                .tags
+                .iter()
+                .any(|tag| plan::may_name_a_crate(tag));
         let whole = (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
             && cfg.packages.is_empty()
             && cfg.exclude.is_empty()
-            && cfg.features.is_empty();
+            && cfg.features.is_empty()
+            && !names_a_crate;
         let target_dir = tree
             .as_ref()
             .and_then(|tree| plan::target_dir_before_metadata(root, tree.root(), clean_env));
