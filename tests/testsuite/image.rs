@@ -264,30 +264,55 @@ fn runs_as_a_gitlab_job_image() {
     );
 }
 
+/// `image`'s layers, newest first: each one's size in bytes and the step that made it.
+fn layers(docker: &Path, image: &str) -> Vec<(u64, String)> {
+    let format = "{{.Size}}\t{{.CreatedBy}}";
+    docker_stdout(
+        docker,
+        &[
+            "history",
+            "--no-trunc",
+            "--human=false",
+            "--format",
+            format,
+            image,
+        ],
+    )
+    .lines()
+    .map(|l| {
+        let (size, by) = l.split_once('\t').unwrap();
+        (size.parse().unwrap(), by.to_owned())
+    })
+    .collect()
+}
+
+/// The Debian packages installed in `image`, with the KiB dpkg says each takes.
+fn installed(docker: &Path, image: &str) -> std::collections::BTreeMap<String, u64> {
+    let format = "${Package} ${Installed-Size}\\n";
+    docker_stdout(
+        docker,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "dpkg-query",
+            image,
+            "-W",
+            "-f",
+            format,
+        ],
+    )
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .map(|(p, kib)| (p.to_owned(), kib.parse().unwrap_or(0)))
+    .collect()
+}
+
 #[cargo_test]
 #[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
     let docker = docker();
-    let history = |image: &str| -> Vec<(u64, String)> {
-        let format = "{{.Size}}\t{{.CreatedBy}}";
-        docker_stdout(
-            &docker,
-            &[
-                "history",
-                "--no-trunc",
-                "--human=false",
-                "--format",
-                format,
-                image,
-            ],
-        )
-        .lines()
-        .map(|l| {
-            let (size, by) = l.split_once('\t').unwrap();
-            (size.parse().unwrap(), by.to_owned())
-        })
-        .collect()
-    };
+    let history = |image: &str| layers(&docker, image);
     let dockerfile =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
     let base = dockerfile
@@ -316,26 +341,7 @@ fn the_runtime_stage_adds_only_the_binary_git_certificates_and_entrypoint() {
     assert!(non_empty.iter().any(|(_, by)| by.contains("entrypoint.sh")));
     // The apt layer holds git and certificates with their dependencies, not their
     // recommends, and no package lists: its size is what dpkg says they take.
-    let packages = |image: &str| -> std::collections::BTreeMap<String, u64> {
-        let format = "${Package} ${Installed-Size}\\n";
-        docker_stdout(
-            &docker,
-            &[
-                "run",
-                "--rm",
-                "--entrypoint",
-                "dpkg-query",
-                image,
-                "-W",
-                "-f",
-                format,
-            ],
-        )
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(p, kib)| (p.to_owned(), kib.parse().unwrap_or(0)))
-        .collect()
-    };
+    let packages = |image: &str| installed(&docker, image);
     let before = packages(base);
     let new: std::collections::BTreeMap<String, u64> = packages(&image())
         .into_iter()
