@@ -317,42 +317,14 @@ pub(crate) fn prepare(
                 &tools.git, root, commit, &cfg.path, clean_env, hooks,
             )?)
         };
-        if let Some(pointers) = tree.as_ref().map(PristineTree::lfs_pointers)
-            && !pointers.is_empty()
-        {
-            let more = pointers.len().saturating_sub(10);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            reporter.warn(&format!(
-                "{}{more} hold Git LFS pointers, not their content: `.gitattributes` names the \
-                 lfs filter but LFS is not set up in the checkout, so a package holding them \
-                 would ship the pointer text. Fetch the content first (`git lfs install --local \
-                 && git lfs pull`; on GitHub, `lfs: true` on actions/checkout)",
-                pointers[..pointers.len().min(10)].join(", ")
-            ));
+        if let Some(pointers) = tree.as_ref().map(PristineTree::lfs_pointers) {
+            note_lfs_pointers(pointers, reporter);
         }
         if let Some(edits) = edits {
             note_edits(&joined(edits), reporter);
         }
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
-        // `features` are left out: `--workspace` checks them against every member. A tag
-        // that may name one crate narrows the plan to it: a dry run of the whole workspace
-        // would only be stopped.
-        let names_a_crate = cfg.check_tag
-            && settled.ctx.is_tag_build()
-            && settled
-                .ctx
-                .tags
-                .iter()
-                .any(|tag| plan::may_name_a_crate(tag));
-        let whole = (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
-            && cfg.packages.is_empty()
-            && cfg.exclude.is_empty()
-            && cfg.features.is_empty()
-            && !names_a_crate;
+        let whole = whole_workspace(settled);
         let target_dir = tree
             .as_ref()
             .and_then(|tree| plan::target_dir_before_metadata(root, tree.root(), clean_env));
@@ -407,6 +379,47 @@ pub(crate) fn prepare(
             verifying,
         })
     })
+}
+
+/// Whether the plan will be the whole workspace, as a dry run of it verifies: no `path` below
+/// the root, no `packages`, no `exclude`; no `features` (`--workspace` checks them against
+/// every member); no tag that may name one crate (it narrows the plan to that crate, so a dry
+/// run of the whole workspace would only be stopped).
+fn whole_workspace(settled: &Settled) -> bool {
+    let cfg = &settled.cfg;
+    let names_a_crate = cfg.check_tag
+        && settled.ctx.is_tag_build()
+        && settled
+            .ctx
+            .tags
+            .iter()
+            .any(|tag| plan::may_name_a_crate(tag));
+    (cfg.path.as_os_str().is_empty() || cfg.path == Path::new("."))
+        && cfg.packages.is_empty()
+        && cfg.exclude.is_empty()
+        && cfg.features.is_empty()
+        && !names_a_crate
+}
+
+/// Files the copy holds as Git LFS pointers, not their content (LFS not set up in the
+/// checkout): named, at most ten, since a package holding them would ship the pointer text.
+fn note_lfs_pointers(pointers: &[String], reporter: &Reporter) {
+    if pointers.is_empty() {
+        return;
+    }
+    let more = pointers.len().saturating_sub(10);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    reporter.warn(&format!(
+        "{}{more} hold Git LFS pointers, not their content: `.gitattributes` names the \
+         lfs filter but LFS is not set up in the checkout, so a package holding them \
+         would ship the pointer text. Fetch the content first (`git lfs install --local \
+         && git lfs pull`; on GitHub, `lfs: true` on actions/checkout)",
+        pointers[..pointers.len().min(10)].join(", ")
+    ));
 }
 
 /// Edits in the checkout that the copy leaves out: said once, since a user who just edited a
