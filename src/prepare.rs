@@ -135,7 +135,7 @@ fn mask_tokens(cfg: &Config, env: &Env, reporter: &Reporter) -> (Env, Env) {
         let settings = std::iter::once(entry.token.as_ref())
             .chain(entry.token_by_branch.iter().map(|(_, t)| t.as_ref()));
         for setting in settings {
-            if let Ok(Some(token)) = secret::resolve(setting, &entry.target, env) {
+            if let Ok(Some(token)) = secret::resolve_as_given(setting, &entry.target, env) {
                 if !reporter.add_secret(token.expose()) {
                     reporter.warn(&format!(
                         "the token from {} is {} characters long: too short to be a registry's \

@@ -68,10 +68,36 @@ impl LiveToken {
     }
 }
 
-/// The token for `target`: the `token` key (a `$VAR` / `${VAR}` reference, or a literal from a
-/// non-file source), else cargo's own variable for that registry. A crates.io token is never
-/// used for another registry.
+/// The token for `target` ([`resolve_as_given`]), refused when it holds whitespace or control
+/// characters inside it: no registry hands such a token out (a minted one is held to the same
+/// rule, [`unusable`]).
 pub(crate) fn resolve(
+    setting: Option<&TokenSetting>,
+    target: &Target,
+    env: &Env,
+) -> Result<Option<Token>> {
+    let token = resolve_as_given(setting, target, env)?;
+    if let Some(token) = &token
+        && token
+            .expose()
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(UsageError(format!(
+            "the token from {} holds whitespace or control characters inside it, which no \
+             registry token does (a secret pasted with a line break or a space?): set it again \
+             to the token alone",
+            token.from
+        ))
+        .into());
+    }
+    Ok(token)
+}
+
+/// The token for `target`: the `token` key (a `$VAR` / `${VAR}` reference, or a literal from a
+/// non-file source), else cargo's own variable for that registry; trimmed, not checked (to
+/// mask whatever is there). A crates.io token is never used for another registry.
+pub(crate) fn resolve_as_given(
     setting: Option<&TokenSetting>,
     target: &Target,
     env: &Env,
@@ -395,6 +421,40 @@ mod tests {
                 .unwrap()
                 .expose(),
             "x"
+        );
+    }
+
+    #[test]
+    fn a_token_with_whitespace_inside_is_refused_without_being_echoed() {
+        for value in [
+            "cio-first-half\ncio-second-half",
+            "cio token",
+            "cio\u{7}bell",
+        ] {
+            let e = env(&[("CARGO_REGISTRY_TOKEN", value)]);
+            let err = resolve(None, &Target::CratesIo, &e)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                err.contains("holds whitespace or control characters"),
+                "{err}"
+            );
+            assert!(!err.contains("cio"), "echoed: {err}");
+            // Still masked: what is there is found as given.
+            let given = resolve_as_given(None, &Target::CratesIo, &e)
+                .unwrap()
+                .unwrap();
+            assert_eq!(given.expose(), value);
+        }
+        // Around it, whitespace is trimmed as before.
+        let e = env(&[("CARGO_REGISTRY_TOKEN", "  cio-token-123\n")]);
+        assert_eq!(
+            resolve(None, &Target::CratesIo, &e)
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "cio-token-123"
         );
     }
 

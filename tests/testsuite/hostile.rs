@@ -459,8 +459,12 @@ fn a_two_line_token_is_masked_line_by_line_on_github() {
             out.both()
         );
     }
-    // cargo refuses such a token before sending it: nothing uploaded, the reason shown.
-    out.code(1).stderr_has("token contains invalid characters");
+    // No registry token holds a line break (cargo refuses one too, "token contains invalid
+    // characters"): refused before anything is copied or built, without echoing it.
+    out.code(2).stderr_has(
+        "the token from `$TWO_LINES` (via `token`, env `SHIPCRATE_TOKEN`) holds whitespace or control \
+         characters inside it",
+    );
 }
 
 #[cargo_test]

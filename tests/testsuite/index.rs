@@ -175,15 +175,7 @@ fn dry_run_to(name: &str, index: &str) -> Outcome {
 
 #[cargo_test]
 fn a_git_index_server_that_never_answers_is_given_up_on_naming_it() {
-    // Takes every connection and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().take(20) {
-            held.push(stream);
-        }
-    });
+    let port = stalled_server();
     let url = format!("http://127.0.0.1:{port}/git");
     let started = std::time::Instant::now();
     dry_run_to("stalled", &url)
@@ -193,6 +185,23 @@ fn a_git_index_server_that_never_answers_is_given_up_on_naming_it() {
              {url} (a server sending under 1 KB/s for 30s is given up on"
         ))
         .stderr_has("Operation too slow");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(90), "took {took:?}");
+}
+
+#[cargo_test]
+fn a_sparse_index_that_never_answers_is_given_up_on_naming_it() {
+    let port = stalled_server();
+    let started = std::time::Instant::now();
+    dry_run_to(
+        "stalledsparse",
+        &format!("sparse+http://127.0.0.1:{port}/index/"),
+    )
+    .code(1)
+    .stderr_has(&format!(
+        "could not read the index of registry `local`: the registry at \
+             http://127.0.0.1:{port}/index/config.json did not answer within 60s"
+    ));
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(90), "took {took:?}");
 }

@@ -158,15 +158,7 @@ fn a_cut_off_id_token_is_never_shown() {
 fn a_hung_id_token_endpoint_is_given_up_on_within_the_deadline() {
     let _registry = registry();
     let repo = Repo::with_crate("tphung", "0.1.0");
-    // Takes every connection and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().take(20) {
-            held.push(stream);
-        }
-    });
+    let port = stalled_server();
     let exchange = answering(jwt_answer(), (500, "never asked".to_owned()));
     let started = Instant::now();
     github(repo.shipcrate(), &exchange)

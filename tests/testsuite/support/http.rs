@@ -127,3 +127,16 @@ pub fn echo_server() -> FakeHttp {
         }
     })
 }
+
+/// A server on 127.0.0.1 that takes connections (up to 20) and never answers; its port.
+pub fn stalled_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(20) {
+            held.push(stream);
+        }
+    });
+    port
+}
