@@ -64,6 +64,7 @@ type Rule = fn(&Build) -> Result<Option<String>>;
 /// The pure rules, in the order Travis applied them; the first that says no decides.
 const RULES: &[Rule] = &[
     |build| Ok(pull_request(build)),
+    |build| Ok(travis_job(build)),
     job_if,
     |build| Ok(repo(build)),
     |build| Ok(tags(build)),
@@ -85,6 +86,61 @@ fn pull_request(build: &Build) -> Option<String> {
     Some(format!(
         "this is a pull-request build{sign}, and code not yet merged never publishes"
     ))
+}
+
+/// `.travis.yml`'s word on whether this build runs the deploy at all: Travis built only the
+/// branches and tags `branches.only` / `except` let through, and a deploy held by a
+/// `jobs.include` entry ran only in that job. A Travis build tells the job by
+/// `TRAVIS_BUILD_STAGE_NAME` (capitalized by Travis, so compared without case),
+/// `TRAVIS_RUST_VERSION`, `TRAVIS_OS_NAME` and the job's env (travis-build
+/// `lib/travis/build/env/builtin.rb:55`); elsewhere nothing says which job this is.
+fn travis_job(build: &Build) -> Option<String> {
+    let (on, ctx) = (build.on, build.ctx);
+    if let (Some(built), Some(name)) = (&on.built, build.travis_branch.as_deref())
+        && !built.builds(name)
+    {
+        let what = if ctx.tags.iter().any(|t| t == name) {
+            "tag"
+        } else {
+            "branch"
+        };
+        return Some(format!(
+            "Travis would not have built {what} `{name}`: .travis.yml's {}",
+            built.describe()
+        ));
+    }
+    if ctx.provider != Provider::Travis {
+        return None;
+    }
+    for rule in &on.job {
+        let have = build.env.get(&rule.var).map_or("", String::as_str);
+        let same = match rule.key.as_str() {
+            // The job's env sets its variables; a job without them is another.
+            "env" => have == rule.value,
+            // Unset: nothing to tell by (a build without stages leaves the stage empty).
+            _ if have.is_empty() => true,
+            "stage" => have.eq_ignore_ascii_case(&rule.value),
+            _ => have == rule.value,
+        };
+        if !same {
+            let what = if rule.key == "env" {
+                format!("`{}={}` in its env", rule.var, rule.value)
+            } else {
+                format!("`{}: {}`", rule.key, rule.value)
+            };
+            let have = if have.is_empty() {
+                "not set".to_owned()
+            } else {
+                format!("`{have}`")
+            };
+            return Some(format!(
+                "this is another job than the one that deploys: that job has {what}, and `{}` \
+                 is {have}",
+                rule.var
+            ));
+        }
+    }
+    None
 }
 
 /// A Travis job's `if:` on the deploy, in Travis's condition language.

@@ -73,6 +73,11 @@ pub(crate) struct On {
     /// `.travis.yml`: the `if:` of the `jobs.include` job holding the deploy, in Travis's
     /// condition language.
     pub job_if: Option<String>,
+    /// `.travis.yml`: the job that deploys (its stage, rust, os, env), when a `jobs.include`
+    /// entry holds the deploy.
+    pub job: Vec<crate::travis::JobRule>,
+    /// `.travis.yml`: the branches and tags Travis built (`branches.only` / `except`).
+    pub built: Option<crate::travis::Built>,
 }
 
 /// Validated settings, as the rest of shipcrate sees them.
@@ -324,6 +329,8 @@ fn load_travis(
         cfg.entry = Some(entry.label.clone());
         cfg.on.runtimes.clone_from(&entry.runtimes);
         cfg.on.job_if.clone_from(&entry.job_if);
+        cfg.on.job.clone_from(&entry.job);
+        cfg.on.built.clone_from(&travis.built);
         configs.push(cfg);
     }
     let mut first = configs.remove(0);

@@ -8,7 +8,9 @@
 //!
 //! Writes text only; what it can't carry over it says in comments. Never runs anything.
 
+mod env;
 mod rules;
+mod trigger;
 mod vars;
 mod write;
 
@@ -38,6 +40,8 @@ struct Migrated {
     allow_dirty: bool,
     before: Vec<String>,
     after: Vec<String>,
+    /// The new job's environment (`env:` / `variables:`).
+    env: env::JobEnv,
 }
 
 impl Migrated {
@@ -95,11 +99,14 @@ pub(crate) fn migrate(travis: &Travis, to: Target) -> String {
         .collect();
     let entries = &travis.entries;
     let first = &entries[0];
-    let rules = if entries.len() == 1 {
+    let mut rules = if entries.len() == 1 {
         native(first, to, &mut notes)
     } else {
         compiled(entries, to, &mut notes)
     };
+    if let Some(built) = &travis.built {
+        rules.condition.extend(vars::built(built, to, &mut notes));
+    }
     let token_ref = token_ref(travis, &mut notes);
     if entries.iter().any(|e| {
         e.settings.get("allow_dirty").and_then(Value::to_bool)
@@ -128,6 +135,8 @@ pub(crate) fn migrate(travis: &Travis, to: Target) -> String {
                 .to_owned(),
         );
     }
+    let hooks: Vec<String> = before.iter().chain(&after).cloned().collect();
+    let env = env::job_env(travis, &hooks, to, &mut notes);
     notes.sort();
     notes.dedup();
     let migrated = Migrated {
@@ -137,6 +146,7 @@ pub(crate) fn migrate(travis: &Travis, to: Target) -> String {
         allow_dirty,
         before,
         after,
+        env,
     };
     write::write(&migrated, to)
 }

@@ -4,7 +4,7 @@
 use figment::value::Value;
 
 use super::Target;
-use super::vars::{job_condition, literal, runtime, translate, vars};
+use super::vars::{job_condition, job_rule, literal, runtime, translate, vars};
 use crate::travis::Entry;
 
 /// The `on:` rules of the migrated config.
@@ -29,7 +29,7 @@ pub(super) fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 /// An entry's `on:` rules as it was read (conditions in Travis's variables).
-fn on_of(entry: &Entry) -> Rules {
+pub(super) fn on_of(entry: &Entry) -> Rules {
     let on = entry
         .settings
         .get("on")
@@ -63,6 +63,9 @@ pub(super) fn native(entry: &Entry, to: Target, notes: &mut Vec<String>) -> Rule
             .filter_map(|r| runtime(r, to, notes))
             .map(|c| format!("[[ {c} ]]")),
     );
+    if to == Target::Shipcrate {
+        condition.extend(entry.job.iter().map(job_rule));
+    }
     rules.condition = condition;
     rules
 }

@@ -241,3 +241,64 @@ pub(super) fn job_condition(text: &str, to: Target) -> String {
         Err(_) => "1 == 0".to_owned(),
     }
 }
+
+/// Travis built only the branches and tags `branches.only` / `except` let through
+/// (`travis::Built`): the same as a condition on the new CI's branch-or-tag name, a Ruby
+/// regular expression (`/…/`) as bash's extended one.
+pub(super) fn built(
+    built: &crate::travis::Built,
+    to: Target,
+    notes: &mut Vec<String>,
+) -> Option<String> {
+    let name = vars(to).branch;
+    let any = |list: &[String], notes: &mut Vec<String>| -> Vec<String> {
+        let mut terms = Vec::new();
+        for item in list {
+            match item.strip_prefix('/').and_then(|i| i.strip_suffix('/')) {
+                Some(re) if !re.contains(char::is_whitespace) => {
+                    let ere = re
+                        .replace("\\d", "[0-9]")
+                        .replace("\\w", "[[:alnum:]_]")
+                        .replace("\\S", "[^[:space:]]")
+                        .replace("\\s", "[[:space:]]")
+                        .replace("\\/", "/");
+                    terms.push(format!("\"{name}\" =~ {ere}"));
+                }
+                Some(_) => notes.push(format!(
+                    "`branches`: `{item}` has a space, which a bash test can't hold: left out"
+                )),
+                None => terms.push(format!("\"{name}\" == {}", literal(item))),
+            }
+        }
+        terms
+    };
+    notes.push(
+        "Travis built only the branches and tags `branches` let through: that is a condition \
+         here"
+            .to_owned(),
+    );
+    if built.only.is_empty() {
+        let terms = any(&built.except, notes);
+        let mut all = vec![format!("\"{name}\" != gh-pages")];
+        all.extend(terms.iter().map(|t| format!("! {t}")));
+        Some(format!("[[ {} ]]", all.join(" && ")))
+    } else {
+        let terms = any(&built.only, notes);
+        (!terms.is_empty()).then(|| format!("[[ {} ]]", terms.join(" || ")))
+    }
+}
+
+/// `.shipcrate.yml` runs in every job of Travis's matrix: the job that deploys, as a bash
+/// test of what Travis exported to it (`conditions::travis_job` decides the same for the
+/// drop-in: the stage without case, an unset stage, rust or os telling nothing).
+pub(super) fn job_rule(rule: &crate::travis::JobRule) -> String {
+    let (var, value) = (&rule.var, literal(&rule.value));
+    match rule.key.as_str() {
+        "env" => format!("[[ \"${{{var}-}}\" == {value} ]]"),
+        "stage" => format!(
+            "[[ -z \"${{{var}-}}\" || \"${{{var},,}}\" == {} ]]",
+            literal(&rule.value.to_lowercase())
+        ),
+        _ => format!("[[ -z \"${{{var}-}}\" || \"${{{var}}}\" == {value} ]]"),
+    }
+}

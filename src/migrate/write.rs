@@ -1,7 +1,7 @@
 //! The migrated file as text: a `.shipcrate.yml`, a GitHub workflow or a GitLab job, its
 //! notes as comments at the top.
 
-use super::{Migrated, Target};
+use super::{Migrated, Target, trigger};
 use crate::config::input_name;
 
 fn quote(text: &str) -> String {
@@ -67,16 +67,28 @@ fn github(m: &Migrated, out: &mut String) {
     *out += "# The token: a crates.io API token in the repository secret CARGO_REGISTRY_TOKEN\n\
              # (create it under Settings > Secrets and variables > Actions).\n";
     *out += "name: Publish\non:\n  push:\n";
-    // Tag builds only: only tag pushes start the job. Otherwise every push does, and
-    // shipcrate's rules decide (GitHub's branch filters are not Travis's patterns).
-    if m.rules.tags == Some(true) {
-        *out += "    tags: ['**']\n";
+    *out += &trigger::github(&m.rules, quote);
+    *out += "jobs:\n  publish:\n";
+    *out += "    # On Travis the deploy ran only after the job's `script:` had passed; this job\n\
+             \x20   # does not wait for your tests. To make it wait, run them in a job of this\n\
+             \x20   # workflow (say `test`) and add here:  needs: test\n";
+    *out += "    runs-on: ubuntu-latest\n";
+    if !m.env.vars.is_empty() {
+        *out += "    env:\n";
+        for (name, value) in &m.env.vars {
+            *out += &format!("      {name}: {}\n", quote(value));
+        }
     }
-    *out += "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n";
+    *out += "    steps:\n";
     *out += "      - uses: actions/checkout@v4\n        with:\n          submodules: recursive\n";
     *out += "      - uses: shipcrate/shipcrate@v0.1.0\n        with:\n";
     *out += "          token: ${{ secrets.CARGO_REGISTRY_TOKEN }}\n";
     for (key, value) in &m.flat() {
+        if key == &"on.condition" {
+            for note in &m.env.condition_notes {
+                *out += &format!("          # note: {note}\n");
+            }
+        }
         *out += &format!("          {}: {}\n", input_name(key), quote(value));
     }
 }
@@ -85,11 +97,21 @@ fn gitlab(m: &Migrated, out: &mut String) {
     *out += "# The token: a crates.io API token in the masked CI/CD variable CARGO_REGISTRY_TOKEN\n\
              # (create it under Settings > CI/CD > Variables).\n";
     *out += "publish:\n  image: ghcr.io/shipcrate/shipcrate:v0.1.0\n";
-    if m.rules.tags == Some(true) {
-        *out += "  rules:\n    - if: $CI_COMMIT_TAG\n";
-    }
+    *out += "  # On Travis the deploy ran only after the job's `script:` had passed. In the deploy\n\
+             \x20 # stage this job runs once the test stage's jobs of the pipeline passed; or name\n\
+             \x20 # your test job:  needs: [test]\n";
+    *out += "  stage: deploy\n";
+    *out += &trigger::gitlab(&m.rules);
     *out += "  variables:\n    GIT_SUBMODULE_STRATEGY: recursive\n";
+    for (name, value) in &m.env.vars {
+        *out += &format!("    {name}: {}\n", quote(value));
+    }
     for (key, value) in &m.flat() {
+        if key == &"on.condition" {
+            for note in &m.env.condition_notes {
+                *out += &format!("    # note: {note}\n");
+            }
+        }
         let var = format!("SHIPCRATE_{}", key.to_ascii_uppercase().replace('.', "__"));
         *out += &format!("    {var}: {}\n", quote(value));
     }

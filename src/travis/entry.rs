@@ -21,6 +21,9 @@ enum Key {
     Moot(&'static str),
     /// `allow_failure: true` let a failed deploy leave the build green.
     AllowFailure,
+    /// `run`: dpl v2's commands after a successful deploy (dpl `lib/dpl/provider.rb:149`,
+    /// `204-205`, `293-301`), before Travis's `after_deploy`.
+    Run,
 }
 
 /// The keys of a cargo deploy entry: dpl's cargo provider (`token`, `allow_dirty`; dpl
@@ -52,6 +55,7 @@ const KEYS: &[(&str, Key)] = &[
         "dpl_version",
         Key::Moot("{label}: `dpl_version` is moot: shipcrate runs cargo itself"),
     ),
+    ("run", Key::Run),
 ];
 
 fn key_of(key: &Node) -> Option<Key> {
@@ -71,11 +75,26 @@ pub(super) fn translate(
     let fields = entry.entries().unwrap_or_default();
     let mut settings = Dict::new();
     let mut token = TokenRule::Environment;
+    // travis-build handed any other key to dpl as an option (`script.rb:273-275`), and dpl
+    // v2 stopped at an option the provider does not take (`lib/dpl/cli.rb:16-17`, `88-91`):
+    // the deploy failed, so it is refused here.
     if let Some((key, _)) = fields.iter().find(|(key, _)| key_of(key).is_none()) {
+        let name = key.text().unwrap_or("");
         let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        // `api_key` is dpl v1's name for most providers' token.
+        let near = if name == "api_key" {
+            Some("token")
+        } else {
+            known
+                .iter()
+                .copied()
+                .find(|k| strsim::jaro_winkler(k, name) > 0.8)
+        };
+        let near = near
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
         return Err(format!(
-            "{label} has `{}`, which the cargo provider does not take (it takes {})",
-            key.text().unwrap_or(""),
+            "{label} has `{name}`, which the cargo provider does not take{near} (it takes {})",
             known.join(", ")
         ));
     }
@@ -93,6 +112,16 @@ pub(super) fn translate(
                 "{label}: `allow_failure` let a failed deploy leave Travis's build green; a failed \
                  publish still fails shipcrate's step, so that it is seen"
             )),
+            Key::Run => {
+                let commands = value.texts();
+                if !commands.is_empty() {
+                    notes.push(format!(
+                        "{label}: `run` ran its commands after a successful deploy: they run \
+                         after the publish, before `after_deploy`"
+                    ));
+                    settings.insert("after_deploy".into(), Value::from(commands));
+                }
+            }
             Key::Provider | Key::Rules | Key::AllowFailure => {}
         }
     }
@@ -104,6 +133,7 @@ pub(super) fn translate(
         token,
         runtimes: rules.runtimes,
         job_if: rules.entry_if,
+        job: Vec::new(),
     })
 }
 
@@ -123,8 +153,23 @@ fn token_rule(
     };
     let encrypted =
         |node: &Node| node.get("secure").is_some() && node.entries().is_some_and(|e| e.len() == 1);
+    // `secure: $CARGO_TOKEN` is no ciphertext (a base64 value never starts with `$`): Travis
+    // could not decrypt it, and people wrote it for the variable.
+    let reference = node
+        .get("secure")
+        .and_then(Node::text)
+        .filter(|t| encrypted(node) && t.trim_start().starts_with('$'));
     Ok(match node {
         node if node.is_null() => TokenRule::Environment,
+        _ if reference.is_some() => {
+            let var = reference.unwrap_or_default().trim().to_owned();
+            notes.push(format!(
+                "{label}: `token: {{secure: {var}}}` names a variable, not an encrypted value: \
+                 the token is read from `{var}`"
+            ));
+            settings.insert("token".into(), Value::from(var));
+            TokenRule::Given
+        }
         node if encrypted(node) => {
             notes.push(format!(
                 "{label}: the encrypted (`secure:`) token is Travis's to decrypt; shipcrate uses \

@@ -16,6 +16,7 @@
 mod entry;
 pub(crate) mod expr;
 mod file;
+mod jobs;
 mod rules;
 mod yaml;
 
@@ -25,14 +26,25 @@ use figment::value::{Dict, Map};
 use figment::{Metadata, Profile, Provider, Source};
 
 pub(crate) use file::read;
+pub(crate) use jobs::{Built, JobRule};
 
 /// The cargo deploy entries of a `.travis.yml`, in shipcrate's keys.
 #[derive(Debug, Clone)]
+#[allow(
+    dead_code,
+    reason = "global_env and job_envs are read by migrate's next change"
+)]
 pub(crate) struct Travis {
     /// In file order; Travis ran each with its own rules.
     pub entries: Vec<Entry>,
     /// What was ignored or could not be carried over, for the log and for `migrate`.
     pub notes: Vec<String>,
+    /// The branches and tags Travis built at all (`branches.only` / `except`).
+    pub built: Option<Built>,
+    /// `env.global`'s assignments: every job had them.
+    pub global_env: Vec<(String, String)>,
+    /// Each job's own `env:` assignments (matrix `env` lists, `jobs.include` entries).
+    pub job_envs: Vec<Vec<(String, String)>>,
 }
 
 /// One `provider: cargo` entry.
@@ -48,6 +60,8 @@ pub(crate) struct Entry {
     pub runtimes: Vec<Runtime>,
     /// The `if:` of the `jobs.include` job that holds this entry.
     pub job_if: Option<String>,
+    /// The job that runs this entry, when a `jobs.include` entry holds it: another job skips.
+    pub job: Vec<JobRule>,
 }
 
 /// A runtime rule: `on.rust: stable` holds when `TRAVIS_RUST_VERSION` is `stable`.

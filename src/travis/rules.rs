@@ -32,14 +32,26 @@ const VERSIONED_RUNTIMES: &[&str] = &[
     "smalltalk",
 ];
 
-/// Language keys Travis knows but its deploy script never checked in `on:`.
-const UNCHECKED_RUNTIMES: &[&str] = &[
+/// Keys travis-yml accepted under `on:` (`lib/travis/yml/schema/def/deploy.rb:70-88` at
+/// 8d6f36f7: `os`, and through `includes :support` every language's matrix key, the
+/// `matrix :…` lines of `schema/def/lang/*.rb`) that travis-build's deploy script never
+/// checked (`script.rb:103-110`, `141-143`): Travis deployed whatever their value.
+const UNCHECKED: &[&str] = &[
+    "os",
     "crystal",
+    "dart_task",
     "dotnet",
+    "gemfile",
+    "hhvm",
+    "matlab",
+    "nix",
     "osx_image",
-    "xcode_sdk",
-    "xcode_scheme",
+    "smalltalk_config",
+    "smalltalk_vm",
+    "solution",
     "xcode_project",
+    "xcode_scheme",
+    "xcode_sdk",
     "xcode_workspace",
 ];
 
@@ -194,8 +206,10 @@ impl Read {
         label: &str,
         notes: &mut Vec<String>,
     ) -> Result<(), String> {
+        // travis-yml renamed `ruby` and `rbenv` to `rvm` (`schema/def/lang/ruby.rb:15`), which
+        // the deploy script read as `ruby`.
         let runtime = match name {
-            "rvm" => "ruby",
+            "rvm" | "rbenv" => "ruby",
             "node_js" => "node",
             other => other,
         };
@@ -244,9 +258,10 @@ impl Read {
                     value: version.clone(),
                 });
             }
-            None if UNCHECKED_RUNTIMES.contains(&name) => notes.push(format!(
-                "{label}: `on.{name}` is ignored, as Travis's deploy script ignored it \
-                 (it checked only {})",
+            None if UNCHECKED.contains(&name) => notes.push(format!(
+                "{label}: `on.{name}` is ignored, as Travis's deploy script ignored it: it \
+                 checked only repo, branch, tags, condition and the runtimes ({}), so Travis \
+                 deployed whatever `{name}` the job ran on",
                 VERSIONED_RUNTIMES.join(", ")
             )),
             None => {
@@ -257,7 +272,12 @@ impl Read {
                     .find(|k| strsim::jaro_winkler(k, name) > 0.8)
                     .map(|k| format!("; did you mean `{k}`?"))
                     .unwrap_or_default();
-                return Err(format!("{label}: unknown rule `on.{name}`{near}"));
+                // travis-yml warned of it (`unknown_key`, spec/travis/yml/accept/deploy_spec.rb
+                // 310-319) and the deploy script ignored it: refused here rather than guessed.
+                return Err(format!(
+                    "{label}: unknown rule `on.{name}`{near} (Travis warned of it as an unknown \
+                     key and deployed as if it were not there)"
+                ));
             }
         }
         Ok(())

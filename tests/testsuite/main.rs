@@ -32,5 +32,6 @@ mod support;
 mod symlinks;
 mod token_answers;
 mod travis;
+mod travis_real;
 mod trusted;
 mod workspace;

@@ -77,7 +77,7 @@ fn travis_env(build: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The same build on `to`'s CI, with the migrated settings as that CI hands them over; `None`
-/// when the CI would not start the job at all (a skip).
+/// when the CI would not start the job at all (a skip). `extra` comes last (it may override).
 fn target_env(
     to: To,
     migrated: &str,
@@ -85,93 +85,208 @@ fn target_env(
     extra: &[(&str, &str)],
 ) -> Option<Vec<(String, String)>> {
     let (kind, name) = build.split_once(' ').unwrap();
-    let mut env: Vec<(String, String)> = extra
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut set = |k: &str, v: &str| env.push((k.to_owned(), v.to_owned()));
-    match to {
-        To::Shipcrate => {
-            for (k, v) in build_env(build) {
-                if k != "SHIPCRATE_TRAVIS" {
-                    set(k, &v);
-                }
+    // Only pushes start the job: a pull request never runs it.
+    if kind == "pr" && to != To::Shipcrate {
+        return None;
+    }
+    let mut env: Vec<(String, String)> = match to {
+        To::Shipcrate => build_env(build)
+            .into_iter()
+            .filter(|(k, _)| *k != "SHIPCRATE_TRAVIS")
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        To::Github => github_env(migrated, kind, name)?,
+        To::Gitlab => gitlab_env(migrated, kind, name)?,
+    };
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Some(env)
+}
+
+/// A GitHub filter glob as a regular expression: `**` any text, `*` any but `/`.
+fn glob(pattern: &str) -> regex::Regex {
+    let mut re = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                re += ".*";
             }
+            '*' => re += "[^/]*",
+            '?' => re.push('.'),
+            c => re += &regex::escape(&c.to_string()),
         }
-        To::Github => {
-            let workflow = yaml_of(migrated);
-            let push = workflow["on"].as_dict().unwrap()["push"].clone();
-            let tags_only = push
-                .as_dict()
-                .is_some_and(|p| p.contains_key("tags") && !p.contains_key("branches"));
-            // Only pushes start the workflow: a pull request never runs it.
-            if kind == "pr" || (tags_only && kind != "tag") {
-                return None;
-            }
-            let step = workflow["jobs"].as_dict().unwrap()["publish"]
-                .as_dict()
-                .unwrap()["steps"]
-                .as_array()
+    }
+    regex::Regex::new(&(re + "$")).unwrap()
+}
+
+/// The GitHub push of `kind` `name` through the migrated workflow: `None` when its `on: push`
+/// filters start no job (a filter on one kind of ref alone starts none of the other).
+fn github_env(migrated: &str, kind: &str, name: &str) -> Option<Vec<(String, String)>> {
+    let workflow = yaml_of(migrated);
+    let push = workflow["on"].as_dict().unwrap()["push"].clone();
+    let filters = push.as_dict().cloned().unwrap_or_default();
+    let list = |key: &str| {
+        filters.get(key).map(|v| {
+            v.as_array()
                 .unwrap()
                 .iter()
-                .find(|s| {
-                    s.as_dict().unwrap()["uses"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with("shipcrate/")
-                })
+                .map(|p| p.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+    };
+    let (mine, other) = if kind == "tag" {
+        (list("tags"), list("branches"))
+    } else {
+        (list("branches"), list("tags"))
+    };
+    let starts = match (mine, other) {
+        (Some(patterns), _) => patterns.iter().any(|p| glob(p).is_match(name)),
+        (None, Some(_)) => false,
+        (None, None) => true,
+    };
+    if !starts {
+        return None;
+    }
+    let job = workflow["jobs"].as_dict().unwrap()["publish"]
+        .as_dict()
+        .unwrap()
+        .clone();
+    let mut env = Vec::new();
+    // The job's `env:`, with the expressions `migrate` writes evaluated for this push.
+    for (var, value) in job
+        .get("env")
+        .and_then(Value::as_dict)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let value = value.into_string().unwrap();
+        let value = match value.as_str() {
+            "${{ github.ref_type == 'tag' && github.ref_name || '' }}" => {
+                if kind == "tag" {
+                    name.to_owned()
+                } else {
+                    String::new()
+                }
+            }
+            "${{ github.ref_name }}" => name.to_owned(),
+            "${{ github.repository }}" => "acme/widget".to_owned(),
+            "${{ github.sha }}" => "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            other => {
+                assert!(
+                    !other.contains("${{"),
+                    "an expression the test can't read: {other}"
+                );
+                other.to_owned()
+            }
+        };
+        env.push((var, value));
+    }
+    let step = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s.as_dict().unwrap()["uses"]
+                .as_str()
                 .unwrap()
-                .as_dict()
-                .unwrap()
-                .clone();
-            for (input, value) in step["with"].as_dict().unwrap() {
-                let value = match value {
-                    Value::String(_, s) if s.contains("secrets.CARGO_REGISTRY_TOKEN") => {
-                        "t0ken-migrated".to_owned()
-                    }
-                    other => other.clone().into_string().unwrap(),
-                };
-                set(&format!("INPUT_{}", input.to_ascii_uppercase()), &value);
+                .starts_with("shipcrate/")
+        })
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .clone();
+    for (input, value) in step["with"].as_dict().unwrap() {
+        let value = match value {
+            Value::String(_, s) if s.contains("secrets.CARGO_REGISTRY_TOKEN") => {
+                "t0ken-migrated".to_owned()
             }
-            let (reference, ref_type) = if kind == "tag" {
-                (format!("refs/tags/{name}"), "tag")
-            } else {
-                (format!("refs/heads/{name}"), "branch")
-            };
-            set("GITHUB_ACTIONS", "true");
-            set("GITHUB_REF", &reference);
-            set("GITHUB_REF_NAME", name);
-            set("GITHUB_REF_TYPE", ref_type);
-            set("GITHUB_EVENT_NAME", "push");
-            set("GITHUB_REPOSITORY", "acme/widget");
+            other => other.clone().into_string().unwrap(),
+        };
+        env.push((format!("INPUT_{}", input.to_ascii_uppercase()), value));
+    }
+    let (reference, ref_type) = if kind == "tag" {
+        (format!("refs/tags/{name}"), "tag")
+    } else {
+        (format!("refs/heads/{name}"), "branch")
+    };
+    for (k, v) in [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REF", reference.as_str()),
+        ("GITHUB_REF_NAME", name),
+        ("GITHUB_REF_TYPE", ref_type),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_REPOSITORY", "acme/widget"),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    Some(env)
+}
+
+/// One term of a GitLab `rules: if:` as `migrate` writes them, against the pipeline's `ci`.
+fn gitlab_term(term: &str, ci: &[(&str, String)]) -> bool {
+    let get = |var: &str| {
+        ci.iter()
+            .find(|(k, _)| *k == var.trim_start_matches('$'))
+            .map(|(_, v)| v.clone())
+    };
+    let term = term.trim();
+    if let Some((var, re)) = term.split_once(" =~ ") {
+        let re = re.trim_matches('/').replace("\\/", "/");
+        return get(var).is_some_and(|v| regex::Regex::new(&re).unwrap().is_match(&v));
+    }
+    if let Some((var, value)) = term.split_once(" != ") {
+        return get(var).as_deref() != Some(value.trim_matches('"'));
+    }
+    if let Some(var) = term.strip_suffix(" == null") {
+        return get(var).is_none();
+    }
+    assert!(!term.contains(' '), "a rule the test can't read: {term}");
+    get(term).is_some_and(|v| !v.is_empty())
+}
+
+/// The GitLab pipeline of `kind` `name` through the migrated job: `None` when its `rules:`
+/// leave the job out (a job without rules runs in branch and tag pipelines).
+fn gitlab_env(migrated: &str, kind: &str, name: &str) -> Option<Vec<(String, String)>> {
+    let job = yaml_of(migrated)["publish"].as_dict().unwrap().clone();
+    let mut ci: Vec<(&str, String)> = vec![
+        ("GITLAB_CI", "true".into()),
+        ("CI_COMMIT_REF_NAME", name.into()),
+        ("CI_PIPELINE_SOURCE", "push".into()),
+        ("CI_PROJECT_PATH", "acme/widget".into()),
+        ("CI_DEFAULT_BRANCH", "master".into()),
+        ("CARGO_REGISTRY_TOKEN", "t0ken-migrated".into()),
+    ];
+    ci.push(if kind == "tag" {
+        ("CI_COMMIT_TAG", name.into())
+    } else {
+        ("CI_COMMIT_BRANCH", name.into())
+    });
+    if let Some(rules) = job.get("rules").and_then(Value::as_array) {
+        let runs = rules.iter().any(|rule| {
+            let condition = rule.as_dict().unwrap()["if"].as_str().unwrap().to_owned();
+            condition.split(" && ").all(|t| gitlab_term(t, &ci))
+        });
+        if !runs {
+            return None;
         }
-        To::Gitlab => {
-            let job = yaml_of(migrated)["publish"].as_dict().unwrap().clone();
-            let tags_only = job.get("rules").is_some_and(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|rule| rule.as_dict().unwrap()["if"].as_str() == Some("$CI_COMMIT_TAG"))
-            });
-            // A job without rules runs in branch and tag pipelines, not merge-request ones.
-            if kind == "pr" || (tags_only && kind != "tag") {
-                return None;
-            }
-            for (var, value) in job["variables"].as_dict().unwrap() {
-                set(var, &value.clone().into_string().unwrap());
-            }
-            set("GITLAB_CI", "true");
-            set("CI_COMMIT_REF_NAME", name);
-            if kind == "tag" {
-                set("CI_COMMIT_TAG", name);
-            } else {
-                set("CI_COMMIT_BRANCH", name);
-            }
-            set("CI_PIPELINE_SOURCE", "push");
-            set("CI_PROJECT_PATH", "acme/widget");
-            set("CI_DEFAULT_BRANCH", "master");
-            set("CARGO_REGISTRY_TOKEN", "t0ken-migrated");
-        }
+    }
+    let mut env: Vec<(String, String)> = ci
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    // GitLab expands `$VAR` in a job's variables; an unset one is empty.
+    for (var, value) in job["variables"].as_dict().unwrap() {
+        let value = value.clone().into_string().unwrap();
+        let expanded = match value.strip_prefix('$') {
+            Some(other) if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => ci
+                .iter()
+                .find(|(k, _)| *k == other)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+            _ => value,
+        };
+        env.push((var.clone(), expanded));
     }
     Some(env)
 }
@@ -225,8 +340,10 @@ fn migrated_rows_decide_as_travis_did(to: To) {
     for (i, ((file, lines), yaml, build, extra, want)) in ROWS.iter().enumerate() {
         // Errors have nothing to migrate; a runtime row's build is one job of a matrix,
         // checked on its own below.
-        let runtime_row =
-            extra.iter().any(|(k, _)| k.ends_with("_VERSION")) || want.contains("runtime");
+        // So is a row about which job of Travis's matrix deploys.
+        let runtime_row = extra.iter().any(|(k, _)| k.ends_with("_VERSION"))
+            || want.contains("runtime")
+            || want.contains("another job");
         if want.starts_with("error:") || build.starts_with("github") || runtime_row {
             continue;
         }
@@ -488,4 +605,125 @@ fn a_migrated_github_job_publishes_with_travis_hooks() {
         std::fs::read_to_string(&log).unwrap(),
         "release v3.1.0 in notes\n"
     );
+}
+
+/// Every real file (`travis_real::REAL`) migrated to `to`, then run through `explain` in the
+/// target's environment. `.shipcrate.yml` runs in each job of Travis's matrix: the four builds,
+/// job by job, decide as Travis did. A GitHub or GitLab job is one job: for the tag build,
+/// the push to master and the pull request it publishes exactly when some job of Travis's
+/// build did (the deploying job's env carried over, the trigger and conditions translated).
+type Env = Vec<(String, String)>;
+
+fn real_files_migrated_decide_as_travis_did(to: To) {
+    use crate::travis_real::{REAL, travis_env};
+    let _registry = crates_io_stand_in();
+    let repo = Repo::with_crate("widget", "1.0.0")
+        .file(".travis.yml", "")
+        .commit("travis");
+    let out_dir = paths::root().join("migrated-real");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut files = Vec::new();
+    let (mut published, mut skipped) = (0, 0);
+    for (i, real) in REAL.iter().enumerate() {
+        let what = format!("{}@{}", real.repo, &real.commit[..12]);
+        std::fs::write(repo.root.join(".travis.yml"), real.text()).unwrap();
+        let _ = std::fs::remove_file(repo.root.join(".shipcrate.yml"));
+        let migrated = repo
+            .shipcrate()
+            .arg("migrate")
+            .arg("--to")
+            .arg(to.arg())
+            .run();
+        assert_eq!(migrated.code, Some(0), "{what}: {}", migrated.both());
+        let text = migrated.stdout.clone();
+        let builds = real.builds();
+        // (build, its environment on the target, did Travis publish)
+        let mut cases: Vec<(String, Env, bool)> = Vec::new();
+        if to == To::Shipcrate {
+            std::fs::write(repo.root.join(".shipcrate.yml"), &text).unwrap();
+            for ((build, job), want) in builds.iter().zip(real.want) {
+                let env: Vec<(String, String)> = travis_env(real, build, job)
+                    .into_iter()
+                    .filter(|(k, _)| k != "SHIPCRATE_TRAVIS")
+                    .collect();
+                cases.push((build.clone(), env, want.starts_with("publish")));
+            }
+        } else {
+            let path = out_dir.join(format!(
+                "real{i}.{}",
+                if to == To::Github {
+                    "github.yml"
+                } else {
+                    "gitlab-ci.yml"
+                }
+            ));
+            std::fs::write(&path, &text).unwrap();
+            files.push(path);
+            // Some job of the tag build published: the deploying one or the other.
+            let tag = [0, 3].iter().any(|&b| real.want[b].starts_with("publish"));
+            let slug = [
+                ("GITHUB_REPOSITORY", real.repo),
+                ("CI_PROJECT_PATH", real.repo),
+                ("SHIPCRATE_CHECK_TAG", "false"),
+            ];
+            for (b, travis) in [
+                (0, tag),
+                (1, real.want[1].starts_with("publish")),
+                (2, false),
+            ] {
+                let build = &builds[b].0;
+                // `None`: the CI starts no job, a skip checked without running explain.
+                let env = target_env(to, &text, build, &slug)
+                    .unwrap_or_else(|| vec![("NO_JOB".into(), "1".into())]);
+                cases.push((build.clone(), env, travis));
+            }
+        }
+        for (build, env, travis) in cases {
+            let decided = if env.iter().any(|(k, _)| k == "NO_JOB") {
+                (false, "the CI does not start the job".to_owned())
+            } else {
+                publishes(&repo, &env)
+            };
+            assert_eq!(
+                decided.0,
+                travis,
+                "{what}, migrated --to {} ({build}): Travis {}\n{text}\n{}",
+                to.arg(),
+                if travis { "published" } else { "skipped" },
+                decided.1
+            );
+            if travis {
+                published += 1;
+            } else {
+                skipped += 1;
+            }
+        }
+    }
+    match to {
+        To::Github => validate("vendor.github-workflows", &files),
+        To::Gitlab => validate("vendor.gitlab-ci", &files),
+        To::Shipcrate => {}
+    }
+    eprintln!(
+        "--to {}: {} real files, {published} builds publishing, {skipped} skipping",
+        to.arg(),
+        REAL.len()
+    );
+}
+
+#[cargo_test]
+fn real_files_migrated_to_shipcrate_decide_as_travis_did() {
+    real_files_migrated_decide_as_travis_did(To::Shipcrate);
+}
+
+#[cargo_test]
+#[ignore = "needs check-jsonschema (GitHub's and GitLab's schemas): `pip install check-jsonschema`"]
+fn real_files_migrated_to_github_decide_as_travis_did() {
+    real_files_migrated_decide_as_travis_did(To::Github);
+}
+
+#[cargo_test]
+#[ignore = "needs check-jsonschema (GitHub's and GitLab's schemas): `pip install check-jsonschema`"]
+fn real_files_migrated_to_gitlab_decide_as_travis_did() {
+    real_files_migrated_decide_as_travis_did(To::Gitlab);
 }

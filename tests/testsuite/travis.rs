@@ -19,6 +19,12 @@ const ADDON: &str = "travis-build lib/travis/build/addons/deploy.rb";
 const TC: &str = "travis-conditions spec/v1/eval_spec.rb";
 const DPL_YML: &str = "dpl .travis/providers/cargo/travis.yml";
 const DPL_SPEC: &str = "dpl spec/dpl/providers/cargo_spec.rb";
+const DPL_PROVIDER: &str = "dpl lib/dpl/provider.rb";
+const TY_DEPLOY: &str = "travis-yml lib/travis/yml/schema/def/deploy.rb";
+const TY_SPEC: &str = "travis-yml spec/travis/yml/accept/deploy_spec.rb";
+const TY_MATRIX: &str = "travis-yml lib/travis/yml/matrix.rb";
+const BUILTIN: &str = "travis-build lib/travis/build/env/builtin.rb";
+const BRANCHES: &str = "docs-travis-ci-com user/customizing-the-build.md";
 
 /// One row: where Travis's behaviour comes from (file, lines), the `.travis.yml`, the build
 /// (`branch X`, `tag X`, `pr X`, or `github X` for a GitHub Actions push), extra environment,
@@ -33,7 +39,8 @@ pub type Row = (
 );
 
 /// Travis's deploy rules, row by row. travis-build at 2812e526c99d, dpl at 8c6eabc69917,
-/// travis-conditions at c5e8ab12b48b.
+/// travis-conditions at c5e8ab12b48b, travis-yml at 8d6f36f765b0, docs-travis-ci-com at
+/// 224f072eb7fc.
 pub const ROWS: &[Row] = &[
     (
         (DS, "35-37"),
@@ -455,6 +462,129 @@ pub const ROWS: &[Row] = &[
         &[],
         "skip: `if: branch NOT IN (foo, master, bar)`",
     ),
+    // travis-yml accepted `os` under `on:` (deploy.rb:78); the deploy script never read it
+    // (script.rb:103-110), so the deploy ran on every OS.
+    (
+        (TY_DEPLOY, "78"),
+        "deploy:\n  provider: cargo\n  on:\n    os: linux\n    tags: true\n",
+        "tag v1.0.0",
+        &[("TRAVIS_OS_NAME", "osx")],
+        "publish | `on.os` is ignored, as Travis's deploy script ignored it",
+    ),
+    (
+        (TY_DEPLOY, "85"),
+        "deploy:\n  provider: cargo\n  on:\n    gemfile: Gemfile\n    xcode_sdk: iphonesimulator\n",
+        "branch master",
+        &[],
+        "publish",
+    ),
+    (
+        (TY_SPEC, "287-295"),
+        "deploy:\n  provider: cargo\n  on:\n    rbenv: 2.1.1\n",
+        "branch master",
+        &[("TRAVIS_RUBY_VERSION", "2.2.0")],
+        "skip: `on.rbenv` is `2.1.1`, and `TRAVIS_RUBY_VERSION` is `2.2.0`",
+    ),
+    // dpl v2 ran `run` after a successful deploy (provider.rb:149, 204-205).
+    (
+        (DPL_PROVIDER, "149"),
+        "deploy:\n  provider: cargo\n  run: ./announce.sh\nafter_deploy: ./notify.sh\n",
+        "branch master",
+        &[],
+        "publish | `run` ran its commands after a successful deploy",
+    ),
+    // A `secure:` value starting with `$` is no ciphertext: the variable it names.
+    (
+        (DPL_SPEC, "18-20"),
+        "deploy:\n  provider: cargo\n  token:\n    secure: ${PUBLISH_TOKEN}\n",
+        "branch master",
+        &[
+            ("CARGO_REGISTRY_TOKEN", ""),
+            ("PUBLISH_TOKEN", "t0ken-of-the-table"),
+        ],
+        "publish | names a variable, not an encrypted value",
+    ),
+    // A deploy in a `jobs.include` entry ran in that job only: its stage (inherited from the
+    // entry before, matrix.rb:105-111), its rust and os (the root's first, matrix.rb:82-84)
+    // and its env are the job's, as Travis exported them (builtin.rb:55).
+    (
+        (TY_MATRIX, "105-111"),
+        "language: rust\nrust: [stable, nightly]\njobs:\n  include:\n    - stage: deploy\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[
+            ("TRAVIS_BUILD_STAGE_NAME", "Deploy"),
+            ("TRAVIS_RUST_VERSION", "stable"),
+            ("TRAVIS_OS_NAME", "linux"),
+        ],
+        "publish",
+    ),
+    (
+        (TY_MATRIX, "105-111"),
+        "language: rust\nrust: [stable, nightly]\njobs:\n  include:\n    - stage: deploy\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[
+            ("TRAVIS_BUILD_STAGE_NAME", "Test"),
+            ("TRAVIS_RUST_VERSION", "stable"),
+            ("TRAVIS_OS_NAME", "linux"),
+        ],
+        "skip: this is another job than the one that deploys: that job has `stage: deploy`, and `TRAVIS_BUILD_STAGE_NAME` is `Test`",
+    ),
+    (
+        (TY_MATRIX, "82-84"),
+        "language: rust\nrust: [stable, nightly]\njobs:\n  include:\n    - stage: deploy\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[
+            ("TRAVIS_BUILD_STAGE_NAME", "Deploy"),
+            ("TRAVIS_RUST_VERSION", "nightly"),
+            ("TRAVIS_OS_NAME", "linux"),
+        ],
+        "skip: this is another job than the one that deploys: that job has `rust: stable`, and `TRAVIS_RUST_VERSION` is `nightly`",
+    ),
+    (
+        (BUILTIN, "55"),
+        "jobs:\n  include:\n    - os: osx\n      env: PUBLISH=yes TARGET=x86_64-apple-darwin\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[
+            ("TRAVIS_OS_NAME", "osx"),
+            ("PUBLISH", "yes"),
+            ("TARGET", "x86_64-unknown-linux-gnu"),
+        ],
+        "skip: this is another job than the one that deploys: that job has `TARGET=x86_64-apple-darwin` in its env, and `TARGET` is `x86_64-unknown-linux-gnu`",
+    ),
+    (
+        (BUILTIN, "55"),
+        "jobs:\n  include:\n    - os: osx\n      env: PUBLISH=yes TARGET=x86_64-apple-darwin\n      deploy:\n        provider: cargo\n        on:\n          tags: true\n",
+        "tag v1.0.0",
+        &[
+            ("TRAVIS_OS_NAME", "osx"),
+            ("PUBLISH", "yes"),
+            ("TARGET", "x86_64-apple-darwin"),
+        ],
+        "publish",
+    ),
+    // A safelist holds for tags too; `/…/` is a regular expression (customizing-the-build.md
+    // 289, 317).
+    (
+        (BRANCHES, "289"),
+        "branches:\n  only: [master]\ndeploy:\n  provider: cargo\n  on:\n    tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "skip: Travis would not have built tag `v1.0.0`: .travis.yml's `branches.only` lists master",
+    ),
+    (
+        (BRANCHES, "317"),
+        "branches:\n  only:\n    - master\n    - /^v\\d+\\.\\d+\\.\\d+$/\ndeploy:\n  provider: cargo\n  on:\n    tags: true\n",
+        "tag v1.0.0",
+        &[],
+        "publish",
+    ),
+    (
+        (BRANCHES, "275-279"),
+        "branches:\n  except: [master]\ndeploy:\n  provider: cargo\n",
+        "branch master",
+        &[],
+        "skip: Travis would not have built branch `master`: .travis.yml's `branches.except` lists master",
+    ),
 ];
 
 /// The environment of `build` (see [`Row`]).
@@ -486,13 +616,14 @@ pub fn build_env(build: &str) -> Vec<(&'static str, String)> {
         ("TRAVIS_PULL_REQUEST", pr.into()),
         ("TRAVIS_EVENT_TYPE", event.into()),
         ("TRAVIS_REPO_SLUG", "acme/widget".into()),
+        ("TRAVIS_OS_NAME", "linux".into()),
     ]);
     env
 }
 
 /// Checks `out` against a row's expected outcome; gives the decision for the migrate checks.
 #[track_caller]
-fn check(what: &str, out: &Outcome, want: &str) {
+pub fn check(what: &str, out: &Outcome, want: &str) {
     let (outcome, also) = want.split_once(" | ").unwrap_or((want, ""));
     if let Some(message) = outcome.strip_prefix("error: ") {
         assert_eq!(out.code, Some(2), "{what}: expected exit 2\n{}", out.both());
@@ -518,8 +649,9 @@ fn check(what: &str, out: &Outcome, want: &str) {
             out.both()
         ),
     }
+    // A note is a status line (stderr); the decision and plan are stdout.
     assert!(
-        out.stdout.contains(also),
+        out.both().contains(also),
         "{what}: lacks {also:?}\n{}",
         out.both()
     );
@@ -589,7 +721,7 @@ fn where_shipcrate_refuses_what_travis_let_through() {
         // lib/dpl/providers/cargo.rb:16-17): anything else is a typo or another provider's.
         (
             "deploy:\n  provider: cargo\n  api_key: x\n",
-            "deploy entry #1 has `api_key`, which the cargo provider does not take",
+            "deploy entry #1 has `api_key`, which the cargo provider does not take; did you mean `token`?",
         ),
         // Travis passed a literal token to dpl; in a tracked file it has leaked.
         (
