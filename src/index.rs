@@ -137,6 +137,11 @@ impl Index {
         &self.url
     }
 
+    /// Where uploads go: `config.json`'s `api`.
+    pub(crate) fn api(&self) -> Option<&str> {
+        self.config.as_ref().and_then(|c| c.api.as_deref())
+    }
+
     /// The registry wants a token even to read its index (`auth-required` in `config.json`).
     pub(crate) fn auth_required(&self) -> bool {
         self.config.as_ref().is_some_and(|c| c.auth_required)

@@ -14,6 +14,7 @@ mod conditions;
 pub mod config;
 mod container;
 mod copy;
+mod destination;
 pub mod error;
 mod explain;
 pub mod gate;

@@ -13,6 +13,7 @@ use crate::ci::{self, BuildContext, Provider};
 use crate::conditions::{self, Decision};
 use crate::config::Flags;
 use crate::config::{self, CiMode, Config, TrustedMode};
+use crate::destination;
 use crate::error::UsageError;
 use crate::git::GitFacts;
 use crate::index::{self, Index};
@@ -298,7 +299,11 @@ pub(crate) fn prepare(
     let root = root.as_path();
     std::thread::scope(|threads| -> Result<_> {
         let version = threads.spawn(|| tools::cargo_version(&tools.cargo, root, clean_env));
-        let early_url = index::url_for(&cfg.target, &root.join(&cfg.path), clean_env).ok();
+        // Read early only where the checkout's cargo config leaves the token where the
+        // environment says; the pristine copy is checked for good below.
+        let early_url = destination::check(&cfg.target, &root.join(&cfg.path), root, clean_env)
+            .ok()
+            .and_then(|_| index::url_for(&cfg.target, &root.join(&cfg.path), clean_env).ok());
         let prefetch = early_url
             .clone()
             .map(|url| threads.spawn(|| Index::open(url, clean_env, &tools.git, token)));
@@ -324,6 +329,14 @@ pub(crate) fn prepare(
             note_edits(&joined(edits), reporter);
         }
         let tree_root = tree.as_ref().map_or(root, PristineTree::root);
+        // Before any token is handed over (an early dry run, the index of an `auth-required`
+        // registry): the commit's cargo config may not send it elsewhere.
+        let destination = destination::check(
+            &cfg.target,
+            &tree_root.join(&cfg.path),
+            tree_root,
+            clean_env,
+        )?;
         let whole = whole_workspace(settled);
         let target_dir = tree
             .as_ref()
@@ -372,6 +385,7 @@ pub(crate) fn prepare(
             _ => Index::open(url, clean_env, &tools.git, token),
         }
         .with_context(|| format!("could not read the index of {}", cfg.target))?;
+        say_destination(&cfg.target, &index, &destination, reporter);
         Ok(Prepared {
             tree,
             plan,
@@ -445,6 +459,31 @@ fn note_edits(edits: &[String], reporter: &Reporter) {
             edits.len(),
             named.join(", ")
         ),
+    );
+}
+
+/// `Token for registry `x` goes to <api> (index <url>)`, and when the commit alone defines
+/// the registry, which file does.
+fn say_destination(
+    target: &crate::registry::Target,
+    index: &Index,
+    destination: &destination::Destination,
+    reporter: &Reporter,
+) {
+    let to = index.api().unwrap_or(index.url());
+    let defined = destination
+        .commit_only
+        .as_ref()
+        .map(|file| {
+            format!(
+                "; {target} is defined only by the commit's `{}`",
+                file.display()
+            )
+        })
+        .unwrap_or_default();
+    reporter.status(
+        "Token",
+        &format!("for {target} goes to {to} (index {}){defined}", index.url()),
     );
 }
 

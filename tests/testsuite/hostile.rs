@@ -304,6 +304,7 @@ fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              liar v0.1.0: publish
         Note first release of `liar`: the name is taken for good once uploaded

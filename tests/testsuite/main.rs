@@ -11,6 +11,7 @@ mod component;
 mod config;
 mod corpus;
 mod crate_tags;
+mod destination;
 mod docs;
 mod early_failures;
 mod first_hour;

@@ -186,6 +186,7 @@ fn a_failing_before_deploy_publishes_nothing() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              guarded v0.1.0: publish
         Note first release of `guarded`: the name is taken for good once uploaded
@@ -222,6 +223,7 @@ fn a_failing_after_deploy_fails_the_run_but_the_report_says_published() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              late v0.1.0: publish
         Note first release of `late`: the name is taken for good once uploaded
@@ -267,6 +269,7 @@ fn allow_dirty_publishes_the_working_tree() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
 [WARNING] `allow_dirty` is set: publishing the working tree as it is, not the commit
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              dirty v0.1.0: publish
         Note first release of `dirty`: the name is taken for good once uploaded

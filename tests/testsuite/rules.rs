@@ -173,6 +173,7 @@ fn unknown_ci_warns_that_pull_requests_cannot_be_told_apart() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              unknownci v0.1.0: publish
         Note first release of `unknownci`: the name is taken for good once uploaded

@@ -142,6 +142,7 @@ fn a_crate_that_does_not_build_mints_nothing() {
         .stderr_eq(str![[r#"
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              trustfail v0.1.0: publish
         Note first release of `trustfail`: the name is taken for good once uploaded
@@ -176,6 +177,7 @@ fn the_token_is_revoked_when_the_upload_fails_and_the_audience_can_be_set() {
         .stderr_eq(str![[r#"
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              trustfail v0.1.0: publish
         Note first release of `trustfail`: the name is taken for good once uploaded
@@ -261,6 +263,7 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
         .stderr_eq(str![[r#"
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              trustlab v0.1.0: publish
         Note first release of `trustlab`: the name is taken for good once uploaded

@@ -314,6 +314,7 @@ fn a_crate_that_does_not_build_stops_the_run_before_any_hook_or_upload() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 3 crate(s) to upload, in this order:
              one v0.1.0: publish
              two v0.1.0: publish
@@ -387,6 +388,7 @@ fn an_upload_refused_midway_is_listed_and_a_rerun_publishes_only_the_rest() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 3 crate(s) to upload, in this order:
              one v0.1.0: publish
              two v0.1.0: publish
@@ -433,6 +435,7 @@ fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
 [ERROR] tag `v9.9.9` is version 9.9.9, but no crate in the plan has that version (found: base@0.1.0, right@0.1.0, left@0.1.0, top@0.1.0). Was Cargo.toml bumped? Set `check_tag: false` if the tag is not a version
 
 "#]]);
@@ -468,6 +471,7 @@ fn a_version_tag_must_match_a_crate_and_a_crate_tag_publishes_that_crate() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
 [ERROR] tag `top-v0.2.0` asks for top 0.2.0, but its Cargo.toml says 0.1.0: bump the version (or move the tag) before publishing
 
 "#]]);
@@ -511,6 +515,7 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
 [SUMMARY] samever v1.0.0: not started (the run stopped before its uploads)
 [ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The code changed without a version bump; bump the version in Cargo.toml to release it (`checksum_mismatch: fail` is set)
 
@@ -528,6 +533,7 @@ fn changed_content_without_a_version_bump_warns_or_fails_and_never_for_the_tagge
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
 [SUMMARY] samever v1.0.0: not started (the run stopped before its uploads)
 [ERROR] samever@1.0.0 is already published, but the commit's content differs: src/lib.rs. The tag names this version, so the commit is not what was released: was the tag moved after the release? Bump the version for the new content (`check_tag: false` turns this check off)
 
@@ -597,6 +603,7 @@ fn a_429_is_waited_out_as_the_registry_asks() {
        Token from `CARGO_REGISTRIES_ALTERNATIVE_TOKEN`
      Copying commit [..] to a pristine tree
        Using cargo [..]
+       Token for [..]
         Plan 1 crate(s) to upload, in this order:
              limited v0.1.0: publish
         Note first release of `limited`: the name is taken for good once uploaded

@@ -1,0 +1,330 @@
+//! Where the token goes, and who said so. Before any token is handed over, the settings that
+//! decide where cargo sends the target registry's token — its index, its credential provider,
+//! and for crates.io its source and the default registry — are read as cargo will read them
+//! where it runs, each from the place that sets it: the commit's cargo config files (inside
+//! the tree) or the environment (`CARGO_*` variables, config files above the tree,
+//! `$CARGO_HOME/config.toml`). A commit may define a registry the environment does not (the
+//! ordinary way to name an alternative registry); it may not redefine or redirect one the
+//! environment defines: that stops the run (exit 2) naming the file, the key and both values.
+//!
+//! Cargo's rules, from its configuration reference (doc.rust-lang.org/cargo/reference/config.html,
+//! "Hierarchical structure", "Environment variables", `[registries]`, `[registry]`, `[source]`):
+//! config files are probed in the directory cargo runs in and every parent, then
+//! `$CARGO_HOME/config.toml`; for strings the deeper file wins; `.cargo/config` is read before
+//! (and, both present, instead of) `.cargo/config.toml`; a `CARGO_FOO_BAR` variable overrides
+//! `foo.bar` in every file. Reads files only; never runs cargo or talks to a registry.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::Env;
+use crate::error::UsageError;
+use crate::registry::Target;
+
+/// What the check found: when the registry is defined by the commit alone, the file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Destination {
+    pub(crate) commit_only: Option<PathBuf>,
+}
+
+/// One setting as cargo resolves it: its value, and the file that sets it (`None`: a variable).
+struct Found {
+    value: toml::Value,
+    from: Option<PathBuf>,
+}
+
+/// Check that nothing inside `tree` (the files of the commit) moves where `target`'s token
+/// goes, for cargo running in `dir` (inside `tree`) with `env` as its environment.
+pub(crate) fn check(target: &Target, dir: &Path, tree: &Path, env: &Env) -> Result<Destination> {
+    let (inside, outside) = config_files(dir, tree, env);
+    let defined_by_environment = match target {
+        Target::Named(name) => {
+            let key = format!("registries.{name}.index");
+            variable(&key, env).is_some() || lookup(&outside, &key).is_some()
+        }
+        // Built in to cargo, or named on its command line by shipcrate.
+        Target::CratesIo | Target::Index(_) => true,
+    };
+    let mut commit_only = None;
+    for key in keys(target) {
+        if variable(&key, env).is_some() {
+            // The environment's variable overrides every file.
+            continue;
+        }
+        let Some(commit) = lookup(&inside, &key) else {
+            continue;
+        };
+        let file = commit.from.unwrap_or_default();
+        let shown = file.strip_prefix(tree).unwrap_or(&file).to_path_buf();
+        if !defined_by_environment {
+            commit_only.get_or_insert(shown);
+            continue;
+        }
+        let environment = lookup(&outside, &key);
+        if environment
+            .as_ref()
+            .is_some_and(|e| e.value == commit.value)
+        {
+            continue;
+        }
+        let says = match environment {
+            Some(Found {
+                value,
+                from: Some(from),
+            }) => format!("the environment says {value} ({})", from.display()),
+            _ => "the environment does not set it".to_owned(),
+        };
+        return Err(UsageError(format!(
+            "the commit's cargo config would send the token for {target} elsewhere: `{}` \
+             sets `{key}` = {}, but {says}. shipcrate stops rather than let a commit choose \
+             where the token goes: remove `{key}` from the commit's cargo config, or set \
+             `{}` in the environment to say where the token is for",
+            shown.display(),
+            commit.value,
+            variable_name(&key),
+        ))
+        .into());
+    }
+    Ok(Destination { commit_only })
+}
+
+/// The settings that decide where `target`'s token goes.
+fn keys(target: &Target) -> Vec<String> {
+    let global = "registry.global-credential-providers".to_owned();
+    match target {
+        Target::Named(name) => vec![
+            format!("registries.{name}.index"),
+            format!("registries.{name}.credential-provider"),
+            global,
+        ],
+        Target::Index(_) => vec![
+            format!("registries.{}.credential-provider", Target::INDEX_NAME),
+            global,
+        ],
+        Target::CratesIo => vec![
+            "source.crates-io.replace-with".to_owned(),
+            "registry.index".to_owned(),
+            "registry.default".to_owned(),
+            "registry.credential-provider".to_owned(),
+            global,
+        ],
+    }
+}
+
+/// The config files cargo reads running in `dir`, deepest first: those inside `tree` (the
+/// commit's), and the others (the environment's, `$CARGO_HOME/config.toml` last).
+fn config_files(dir: &Path, tree: &Path, env: &Env) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for at in dir.ancestors() {
+        if let Some(file) = file_in(&at.join(".cargo")) {
+            if at.starts_with(tree) {
+                inside.push(file);
+            } else {
+                outside.push(file);
+            }
+        }
+    }
+    let home = env
+        .get("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")));
+    if let Some(file) = home.as_deref().and_then(file_in)
+        && !outside.contains(&file)
+        && !inside.contains(&file)
+    {
+        outside.push(file);
+    }
+    (inside, outside)
+}
+
+/// `config`, else `config.toml`, in a `.cargo` directory.
+fn file_in(dir: &Path) -> Option<PathBuf> {
+    ["config", "config.toml"]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|file| file.is_file())
+}
+
+/// `key` (dotted) in the first of `files` that sets it. A file cargo cannot read either is
+/// cargo's error to report, not a setting.
+fn lookup(files: &[PathBuf], key: &str) -> Option<Found> {
+    files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        let mut parts = key.split('.');
+        let mut value = table.get(parts.next()?)?;
+        for part in parts {
+            value = value.as_table()?.get(part)?;
+        }
+        Some(Found {
+            value: value.clone(),
+            from: Some(file.clone()),
+        })
+    })
+}
+
+/// The environment variable cargo reads for `key`: `CARGO_` and the key upper-cased, `.` and
+/// `-` as `_`.
+fn variable_name(key: &str) -> String {
+    format!(
+        "CARGO_{}",
+        key.to_ascii_uppercase().replace(['.', '-'], "_")
+    )
+}
+
+fn variable(key: &str, env: &Env) -> Option<Found> {
+    env.get(&variable_name(key))
+        .filter(|v| !v.is_empty())
+        .map(|v| Found {
+            value: toml::Value::String(v.clone()),
+            from: None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::test_env as env;
+
+    /// A checkout at `<tmp>/work/repo` with `commit` as its `.cargo/config.toml`, a
+    /// `CARGO_HOME` with `home` as its config.
+    fn layout(commit: Option<&str>, home: &str) -> (tempfile::TempDir, PathBuf, Env) {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("work/repo");
+        std::fs::create_dir_all(repo.join(".cargo")).unwrap();
+        if let Some(commit) = commit {
+            std::fs::write(repo.join(".cargo/config.toml"), commit).unwrap();
+        }
+        let home_dir = tmp.path().join("cargo-home");
+        std::fs::create_dir_all(&home_dir).unwrap();
+        std::fs::write(home_dir.join("config.toml"), home).unwrap();
+        let vars = env(&[("CARGO_HOME", home_dir.to_str().unwrap())]);
+        (tmp, repo, vars)
+    }
+
+    const HOME: &str = "[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n";
+
+    fn named(name: &str) -> Target {
+        Target::Named(name.into())
+    }
+
+    #[test]
+    fn the_commit_may_not_redirect_a_registry_the_environment_defines() {
+        let (_tmp, repo, vars) = layout(
+            Some("[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n"),
+            HOME,
+        );
+        let error = check(&named("corp"), &repo, &repo, &vars).unwrap_err();
+        assert!(error.is::<UsageError>());
+        let text = error.to_string();
+        for part in [
+            "`.cargo/config.toml` sets `registries.corp.index`",
+            "\"sparse+https://evil.example/index/\"",
+            "the environment says \"sparse+https://corp.example/index/\"",
+            "cargo-home/config.toml",
+            "CARGO_REGISTRIES_CORP_INDEX",
+        ] {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
+    }
+
+    #[test]
+    fn the_same_index_a_variable_or_a_registry_of_its_own_is_allowed() {
+        let same = "[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n";
+        let (_tmp, repo, vars) = layout(Some(same), HOME);
+        assert_eq!(
+            check(&named("corp"), &repo, &repo, &vars).unwrap(),
+            Destination { commit_only: None }
+        );
+        // A variable overrides the commit's file: cargo never reads it.
+        let evil = "[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n";
+        let (_tmp, repo, mut vars) = layout(Some(evil), HOME);
+        vars.insert(
+            "CARGO_REGISTRIES_CORP_INDEX".into(),
+            "sparse+https://corp.example/index/".into(),
+        );
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
+        // Defined by the commit alone: allowed, and said.
+        let own = "[registries.mine]\nindex = \"sparse+https://mine.example/index/\"\n";
+        let (_tmp, repo, vars) = layout(Some(own), HOME);
+        assert_eq!(
+            check(&named("mine"), &repo, &repo, &vars).unwrap(),
+            Destination {
+                commit_only: Some(PathBuf::from(".cargo/config.toml"))
+            }
+        );
+    }
+
+    #[test]
+    fn a_credential_provider_or_crates_ios_source_set_by_the_commit_stops_the_run() {
+        for (target, commit, key) in [
+            (
+                named("corp"),
+                "[registries.corp]\ncredential-provider = [\"./steal\"]\n",
+                "registries.corp.credential-provider",
+            ),
+            (
+                named("corp"),
+                "[registry]\nglobal-credential-providers = [\"./steal\"]\n",
+                "registry.global-credential-providers",
+            ),
+            (
+                Target::CratesIo,
+                "[source.crates-io]\nreplace-with = \"evil\"\n",
+                "source.crates-io.replace-with",
+            ),
+            (
+                Target::CratesIo,
+                "[registry]\nindex = \"https://evil.example/index\"\n",
+                "registry.index",
+            ),
+            (
+                Target::CratesIo,
+                "[registry]\ndefault = \"evil\"\n",
+                "registry.default",
+            ),
+            (
+                Target::Index("sparse+https://x.example/".into()),
+                "[registries.shipcrate]\ncredential-provider = [\"./steal\"]\n",
+                "registries.shipcrate.credential-provider",
+            ),
+        ] {
+            let (_tmp, repo, vars) = layout(Some(commit), HOME);
+            let error = check(&target, &repo, &repo, &vars).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("sets `{key}`")) && error.contains("does not set it"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn files_above_the_tree_are_the_environments_and_the_deeper_commit_file_wins() {
+        let (tmp, repo, vars) = layout(None, "");
+        // Above the tree: the environment's (a CI's work dir).
+        std::fs::create_dir_all(tmp.path().join("work/.cargo")).unwrap();
+        std::fs::write(tmp.path().join("work/.cargo/config.toml"), HOME).unwrap();
+        // In the tree, a crate's dir below the root: the deeper file wins.
+        let member = repo.join("member");
+        std::fs::create_dir_all(member.join(".cargo")).unwrap();
+        std::fs::write(
+            repo.join(".cargo/config.toml"),
+            "[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            member.join(".cargo/config"),
+            "[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n",
+        )
+        .unwrap();
+        let error = check(&named("corp"), &member, &repo, &vars)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`member/.cargo/config` sets"), "{error}");
+        assert!(error.contains("work/.cargo/config.toml"), "{error}");
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
+    }
+}
