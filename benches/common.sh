@@ -5,9 +5,12 @@
 
 export PATH="$HOME/.cache/shipcrate-tools/bin:$PATH"
 command -v cargo-http-registry >/dev/null || cargo install --locked --quiet --root "$HOME/.cache/shipcrate-tools" cargo-http-registry
-cargo build --release --quiet
+# BENCH_PROFILE=dev builds unoptimised (where the machine is shared; say so with the numbers).
+profile=${BENCH_PROFILE:-release}
+cargo build --profile "$profile" --quiet
+if [ "$profile" = dev ]; then profile_dir=debug; else profile_dir=$profile; fi
 # shellcheck disable=SC2034 # read by the scripts that source this
-shipcrate="$PWD/target/release/shipcrate"
+shipcrate="$PWD/target/$profile_dir/shipcrate"
 
 work=$(mktemp -d)
 server=

@@ -10,12 +10,14 @@
 
 mod bucket;
 mod http;
+mod metered;
 mod registries;
 mod repos;
 mod runs;
 
 pub use bucket::*;
 pub use http::*;
+pub use metered::*;
 pub use registries::*;
 pub use repos::*;
 pub use runs::*;
