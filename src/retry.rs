@@ -30,6 +30,32 @@ pub(crate) fn crates_io_wait_minutes(new_crates: usize, new_versions: usize) -> 
     (minutes > 0).then_some(minutes)
 }
 
+/// What a plan past crates.io's burst is told before the waits start: how many new crates and
+/// new versions, the minutes to expect, and when they exceed the `deadline`, that the run
+/// will stop there and a re-run publishes the rest.
+pub(crate) fn crates_io_wait_warning(
+    new_crates: usize,
+    new_versions: usize,
+    deadline: Option<Duration>,
+) -> Option<String> {
+    let minutes = crates_io_wait_minutes(new_crates, new_versions)?;
+    let rerun = deadline
+        .filter(|d| d.as_secs() < u64::try_from(minutes).unwrap_or(u64::MAX) * 60)
+        .map(|d| {
+            format!(
+                "; that is more than `deadline` ({}) allows: the run will stop there, and \
+                 re-running the job publishes the rest",
+                humantime::format_duration(d)
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "this plan has {new_crates} new crate(s) and {new_versions} new version(s), beyond \
+         crates.io's burst (5 new crates, 30 new versions): expect about {minutes} minutes of \
+         rate-limit waits, which shipcrate will sit out{rerun}"
+    ))
+}
+
 /// Sleep for `wait`, saying why; a bar on a terminal, a line a minute otherwise. `tick` runs
 /// about once a second (a token renewal may be due mid-wait); its error ends the wait.
 pub(crate) fn wait(
@@ -81,6 +107,26 @@ mod tests {
         assert_eq!(crates_io_wait_minutes(5, 30), None);
         assert_eq!(crates_io_wait_minutes(7, 0), Some(20));
         assert_eq!(crates_io_wait_minutes(0, 32), Some(2));
+    }
+
+    #[test]
+    fn the_plan_is_told_when_the_waits_outlast_the_deadline() {
+        assert_eq!(crates_io_wait_warning(5, 30, None), None);
+        let said = crates_io_wait_warning(8, 40, Some(Duration::from_hours(1))).unwrap();
+        assert_eq!(
+            said,
+            "this plan has 8 new crate(s) and 40 new version(s), beyond crates.io's burst (5 new \
+             crates, 30 new versions): expect about 40 minutes of rate-limit waits, which \
+             shipcrate will sit out"
+        );
+        let said = crates_io_wait_warning(8, 40, Some(Duration::from_mins(30))).unwrap();
+        assert!(
+            said.ends_with(
+                "sit out; that is more than `deadline` (30m) allows: the run will stop there, \
+                 and re-running the job publishes the rest"
+            ),
+            "{said}"
+        );
     }
 
     #[test]

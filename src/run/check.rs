@@ -260,24 +260,8 @@ pub(super) fn warn_rate_limit(
     let new_versions = uploads.saturating_sub(new_crates);
     if matches!(cfg.target, Target::CratesIo)
         && !cfg.dry_run
-        && let Some(minutes) = retry::crates_io_wait_minutes(new_crates, new_versions)
+        && let Some(warning) = retry::crates_io_wait_warning(new_crates, new_versions, cfg.deadline)
     {
-        // Past the `deadline`, the run stops there: say so before the wait starts.
-        let rerun = cfg
-            .deadline
-            .filter(|d| d.as_secs() < u64::try_from(minutes).unwrap_or(u64::MAX) * 60)
-            .map(|d| {
-                format!(
-                    "; that is more than `deadline` ({}) allows: the run will stop there, and \
-                     re-running the job publishes the rest",
-                    humantime::format_duration(d)
-                )
-            })
-            .unwrap_or_default();
-        reporter.warn(&format!(
-            "this plan has {new_crates} new crate(s) and {new_versions} new version(s), beyond \
-             crates.io's burst (5 new crates, 30 new versions): expect about {minutes} minutes of \
-             rate-limit waits, which shipcrate will sit out{rerun}"
-        ));
+        reporter.warn(&warning);
     }
 }
