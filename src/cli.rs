@@ -70,6 +70,7 @@ const FLAGS: &[(&str, &str, &str)] = &[
     ("trusted_publishing_ttl", TRUSTED, "DURATION"),
     ("report", OUTPUT, "PATH"),
     ("dotenv", OUTPUT, "PATH"),
+    ("crate_dir", OUTPUT, "DIR"),
     ("ci", CONFIGURATION, "auto|none"),
     ("travis", CONFIGURATION, ""),
 ];

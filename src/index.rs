@@ -20,6 +20,8 @@ use crate::signals;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub version: String,
+    /// The SHA-256 of its `.crate` the registry recorded (`cksum`; empty if it gave none).
+    pub cksum: String,
 }
 
 /// A git index's server is given up on when it sends under `LOW_SPEED` bytes a second for
@@ -276,6 +278,8 @@ impl Index {
             vers: String,
             #[serde(default, rename = "yanked")]
             _yanked: bool,
+            #[serde(default)]
+            cksum: Option<String>,
         }
         let mut listed = Vec::new();
         for line in bytes
@@ -285,7 +289,10 @@ impl Index {
             let line: Line = serde_json::from_slice(line)
                 .with_context(|| format!("bad index entry for `{name}` in {}", self.url))?;
             if line.name.eq_ignore_ascii_case(name) {
-                listed.push(Listed { version: line.vers });
+                listed.push(Listed {
+                    version: line.vers,
+                    cksum: line.cksum.unwrap_or_default(),
+                });
             }
         }
         Ok(listed)

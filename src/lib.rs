@@ -6,6 +6,7 @@
 
 mod cargo_output;
 mod checkout;
+mod checksums;
 mod ci;
 pub mod cli;
 mod cmd;

@@ -30,6 +30,9 @@ pub(crate) struct CrateOutcome {
     pub duration_ms: u128,
     pub retries: u32,
     pub reason: Option<String>,
+    /// An uploaded crate's `.crate`: its SHA-256 (lower-case hex), as the index records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// A crate the registry has never seen, and the line that said so before anything was
@@ -50,6 +53,7 @@ impl CrateOutcome {
             duration_ms: 0,
             retries: 0,
             reason,
+            sha256: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Decides nothing about order, rules or retries: the plan, `upload` and the caller do.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
@@ -18,6 +18,11 @@ use crate::plan::{Package, Plan};
 use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Masker, PrivateDir};
+
+/// Where in the target dir `cargo publish` leaves the `.crate` it uploaded, newest cargo first:
+/// `package/tmp-crate/` (cargo 1.95 here; `cargo package` still writes `package/`), else
+/// `package/`, as older cargo does.
+const PUBLISHED_IN: [&str; 2] = ["package/tmp-crate", "package"];
 
 /// cargo, set up for one plan. Only the upload (`--no-verify`, which builds nothing) has the
 /// token in its environment; every command that may build — and so run build scripts and
@@ -176,6 +181,20 @@ impl<'a> Cargo<'a> {
         self.dev_cycles
             .iter()
             .any(|(a, b)| names.contains(&a.as_str()) && names.contains(&b.as_str()))
+    }
+
+    /// The `.crate` the last upload of `name` `version` sent, as cargo left it (see
+    /// [`PUBLISHED_IN`]; the early cargo's are kept here by [`Cargo::upload_batch`]).
+    pub(crate) fn uploaded(&self, name: &str, version: &str) -> PathBuf {
+        let file = crate::checksums::file_name(name, version);
+        let mut places = PUBLISHED_IN
+            .iter()
+            .map(|d| self.target_dir.join(d).join(&file));
+        let newest_cargo = places.next().unwrap_or_default();
+        match newest_cargo.is_file() {
+            true => newest_cargo,
+            false => places.next().unwrap_or(newest_cargo),
+        }
     }
 
     /// The `.crate` cargo would upload for `package`, without verifying it.
@@ -350,6 +369,18 @@ impl<'a> Cargo<'a> {
         };
         reporter.group_start("cargo_publish", "cargo publish");
         let finished = cargo.finish(observe);
+        if let Some(gate) = &gate {
+            // The early cargo packaged in the gate's dir, which goes now: what it uploaded is
+            // kept where an upload cargo leaves it. A file not there (cargo stopped before
+            // packaging it) leaves the verified one, which the checksum check judges.
+            for package in batch {
+                let file = crate::checksums::file_name(&package.name, &package.version);
+                for dir in PUBLISHED_IN {
+                    let from = gate.target_dir().join(dir).join(&file);
+                    let _ = std::fs::copy(from, self.target_dir.join(dir).join(&file));
+                }
+            }
+        }
         drop((gate, token_file));
         reporter.group_end("cargo_publish");
         let finished = finished?;

@@ -226,8 +226,8 @@ fn outcome_word(outcome: Outcome) -> &'static str {
 }
 
 /// The step outputs, by name: `published`, `skipped`, `not-published`, `decision`,
-/// `skip-reason`, `dry-run`.
-fn outputs(summary: &Summary) -> Result<[(&'static str, String); 6]> {
+/// `skip-reason`, `dry-run`, `checksums`.
+fn outputs(summary: &Summary) -> Result<[(&'static str, String); 7]> {
     let listed = |o: Outcome, with_reason: bool| -> Vec<serde_json::Value> {
         summary
             .crates
@@ -261,7 +261,23 @@ fn outputs(summary: &Summary) -> Result<[(&'static str, String); 6]> {
             json.skip_reason.unwrap_or_default().to_owned(),
         ),
         ("dry-run", summary.dry_run.to_string()),
+        ("checksums", serde_json::to_string(&checksums(summary))?),
     ])
+}
+
+/// Each uploaded `.crate` with its SHA-256: what `actions/attest-build-provenance` attests.
+fn checksums(summary: &Summary) -> Vec<serde_json::Value> {
+    summary
+        .crates
+        .iter()
+        .filter_map(|c| {
+            let sha256 = c.sha256.as_deref()?;
+            let file = format!("{}-{}.crate", c.name, c.version);
+            Some(serde_json::json!({
+                "name": c.name, "version": c.version, "file": file, "sha256": sha256
+            }))
+        })
+        .collect()
 }
 
 /// The crates this run was to upload and didn't get in (`failed`, `not-started`,

@@ -50,6 +50,7 @@ pub(super) fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> 
         "all_features" => cfg.all_features.to_string(),
         "report" => path(&cfg.report),
         "dotenv" => path(&cfg.dotenv),
+        "crate_dir" => path(&cfg.crate_dir),
         "packages" => list(&cfg.packages, "(every member that may)"),
         "exclude" => list(&cfg.exclude, "[]"),
         "check_tag" => cfg.check_tag.to_string(),

@@ -59,6 +59,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
         "write the outcome as a dotenv file (GitLab `artifacts: reports: dotenv`)",
     ),
     (
+        "crate_dir",
+        Kind::Text,
+        "copy each uploaded `.crate` file into this directory (to attest them)",
+    ),
+    (
         "packages",
         Kind::List,
         "workspace members to publish (default: every member that may)",

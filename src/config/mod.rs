@@ -95,6 +95,8 @@ pub(crate) struct Config {
     pub all_features: bool,
     pub report: Option<PathBuf>,
     pub dotenv: Option<PathBuf>,
+    /// Where each uploaded `.crate` is copied.
+    pub crate_dir: Option<PathBuf>,
     pub packages: Vec<String>,
     pub exclude: Vec<String>,
     pub check_tag: bool,

@@ -27,6 +27,7 @@ pub(super) struct Raw {
     pub(super) all_features: bool,
     pub(super) report: Option<String>,
     pub(super) dotenv: Option<String>,
+    pub(super) crate_dir: Option<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) travis: bool,
     pub(super) ci: Option<String>,

@@ -37,6 +37,7 @@ pub(super) fn validate(
         all_features: raw.all_features,
         report: raw.report.map(PathBuf::from),
         dotenv: raw.dotenv.map(PathBuf::from),
+        crate_dir: raw.crate_dir.map(PathBuf::from),
         packages: raw.packages,
         exclude: raw.exclude,
         check_tag: raw.check_tag.unwrap_or(true),

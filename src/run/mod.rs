@@ -34,7 +34,7 @@ use crate::report::Reporter;
 use crate::secret::{LiveToken, Token};
 use crate::trusted::Session;
 use crate::upload::DeadlineReached;
-use crate::{Env, copy, explain, git, migrate, signals};
+use crate::{Env, checksums, copy, explain, git, migrate, signals};
 
 use check::{check, skipped};
 use preflight::preflight;
@@ -318,6 +318,18 @@ fn upload(
     {
         outcomes.extend(uploads.outcomes);
         halted = uploads.halted;
+    }
+    // What went up, as the registry holds it: each `.crate`'s SHA-256 against the index's.
+    if let Some(index) = publisher.index.as_mut() {
+        let cargo = &publisher.cargo;
+        let file = |name: &str, version: &str| cargo.uploaded(name, version);
+        let crate_dir = cfg.crate_dir.as_deref();
+        if let Err(error) = checksums::check(&mut outcomes, file, index, crate_dir, reporter) {
+            match halted {
+                None => halted = Some(error),
+                Some(_) => reporter.error(&format!("{error:#}")),
+            }
+        }
     }
     if halted.as_ref().is_some_and(|e| e.is::<DeadlineReached>()) {
         reporter.status("Stopped", &stop_summary(&outcomes));

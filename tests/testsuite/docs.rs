@@ -31,6 +31,7 @@ fn readme_and_action_list_every_key() {
                 "decision",
                 "skip-reason",
                 "dry-run",
+                "checksums",
             ]
             .contains(&input)
         {
@@ -47,7 +48,11 @@ fn readme_shows_the_validated_examples_and_the_dev_action_matches() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
     let readme = read("README.md");
-    for example in ["examples/github-publish.yml", "examples/gitlab-ci.yml"] {
+    for example in [
+        "examples/github-publish.yml",
+        "examples/github-attest.yml",
+        "examples/gitlab-ci.yml",
+    ] {
         assert!(
             readme.contains(&read(example)),
             "README does not show {example} as it is"

@@ -6,6 +6,7 @@
 #![allow(unreachable_pub)]
 
 mod checkout;
+mod checksums;
 mod cli;
 mod component;
 mod config;
