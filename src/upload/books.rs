@@ -89,6 +89,7 @@ impl UploadRun {
                     .entry(p.name.clone())
                     .or_insert_with(Instant::now);
                 self.uploading.insert(p.name.clone());
+                self.attempt.insert(p.name.clone(), Instant::now());
                 self.began.insert(p.name.clone(), SystemTime::now());
                 self.progress.set(
                     p,
@@ -228,5 +229,28 @@ impl UploadRun {
             });
         }
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crate_seen_through_sets_the_per_crate_estimate() {
+        let package = Package {
+            name: "a".to_owned(),
+            version: "0.1.0".to_owned(),
+            dir: "a".into(),
+        };
+        let batch = [package.clone()];
+        let mut run = UploadRun::new(&batch, BTreeSet::new(), Progress::default());
+        assert_eq!(run.per_crate_estimate(), FIRST_CRATE_ESTIMATE);
+        run.observe(&batch, "   Uploading a v0.1.0 (/tmp/a)");
+        run.observe(&batch, "    Uploaded a v0.1.0 to registry `alternative`");
+        run.observe(&batch, "   Published a v0.1.0 at registry `alternative`");
+        // Seen through in moments: cargo's own 60 s wait for the index is the floor.
+        assert_eq!(run.per_crate_estimate(), CARGO_INDEX_WAIT);
+        assert!(run.settled(&package));
     }
 }
