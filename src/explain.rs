@@ -68,8 +68,8 @@ pub(crate) fn explain(
             index,
             verifying: _,
         } = prepare::prepare(settled, &commit, &live, false, reporter)?;
-        if cfg.check_tag && ctx.is_tag_build() {
-            plan::check_tags(&mut plan, &ctx.tags)?;
+        if ctx.is_tag_build() {
+            plan::check_tags(&mut plan, &ctx.tags, cfg.check_tag)?;
         }
         let versions = plan
             .publish

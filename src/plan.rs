@@ -374,15 +374,21 @@ fn find_cycle(before: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
 }
 
 /// Hold the plan to the tags of a tag build. A tag that names a member of the workspace
-/// ([`crate_tag`]) publishes only the members the tags name, each at the tag's version; with
-/// none, a version tag (`v1.2.3`, `1.2.3`) must be the version of some crate in the plan.
-pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
+/// ([`crate_tag`]) publishes only the members the tags name — always: `check_tag: false`
+/// (`check` false) turns off the checks, never this choice, so no member the tag did not
+/// name goes up with it. With `check`, each named member must be at the tag's version and
+/// is `tagged`; with no tag naming a member, a version tag (`v1.2.3`, `1.2.3`) must be the
+/// version of some crate in the plan.
+pub(crate) fn check_tags(plan: &mut Plan, tags: &[String], check: bool) -> Result<()> {
     let named: Vec<(&String, String, &str)> = tags
         .iter()
         .filter_map(|tag| crate_tag(tag, &plan.workspace).map(|(name, v)| (tag, name, v)))
         .collect();
     if !named.is_empty() {
-        return hold_to_named(plan, &named);
+        return hold_to_named(plan, &named, check);
+    }
+    if !check {
+        return Ok(());
     }
     for tag in tags {
         let Some(version) = version_tag(tag) else {
@@ -411,10 +417,11 @@ pub(crate) fn check_tags(plan: &mut Plan, tags: &[String]) -> Result<()> {
 }
 
 /// The plan narrowed to the members `named` (`(tag, member, version)`), each of which must
-/// be at the tag's version; the rest are skipped. A named member the plan leaves out
-/// (`publish = false`, not selected, another directory's) is not published either.
-fn hold_to_named(plan: &mut Plan, named: &[(&String, String, &str)]) -> Result<()> {
-    for (tag, name, wanted) in named {
+/// be at the tag's version when `check`; the rest are skipped. A named member the plan
+/// leaves out (`publish = false`, not selected, another directory's) is not published
+/// either.
+fn hold_to_named(plan: &mut Plan, named: &[(&String, String, &str)], check: bool) -> Result<()> {
+    for (tag, name, wanted) in named.iter().filter(|_| check) {
         if let Some(package) = plan.publish.iter().find(|p| &p.name == name)
             && package.version != *wanted
         {
@@ -439,7 +446,9 @@ fn hold_to_named(plan: &mut Plan, named: &[(&String, String, &str)]) -> Result<(
     };
     plan.skipped
         .extend(others.into_iter().map(|p| (p, why.clone())));
-    plan.tagged = publish.iter().map(|p| p.name.clone()).collect();
+    if check {
+        plan.tagged = publish.iter().map(|p| p.name.clone()).collect();
+    }
     plan.publish = publish;
     Ok(())
 }
@@ -543,27 +552,27 @@ mod tests {
     #[test]
     fn a_version_tag_must_match_some_crate() {
         let mut plan = plan_of(&[("serde", "1.0.228"), ("serde_derive_internals", "0.29.1")]);
-        check_tags(&mut plan, &["v1.0.228".into()]).unwrap();
+        check_tags(&mut plan, &["v1.0.228".into()], true).unwrap();
         assert_eq!(plan.publish.len(), 2);
         assert_eq!(plan.tagged, ["serde"]);
-        let err = check_tags(&mut plan, &["v1.0.229".into()])
+        let err = check_tags(&mut plan, &["v1.0.229".into()], true)
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("v1.0.229") && err.contains("serde@1.0.228"),
             "{err}"
         );
-        check_tags(&mut plan, &["nightly".into()]).unwrap();
+        check_tags(&mut plan, &["nightly".into()], true).unwrap();
     }
 
     #[test]
     fn a_crate_tag_publishes_only_that_crate() {
         let mut plan = plan_of(&[("core-x", "0.2.0"), ("cli", "1.0.0")]);
-        check_tags(&mut plan, &["core-x-v0.2.0".into()]).unwrap();
+        check_tags(&mut plan, &["core-x-v0.2.0".into()], true).unwrap();
         assert_eq!(plan.publish, [package("core-x", "0.2.0")]);
         assert_eq!(plan.tagged, ["core-x"]);
         let mut plan = plan_of(&[("cli", "1.0.0")]);
-        let err = check_tags(&mut plan, &["cli-v1.0.1".into()])
+        let err = check_tags(&mut plan, &["cli-v1.0.1".into()], true)
             .unwrap_err()
             .to_string();
         assert!(err.contains("cli 1.0.1") && err.contains("1.0.0"), "{err}");
@@ -639,7 +648,7 @@ mod tests {
             ("tokio-util", "0.7.19"),
             ("tokio-macros", "2.6.0"),
         ]);
-        check_tags(&mut plan, &["tokio-util-0.7.19".into()]).unwrap();
+        check_tags(&mut plan, &["tokio-util-0.7.19".into()], true).unwrap();
         assert_eq!(plan.publish, [package("tokio-util", "0.7.19")]);
         assert_eq!(plan.tagged, ["tokio-util"]);
         assert_eq!(plan.skipped.len(), 2);
@@ -650,7 +659,7 @@ mod tests {
         );
 
         let mut plan = plan_of(&[("tokio", "1.48.0"), ("tokio-util", "0.7.19")]);
-        let err = check_tags(&mut plan, &["tokio-util-0.7.20".into()])
+        let err = check_tags(&mut plan, &["tokio-util-0.7.20".into()], true)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -659,10 +668,32 @@ mod tests {
              bump the version (or move the tag) before publishing"
         );
         let mut plan = plan_of(&[("tokio", "1.48.0-rc.1")]);
-        check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()]).unwrap();
+        check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()], true).unwrap();
         assert_eq!(plan.tagged, ["tokio"]);
         let mut plan = plan_of(&[("tokio", "1.48.0")]);
-        assert!(check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()]).is_err());
+        assert!(check_tags(&mut plan, &["tokio-1.48.0-rc.1".into()], true).is_err());
+    }
+
+    #[test]
+    fn without_the_tag_checks_a_crate_tag_still_publishes_only_that_crate() {
+        let tokio = || {
+            plan_of(&[
+                ("tokio", "1.48.0"),
+                ("tokio-util", "0.7.19"),
+                ("tokio-macros", "2.6.0"),
+            ])
+        };
+        // The tag's version is not the crate's: no check, but still tokio-util alone.
+        let mut plan = tokio();
+        check_tags(&mut plan, &["tokio-util-0.7.20".into()], false).unwrap();
+        assert_eq!(plan.publish, [package("tokio-util", "0.7.19")]);
+        assert!(plan.tagged.is_empty(), "no tag check: {:?}", plan.tagged);
+        assert_eq!(plan.skipped.len(), 2);
+        // A version tag naming no crate is not checked, and narrows nothing.
+        let mut plan = tokio();
+        check_tags(&mut plan, &["v9.9.9".into()], false).unwrap();
+        assert_eq!(plan.publish.len(), 3);
+        assert!(plan.tagged.is_empty());
     }
 
     #[test]
@@ -671,6 +702,7 @@ mod tests {
         check_tags(
             &mut plan,
             &["v9.9.9".into(), "a-1.0.0".into(), "b-v2.0.0".into()],
+            true,
         )
         .unwrap();
         assert_eq!(plan.publish, [package("a", "1.0.0"), package("b", "2.0.0")]);
@@ -689,7 +721,7 @@ mod tests {
         // its tag is not a release of the library.
         let mut plan = plan_of(&[("lib", "1.0.0")]);
         plan.workspace.push("cli".into());
-        check_tags(&mut plan, &["cli-v1.0.0".into()]).unwrap();
+        check_tags(&mut plan, &["cli-v1.0.0".into()], true).unwrap();
         assert!(plan.publish.is_empty());
         assert!(plan.tagged.is_empty());
         assert_eq!(

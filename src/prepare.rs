@@ -401,8 +401,7 @@ pub(crate) fn prepare(
 /// run of the whole workspace would only be stopped).
 fn whole_workspace(settled: &Settled) -> bool {
     let cfg = &settled.cfg;
-    let names_a_crate = cfg.check_tag
-        && settled.ctx.is_tag_build()
+    let names_a_crate = settled.ctx.is_tag_build()
         && settled
             .ctx
             .tags

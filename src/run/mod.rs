@@ -192,8 +192,8 @@ fn check_and_upload(
         index,
         verifying,
     } = prepared;
-    if cfg.check_tag && settled.ctx.is_tag_build() {
-        plan::check_tags(&mut plan, &settled.ctx.tags)?;
+    if settled.ctx.is_tag_build() {
+        plan::check_tags(&mut plan, &settled.ctx.tags, cfg.check_tag)?;
     }
     report.planned(&plan.publish);
     let cargo = Cargo::new(

@@ -812,15 +812,16 @@ fn tower_0_5_3_on_top_of_its_history_uploads_tower_alone_as_crates_io_has_it() {
     }
     let repo = release.checkout();
 
-    // Without the tag's word (`check_tag: false`) the plan is the workspace: tower-test
-    // 0.4.1 too, a version its maintainers never released.
+    // `check_tag: false` turns the tag's checks off, not its choice of crate: tower-test
+    // 0.4.1, a version its maintainers never released, stays out.
     release
         .tag_build(&repo)
         .arg("explain")
         .env("SHIPCRATE_CHECK_TAG", "false")
         .run()
         .success()
-        .stdout_has("tower-test v0.4.1: publish");
+        .stdout_has("tower-test v0.4.1: skip: tag `tower-0.5.3` names another crate")
+        .stdout_has("tower v0.5.3: publish");
 
     let report = paths::root().join("report.json");
     let out = release

@@ -239,6 +239,23 @@ fn a_crate_tag_moved_to_other_content_is_refused_whatever_checksum_mismatch_says
         .success()
         .stderr_has("tokio-util v0.7.0: skip: tag `tokio-1.0.0` names another crate")
         .stderr_has("nothing to upload");
+    // The moved-tag error offers `check_tag: false`. That turns the tag's checks off, not its
+    // choice of crate: tokio-macros, never released, must not go up with it.
+    let out = tag_build(&tagged(&repo, "tokio-util-0.7.0"))
+        .env("SHIPCRATE_CHECK_TAG", "false")
+        .run()
+        .success()
+        .stderr_has("tokio-macros v2.0.0-rc.1: skip: tag `tokio-util-0.7.0` names another crate")
+        .stderr_has(
+            "warning: tokio-util@0.7.0 is already published, but the commit's content differs",
+        )
+        .stderr_has("nothing to upload")
+        .lacks("first release");
+    assert!(uploads(&out.stderr).is_empty(), "{}", out.both());
+    assert!(
+        index_entries("tokio-macros").is_empty(),
+        "tokio-macros went up"
+    );
 }
 
 #[cargo_test]
