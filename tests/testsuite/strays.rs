@@ -123,18 +123,50 @@ fn signal(name: &str, pid: u32) {
     assert!(sent.success());
 }
 
+/// An `after_deploy` hook noting, into `into`, which pid of `files` is alive after the upload.
+fn alive_after_upload(files: &[&Path], into: &Path) -> String {
+    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    format!(
+        "for p in $(cat {} 2>/dev/null); do if grep -qs '^State:[[:space:]]*[^ZX]' /proc/$p/status; then echo $p >> {}; fi; done",
+        files.join(" "),
+        into.display()
+    )
+}
+
+#[cargo_test]
+fn a_build_scripts_daemon_is_gone_before_the_upload_held_at_the_gate() {
+    // No `before_deploy`: the upload cargo starts during the verification and waits at the
+    // gate, which opens (the token written) once the verification has ended.
+    let _registry = registry();
+    let d = with_daemons("gated", 0);
+    let alive = paths::root().join("alive-after-upload");
+    d.repo
+        .shipcrate()
+        .registry_target()
+        .env(
+            "SHIPCRATE_AFTER_DEPLOY",
+            &alive_after_upload(&[&d.build_pids], &alive),
+        )
+        .run()
+        .success();
+    assert_eq!(index_entries("gated").len(), 1, "the upload went through");
+    let alive = std::fs::read_to_string(&alive).unwrap_or_default();
+    assert!(alive.is_empty(), "alive after the upload: {alive}");
+    let read = std::fs::read_to_string(&d.build_stolen).unwrap_or_default();
+    assert!(
+        !read.contains(TOKEN),
+        "the build script's daemon read the token"
+    );
+    assert_all_gone(&[&d.build_pids], Duration::ZERO);
+}
+
 #[cargo_test]
 fn daemons_of_a_build_script_and_a_hook_are_gone_before_the_upload_and_when_the_run_ends() {
     let _registry = registry();
     let d = with_daemons("daemons", 0);
     // After the upload, `after_deploy` notes which daemon is still alive.
-    let alive_after_upload = paths::root().join("alive-after-upload");
-    let after = format!(
-        "for p in $(cat {} {}); do if grep -qs '^State:[[:space:]]*[^ZX]' /proc/$p/status; then echo $p >> {}; fi; done",
-        d.build_pids.display(),
-        d.hook_pids.display(),
-        alive_after_upload.display()
-    );
+    let alive_after_upload_file = paths::root().join("alive-after-upload");
+    let after = alive_after_upload(&[&d.build_pids, &d.hook_pids], &alive_after_upload_file);
     d.repo
         .shipcrate()
         .registry_target()
@@ -145,7 +177,7 @@ fn daemons_of_a_build_script_and_a_hook_are_gone_before_the_upload_and_when_the_
     assert_eq!(index_entries("daemons").len(), 1, "the upload went through");
     // Gone before the gate held the token: the build script's when the verification ended,
     // the hook's when the gate opened.
-    let alive = std::fs::read_to_string(&alive_after_upload).unwrap_or_default();
+    let alive = std::fs::read_to_string(&alive_after_upload_file).unwrap_or_default();
     assert!(alive.is_empty(), "alive after the upload: {alive}");
     for stolen in [&d.build_stolen, &d.hook_stolen] {
         let read = std::fs::read_to_string(stolen).unwrap_or_default();
