@@ -392,3 +392,23 @@ fn every_unknown_key_and_wrong_type_is_reported_at_once() {
     );
     assert!(!e.contains("untagged enum"), "{e}");
 }
+
+#[test]
+fn every_broken_rule_is_reported_at_once() {
+    let e = err(load_with(
+        Some("max_wait: forever\nchecksum_mismatch: maybe\n"),
+        &[
+            ("SHIPCRATE_CI", "sometimes"),
+            ("SHIPCRATE_MAX_RETRIES", "-1"),
+        ],
+        Flags::default(),
+    ));
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 4, "{e}");
+    for key in ["`checksum_mismatch`", "`max_retries`", "`max_wait`", "`ci`"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(key)),
+            "{key} not in\n{e}"
+        );
+    }
+}

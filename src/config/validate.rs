@@ -21,9 +21,15 @@ pub(super) fn validate(
     root: &Path,
 ) -> Result<Config> {
     let origins = Origins { figment, root };
-    let target = target(raw.registry, raw.index, &origins)?;
-    let token = token(raw.token, file.as_deref(), &origins)?;
-    let path = path(raw.path.as_deref(), &origins)?;
+    // Every rule is checked, and every one broken is reported at once.
+    let mut b = Broken(Vec::new());
+    let target = b.or(target(raw.registry, raw.index, &origins), Target::CratesIo);
+    let token = b.or(token(raw.token, file.as_deref(), &origins), None);
+    let path = b.or(path(raw.path.as_deref(), &origins), PathBuf::new());
+    let mismatch = one_of(raw.checksum_mismatch.as_deref(), MISMATCH, &origins);
+    let retries = whole(raw.max_retries.as_deref(), "max_retries", 5, &origins);
+    let trusted_mode = one_of(raw.trusted_publishing.as_deref(), TRUSTED_MODES, &origins);
+    let trusted_ttl = TRUSTED_TTL.read(raw.trusted_publishing_ttl.as_deref(), &origins);
     let travis = raw.travis;
     let mut cfg = Config {
         token,
@@ -41,11 +47,14 @@ pub(super) fn validate(
         packages: raw.packages,
         exclude: raw.exclude,
         check_tag: raw.check_tag.unwrap_or(true),
-        checksum_mismatch: one_of(raw.checksum_mismatch.as_deref(), MISMATCH, &origins)?,
-        index_timeout: INDEX_TIMEOUT.read(raw.index_timeout.as_deref(), &origins)?,
-        max_retries: whole(raw.max_retries.as_deref(), "max_retries", 5, &origins)?,
-        max_wait: MAX_WAIT.read(raw.max_wait.as_deref(), &origins)?,
-        deadline: deadline(raw.deadline.as_deref(), &origins)?,
+        checksum_mismatch: b.or(mismatch, Mismatch::Warn),
+        index_timeout: b.or(
+            INDEX_TIMEOUT.read(raw.index_timeout.as_deref(), &origins),
+            ZERO,
+        ),
+        max_retries: b.or(retries, 0),
+        max_wait: b.or(MAX_WAIT.read(raw.max_wait.as_deref(), &origins), ZERO),
+        deadline: b.or(deadline(raw.deadline.as_deref(), &origins), None),
         on: On {
             tags: raw.on.tags,
             branch: raw.on.branch,
@@ -63,7 +72,7 @@ pub(super) fn validate(
         later_entries: Vec::new(),
         token_by_branch: Vec::new(),
         trusted: Trusted {
-            mode: one_of(raw.trusted_publishing.as_deref(), TRUSTED_MODES, &origins)?,
+            mode: b.or(trusted_mode, TrustedMode::Auto),
             url: raw.trusted_publishing_url,
             audience: raw.oidc_audience,
             token_env: if raw.oidc_token_env.is_empty() {
@@ -71,10 +80,11 @@ pub(super) fn validate(
             } else {
                 raw.oidc_token_env
             },
-            ttl: TRUSTED_TTL.read(raw.trusted_publishing_ttl.as_deref(), &origins)?,
+            ttl: b.or(trusted_ttl, ZERO),
         },
-        ci: one_of(raw.ci.as_deref(), CI_MODES, &origins)?,
+        ci: b.or(one_of(raw.ci.as_deref(), CI_MODES, &origins), CiMode::Auto),
     };
+    b.none()?;
     cfg.sources = KEYS
         .iter()
         .map(|(key, _, _)| {
@@ -84,6 +94,34 @@ pub(super) fn validate(
         })
         .collect();
     Ok(cfg)
+}
+
+/// A duration that stands in for one whose rule is broken (the run stops before using it).
+const ZERO: Duration = Duration::ZERO;
+
+/// The rules broken so far: each rule's error is kept (a stand-in value in its place) so that
+/// all of them are reported, not just the first.
+struct Broken(Vec<anyhow::Error>);
+
+impl Broken {
+    fn or<T>(&mut self, result: Result<T>, stand_in: T) -> T {
+        result.unwrap_or_else(|error| {
+            self.0.push(error);
+            stand_in
+        })
+    }
+
+    /// None broken; else the one error, or all of them, one a line, as bad configuration.
+    fn none(mut self) -> Result<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => {
+                let lines: Vec<String> = self.0.iter().map(|e| format!("{e:#}")).collect();
+                Err(UsageError(lines.join("\n")).into())
+            }
+        }
+    }
 }
 
 /// Where each key's value came from, as errors and `explain` name it: the file (relative to
