@@ -74,7 +74,7 @@ pub(crate) fn explain(
         let versions = plan
             .publish
             .iter()
-            .map(|p| index.versions(&p.name))
+            .map(|p| index.versions_deciding(&p.name, &p.spec()))
             .collect::<Result<Vec<_>>>()?;
         let listed = plan
             .publish

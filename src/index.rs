@@ -261,6 +261,18 @@ impl Index {
         }
     }
 
+    /// [`Index::versions`] of `name`, read to decide whether `spec` (`name@version`, a crate
+    /// of the plan) is to be uploaded: the run and `explain` alike. A failed read says that no
+    /// guess is made either way.
+    pub(crate) fn versions_deciding(&self, name: &str, spec: &str) -> Result<Vec<Listed>> {
+        self.versions(name).with_context(|| {
+            format!(
+                "could not read which versions of {name} the registry has, so whether {spec} \
+                 is to be uploaded can't be known; nothing was uploaded"
+            )
+        })
+    }
+
     /// The versions the index lists for `name` (any case), empty when it has none; for a git
     /// index, as of the last [`Index::refresh`].
     pub fn versions(&self, name: &str) -> Result<Vec<Listed>> {

@@ -1,7 +1,7 @@
 //! The run's step 10, the verification: whether the dry run started early beside the plan is
 //! this run's (`takes_over`), and the dry run of every crate to upload.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cmd;
 use crate::config::Config;
@@ -26,17 +26,7 @@ pub(super) fn listed_and_judged(
     let listed: Vec<Vec<Listed>> = plan
         .publish
         .iter()
-        .map(|p| {
-            // This read decides whether the crate is being released: no guess either way.
-            index.versions(&p.name).with_context(|| {
-                format!(
-                    "could not read which versions of {} the registry has, so whether {} is \
-                     to be uploaded can't be known; nothing was uploaded",
-                    p.name,
-                    p.spec()
-                )
-            })
-        })
+        .map(|p| index.versions_deciding(&p.name, &p.spec()))
         .collect::<Result<_>>()?;
     let verifying = verifying.filter(|v| takes_over(v, plan, &listed, index, cargo));
     Ok((listed, verifying))

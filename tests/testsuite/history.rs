@@ -371,4 +371,15 @@ fn an_index_read_that_fails_stops_the_run_naming_the_crate() {
         .stderr_has("answered with status 500");
     assert!(uploads(&out.stderr).is_empty(), "{}", out.both());
     assert!(index_entries("base").is_empty());
+    // `explain` reads the index as the run does, and says so as the run does.
+    repo.shipcrate()
+        .arg("explain")
+        .registry_target()
+        .run()
+        .code(1)
+        .stdout_has("Decision: publish, but the run would fail")
+        .stderr_has(
+            "error: could not read which versions of plugin the registry has, so whether \
+             plugin@0.1.0 is to be uploaded can't be known",
+        );
 }
