@@ -28,7 +28,7 @@ pub(crate) fn copy(
         return Err(crate::error::UsageError(format!("`{}` is not empty", dest.display())).into());
     }
     fs_err::create_dir_all(dest)?;
-    checkout::create_in(
+    let pointers = checkout::create_in(
         &tools.git,
         root,
         &commit,
@@ -36,6 +36,7 @@ pub(crate) fn copy(
         &secret::scrub(env, None, &[], secret::Child::Build),
         dest,
     )?;
+    crate::prepare::note_lfs_pointers(&pointers, reporter);
     reporter.status(
         "Copied",
         &format!("commit {} to {}", short(&commit), dest.display()),

@@ -414,25 +414,12 @@ fn whole_workspace(settled: &Settled) -> bool {
         && !names_a_crate
 }
 
-/// Files the copy holds as Git LFS pointers, not their content (LFS not set up in the
-/// checkout): named, at most ten, since a package holding them would ship the pointer text.
-fn note_lfs_pointers(pointers: &[String], reporter: &Reporter) {
-    if pointers.is_empty() {
-        return;
+/// Files the copy holds as Git LFS pointers, not their content: said, since a package
+/// holding them would ship the pointer text.
+pub(crate) fn note_lfs_pointers(pointers: &[String], reporter: &Reporter) {
+    if let Some(warning) = checkout::lfs_pointers_said(pointers) {
+        reporter.warn(&warning);
     }
-    let more = pointers.len().saturating_sub(10);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    reporter.warn(&format!(
-        "{}{more} hold Git LFS pointers, not their content: `.gitattributes` names the \
-         lfs filter but LFS is not set up in the checkout, so a package holding them \
-         would ship the pointer text. Fetch the content first (`git lfs install --local \
-         && git lfs pull`; on GitHub, `lfs: true` on actions/checkout)",
-        pointers[..pointers.len().min(10)].join(", ")
-    ));
 }
 
 /// Edits in the checkout that the copy leaves out: said once, since a user who just edited a

@@ -84,3 +84,22 @@ impl Lfs {
         Ok(Vec::new())
     }
 }
+
+/// The warning for `pointers`, files the copy holds as LFS pointers (LFS not set up in the
+/// checkout): at most ten named. `None` when there are none.
+pub(crate) fn pointers_said(pointers: &[String]) -> Option<String> {
+    if pointers.is_empty() {
+        return None;
+    }
+    let more = match pointers.len().saturating_sub(10) {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    Some(format!(
+        "{}{more} hold Git LFS pointers, not their content: `.gitattributes` names the lfs \
+         filter but LFS is not set up in the checkout, so a package holding them would ship \
+         the pointer text. Fetch the content first (`git lfs install --local && git lfs \
+         pull`; on GitHub, `lfs: true` on actions/checkout)",
+        pointers[..pointers.len().min(10)].join(", ")
+    ))
+}

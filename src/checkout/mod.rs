@@ -21,6 +21,8 @@ use crate::Env;
 use crate::cmd;
 use crate::signals;
 
+pub(crate) use lfs::pointers_said as lfs_pointers_said;
+
 use inspect::inspect;
 use place::{SHM, memory_room};
 use write::Git;
@@ -115,7 +117,7 @@ pub(crate) fn create_in(
     path: &Path,
     env: &Env,
     dest: &Path,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let env = without_location_vars(env);
     let git = Git {
         exe: git,

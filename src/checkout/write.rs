@@ -23,7 +23,8 @@ impl Git<'_> {
         cmd::capture(cmd)
     }
 
-    /// Check out `commit` of the repository at `source` into the empty dir `dest`.
+    /// Check out `commit` of the repository at `source` into the empty dir `dest`; the files
+    /// left as Git LFS pointers are returned (see [`Git::write`]).
     /// `shown` is the path inside the top repository, for messages; `crate_dir` (top
     /// repository only) is `path`, which must resolve inside the tree.
     pub(super) fn materialize(
@@ -33,15 +34,16 @@ impl Git<'_> {
         commit: &str,
         shown: &Path,
         crate_dir: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let copy = inspect(source, commit, shown, crate_dir, false)?;
-        self.write(&copy, dest).map(drop)
+        self.write(&copy, dest)
     }
 
     /// Write `copy` into the empty dir `dest`: git itself writes the files and the index
     /// (`read-tree`), which it does faster than libgit2, in parallel, and with sparse-checkout
     /// support. Then its submodules, each copied the same way.
-    /// The files left as Git LFS pointers (LFS not set up in the checkout) are returned.
+    /// The files left as Git LFS pointers (LFS not set up in the checkout; its submodules'
+    /// too) are returned.
     pub(super) fn write(&self, copy: &Inspected, dest: &Path) -> Result<Vec<String>> {
         fs_err::create_dir_all(dest)?;
         let mut init = git2::RepositoryInitOptions::new();
@@ -74,7 +76,7 @@ impl Git<'_> {
             .append(true)
             .open(dest.join(".git/config"))?
             .write_all(config.as_bytes())?;
-        let pointers = match &copy.lfs {
+        let mut pointers = match &copy.lfs {
             // git's own view of the checkout's settings (libgit2 reads other files).
             Some(lfs) => {
                 let settings =
@@ -130,7 +132,9 @@ impl Git<'_> {
             if !checked_out {
                 bail!(submodule_missing(&sub_shown, sub_commit));
             }
-            self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown, None)?;
+            let left =
+                self.materialize(&sub_source, &dest.join(path), sub_commit, &sub_shown, None)?;
+            pointers.extend(left.into_iter().map(|p| format!("{path}/{p}")));
         }
         Ok(pointers)
     }

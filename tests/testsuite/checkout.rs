@@ -584,13 +584,18 @@ fn git_lfs_pointers_without_lfs_set_up_are_named() {
         .file("data/blob.bin", pointer)
         .file("data/other.txt", "plain\n")
         .commit("an LFS pointer, its content never fetched");
+    let said = "warning: data/blob.bin hold Git LFS pointers, not their content: \
+                `.gitattributes` names the lfs filter but LFS is not set up in the checkout";
     repo.shipcrate()
         .registry_target()
         .env("SHIPCRATE_DRY_RUN", "true")
         .run()
         .code(1)
-        .stderr_has(
-            "warning: data/blob.bin hold Git LFS pointers, not their content: `.gitattributes` \
-             names the lfs filter but LFS is not set up in the checkout",
-        );
+        .stderr_has(said);
+    repo.shipcrate()
+        .arg("copy")
+        .arg(paths::root().join("copy").to_str().unwrap())
+        .run()
+        .success()
+        .stderr_has(said);
 }
