@@ -89,9 +89,8 @@ impl Git<'_> {
         self.run(dest, &["read-tree", "--reset", "-u", commit])
             .with_context(|| match &copy.lfs {
                 Some(_) if pointers.is_empty() => {
-                    "could not write the copy with the checkout's Git LFS \
-                    content (is it fetched? `git lfs pull`)"
-                        .to_owned()
+                    "could not write the copy with the checkout's Git LFS content: git-lfs must be on \
+                     PATH, and the content fetched (`git lfs pull`)".to_owned()
                 }
                 _ => "could not write the copy".to_owned(),
             })?;

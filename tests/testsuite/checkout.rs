@@ -567,6 +567,19 @@ fn git_lfs_files_are_copied_as_their_content_not_their_pointers() {
         .success()
         .lacks("LFS");
     repo.assert_unchanged(&before);
+
+    // Content never fetched (git-lfs's store emptied): the copy fails saying so, rather than
+    // holding the pointer.
+    std::fs::remove_dir_all(repo.root.join(".git/lfs/objects")).unwrap();
+    repo.shipcrate()
+        .arg("copy")
+        .arg(paths::root().join("copy-2").to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has(
+            "could not write the copy with the checkout's Git LFS content: git-lfs must be on \
+             PATH, and the content fetched (`git lfs pull`)",
+        );
 }
 
 #[cargo_test]
