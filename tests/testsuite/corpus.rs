@@ -765,15 +765,8 @@ fn clap_v4_6_6_on_top_of_its_history_uploads_the_tags_crates_and_names_the_rest(
     .stdout_has("::warning::could not package clap_complete_nushell@4.6.1")
     .lacks("warning: clap_derive@")
     .lacks("warning: clap_lex@");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let outcome = |name: &str| {
-        let entry = json["crates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("{name} not in the report: {json}"));
+        let entry = reported_crate(&report, name);
         (
             entry["outcome"].as_str().unwrap().to_owned(),
             entry["reason"].as_str().unwrap_or_default().to_owned(),

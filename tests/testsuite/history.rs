@@ -99,18 +99,6 @@ const NOT_PACKAGED: &str = "warning: could not package plugin@0.1.0 to compare i
                             published copy: error: failed to prepare local package for uploading";
 const NOT_BLOCKING: &str = "it is not being released, so this does not block the release";
 
-fn report_entry(report: &std::path::Path, name: &str) -> serde_json::Value {
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    json["crates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in the report: {json}"))
-        .clone()
-}
-
 #[cargo_test]
 fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_released() {
     let _registry = registry();
@@ -139,7 +127,7 @@ fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_releas
     };
     assert_eq!(versions("base"), ["1.0.0", "1.1.0"]);
     assert_eq!(versions("plugin"), ["0.1.0"]);
-    let plugin = report_entry(&report, "plugin");
+    let plugin = reported_crate(&report, "plugin");
     assert_eq!(plugin["outcome"], "already-published", "{plugin}");
     assert!(
         plugin["reason"]
@@ -148,7 +136,7 @@ fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_releas
             .starts_with("not compared: could not package plugin@0.1.0"),
         "{plugin}"
     );
-    assert_eq!(report_entry(&report, "base")["outcome"], "published");
+    assert_eq!(reported_crate(&report, "base")["outcome"], "published");
 
     // Run again with base 1.1.0 up: cargo now fails on the lockfile's pin, and nothing is
     // left to upload; still a warning, still exit 0.

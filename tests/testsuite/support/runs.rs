@@ -332,3 +332,17 @@ pub fn uploads(stderr: &str) -> Vec<String> {
         .map(|l| l.split(' ').next().unwrap().to_owned())
         .collect()
 }
+
+/// The JSON report's entry for the crate `name` (its `outcome`, `reason`, …).
+#[track_caller]
+pub fn reported_crate(report: &Path, name: &str) -> serde_json::Value {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    json["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in the report: {json}"))
+        .clone()
+}
