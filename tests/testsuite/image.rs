@@ -732,6 +732,40 @@ fn the_readmes_docker_run_sees_what_each_ci_sees() {
         "{}",
         blind.both()
     );
+    // A native image step (Woodpecker's, Bitbucket's…): the CI runs its own shell in the
+    // image with every variable set, on a checkout another user owns; the README's command,
+    // `entrypoint.sh`, marks it safe and decides as the binary does.
+    let (ci, common, [_, branch, _]) = CI_BUILDS[8];
+    assert_eq!(ci, "Woodpecker CI");
+    let mut step = Command::new(&docker);
+    step.args([
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "-w",
+        "/work",
+        "--entrypoint",
+        "/bin/sh",
+    ])
+    .args(mount(&repo.root, "/work"));
+    for (name, value) in settings.iter().chain(common).chain(branch) {
+        step.args(["-e", &format!("{name}={}", value.replace("SHA", &sha))]);
+    }
+    chown_repo(&repo, 1234);
+    let step = Outcome::from(
+        step.arg(image())
+            .args(["-c", "entrypoint.sh explain"])
+            .output()
+            .unwrap(),
+    )
+    .success();
+    chown_repo(&repo, 0);
+    assert!(
+        decision(&step).starts_with("Decision: publish"),
+        "{}",
+        step.both()
+    );
     // A run by hand says so.
     let by_hand = in_container(
         &[("SHIPCRATE_CI", "none".to_owned())],
