@@ -117,6 +117,9 @@ impl Reporter {
 
     /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
     pub(crate) fn finish(&self, summary: &Summary, files: &ReportFiles, env: &Env) -> Result<()> {
+        // Masked before any format escapes it: a secret escaped (`\_` in Markdown, `\"` in
+        // JSON) is no longer the text the masker looks for. Each file is masked again whole.
+        let summary = &summary.masked(&self.masker);
         for c in &summary.crates {
             let reason = c
                 .reason
@@ -188,6 +191,35 @@ struct Json<'a> {
 }
 
 impl Summary {
+    /// This summary with every secret in its text masked.
+    fn masked(&self, masker: &Masker) -> Summary {
+        let mask = |text: &String| masker.mask(text);
+        Summary {
+            decision: match &self.decision {
+                Decision::Skip(why) => Decision::Skip(mask(why)),
+                Decision::Publish => Decision::Publish,
+            },
+            dry_run: self.dry_run,
+            commit: self.commit.as_ref().map(mask),
+            registry: mask(&self.registry),
+            crates: (self.crates.iter())
+                .map(|c| CrateOutcome {
+                    name: mask(&c.name),
+                    version: mask(&c.version),
+                    reason: c.reason.as_ref().map(mask),
+                    ..c.clone()
+                })
+                .collect(),
+            first_releases: (self.first_releases.iter())
+                .map(|f| FirstRelease {
+                    name: mask(&f.name),
+                    version: mask(&f.version),
+                    line: mask(&f.line),
+                })
+                .collect(),
+        }
+    }
+
     fn skip_reason(&self) -> Option<&str> {
         match &self.decision {
             Decision::Skip(why) => Some(why),
@@ -377,4 +409,76 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = r#"tok_en"w\ith*escapes"#;
+
+    fn summary(reason: &str) -> Summary {
+        Summary {
+            decision: Decision::Publish,
+            dry_run: false,
+            commit: None,
+            // A private registry's URL can carry its credentials (a git index's userinfo).
+            registry: format!("sparse+https://ci:{reason}@registry.example/index/"),
+            crates: vec![CrateOutcome {
+                name: "a".to_owned(),
+                version: "0.1.0".to_owned(),
+                outcome: Outcome::Failed,
+                duration_ms: 0,
+                retries: 0,
+                reason: Some(reason.to_owned()),
+                sha256: None,
+            }],
+            first_releases: vec![FirstRelease {
+                name: "a".to_owned(),
+                version: "0.1.0".to_owned(),
+                line: format!("first release: {reason}"),
+            }],
+        }
+    }
+
+    /// Every file a run's report goes to, written by `finish`, read back whole.
+    fn written(reporter: &Reporter, summary: &Summary) -> Vec<(&'static str, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let env: Env = [
+            ("GITHUB_OUTPUT", path("output")),
+            ("GITHUB_STEP_SUMMARY", path("summary")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.display().to_string()))
+        .collect();
+        let files = ReportFiles {
+            json: Some(path("report.json")),
+            dotenv: Some(path("report.env")),
+        };
+        reporter.finish(summary, &files, &env).unwrap();
+        ["output", "summary", "report.json", "report.env"]
+            .map(|name| (name, fs_err::read_to_string(path(name)).unwrap()))
+            .into()
+    }
+
+    #[test]
+    fn a_token_in_a_reason_is_masked_in_every_report_whatever_each_format_escapes() {
+        let reporter = Reporter::new(&Env::new());
+        assert!(reporter.add_secret(TOKEN));
+        // Markdown escapes `_` and `*`, JSON `"` and `\`: masking after them finds no token.
+        let said = format!("the registry answered 403: token `{TOKEN}` is revoked");
+        for (file, text) in written(&reporter, &summary(&said)) {
+            for piece in [
+                "tok_en",
+                r"tok\_en",
+                "ith*escapes",
+                r"ith\*escapes",
+                r#"w\\ith"#,
+            ] {
+                assert!(!text.contains(piece), "{file} shows {piece:?}:\n{text}");
+            }
+            assert!(text.contains("***"), "{file}:\n{text}");
+        }
+    }
 }
