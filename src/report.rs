@@ -20,13 +20,18 @@ use crate::secret::Masker;
 mod escape;
 
 /// The one reporter; knows which CI's log conventions apply, and when the run started.
-/// Clones share the masker (the signal thread writes the report with one).
+/// Clones share the masker and whether the report is written (the signal thread writes the
+/// report with one).
 #[derive(Clone)]
 pub(crate) struct Reporter {
     github: bool,
     gitlab: bool,
     masker: Masker,
     started: std::time::Instant,
+    /// Whether the run's report files are written: by the run at its end, or by the signal
+    /// thread when a signal stops it — whichever comes first, alone, once (a second would
+    /// append a second summary, or tear the JSON report writing beside the first).
+    reported: std::sync::Arc<std::sync::Mutex<bool>>,
 }
 
 impl Reporter {
@@ -36,6 +41,7 @@ impl Reporter {
             gitlab: env.get("GITLAB_CI").is_some_and(|v| v == "true"),
             masker: Masker::default(),
             started: std::time::Instant::now(),
+            reported: std::sync::Arc::default(),
         }
     }
 
@@ -115,11 +121,17 @@ impl Reporter {
         }
     }
 
-    /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report.
+    /// The end of a run: summary lines, GitHub outputs and step summary, the JSON report —
+    /// once: a later call, on any clone, writes nothing (a signal's report and the run's own
+    /// don't both land, nor tear each other).
     pub(crate) fn finish(&self, summary: &Summary, files: &ReportFiles, env: &Env) -> Result<()> {
         // Masked before any format escapes it: a secret escaped (`\_` in Markdown, `\"` in
         // JSON) is no longer the text the masker looks for. Each file is masked again whole.
         let summary = &summary.masked(&self.masker);
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::replace(&mut *reported, true) {
+            return Ok(());
+        }
         for c in &summary.crates {
             let reason = c
                 .reason
@@ -460,6 +472,48 @@ mod tests {
         ["output", "summary", "report.json", "report.env"]
             .map(|name| (name, fs_err::read_to_string(path(name)).unwrap()))
             .into()
+    }
+
+    #[test]
+    fn the_signal_thread_and_the_run_write_one_report_between_them() {
+        let reporter = Reporter::new(&Env::new());
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let env: Env = [
+            ("GITHUB_OUTPUT", "output"),
+            ("GITHUB_STEP_SUMMARY", "summary"),
+        ]
+        .map(|(k, v)| (k.to_owned(), path(v).display().to_string()))
+        .into();
+        let files = ReportFiles {
+            json: Some(path("report.json")),
+            dotenv: None,
+        };
+        // The run's last write and a signal's, at once, from two threads (clones of the one
+        // reporter, as the signal thread holds).
+        let long = summary(&"x".repeat(100_000));
+        let short = summary("stopped");
+        std::thread::scope(|s| {
+            s.spawn(|| reporter.clone().finish(&long, &files, &env).unwrap());
+            s.spawn(|| reporter.clone().finish(&short, &files, &env).unwrap());
+        });
+        let json: serde_json::Value =
+            serde_json::from_str(&fs_err::read_to_string(path("report.json")).unwrap())
+                .expect("the JSON report is one writer's, whole");
+        let reason = json["crates"][0]["reason"].as_str().unwrap();
+        assert!(
+            reason == "stopped" || reason.len() == 100_000,
+            "{reason:.40}"
+        );
+        let step_summary = fs_err::read_to_string(path("summary")).unwrap();
+        assert_eq!(
+            step_summary.matches("### shipcrate").count(),
+            1,
+            "{step_summary:.300}"
+        );
+        let outputs = fs_err::read_to_string(path("output")).unwrap();
+        let published = outputs.lines().filter(|l| l.starts_with("published<<"));
+        assert_eq!(published.count(), 1, "{outputs:.300}");
     }
 
     #[test]
