@@ -412,3 +412,22 @@ fn every_broken_rule_is_reported_at_once() {
         );
     }
 }
+
+#[test]
+fn ci_none_is_the_runs_word_never_a_files() {
+    // The file is the commit's: a pull request that adds `ci: none` would switch off the hold
+    // on branch rules in a container that shows no CI's variables, and publish.
+    let e = err(load_with(Some("ci: none\n"), &[], Flags::default()));
+    for part in [".shipcrate.yml", "`ci: none`", "SHIPCRATE_CI=none"] {
+        assert!(e.contains(part), "{part:?} not in {e}");
+    }
+    // `auto` in a file changes nothing; `none` where the run is started is the user's word.
+    let cfg = load_with(Some("ci: auto\n"), &[], Flags::default()).unwrap();
+    assert_eq!(cfg.ci, CiMode::Auto);
+    let cfg = load_with(
+        Some("ci: auto\n"),
+        &[("SHIPCRATE_CI", "none")],
+        Flags::default(),
+    );
+    assert_eq!(cfg.unwrap().ci, CiMode::None);
+}

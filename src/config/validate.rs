@@ -82,7 +82,7 @@ pub(super) fn validate(
             },
             ttl: b.or(trusted_ttl, ZERO),
         },
-        ci: b.or(one_of(raw.ci.as_deref(), CI_MODES, &origins), CiMode::Auto),
+        ci: b.or(ci(raw.ci.as_deref(), &origins), CiMode::Auto),
     };
     b.none()?;
     cfg.sources = KEYS
@@ -270,6 +270,27 @@ fn one_of<T: Copy>(value: Option<&str>, (key, words): Words<T>, origins: &Origin
         origins.of(key)
     ))
     .into())
+}
+
+/// `ci`, where `none` is taken only from where the run is started (a variable, an input, the
+/// command line): a config file is the commit's, and a pull request adding `ci: none` would
+/// lift the hold on branch rules in a container that shows no CI's variables.
+fn ci(value: Option<&str>, origins: &Origins) -> Result<CiMode> {
+    let mode = one_of(value, CI_MODES, origins)?;
+    let from_file = origins
+        .figment
+        .find_metadata("ci")
+        .is_some_and(|m| matches!(m.source, Some(Source::File(_))));
+    if mode == CiMode::None && from_file {
+        return Err(UsageError(format!(
+            "`ci: none` ({}) is refused from a config file: the file is the commit's, so a pull \
+             request could say it and publish from a container where shipcrate can't tell it \
+             from a push. Say it where the run is started: `SHIPCRATE_CI=none` (or `--ci none`)",
+            origins.of("ci")
+        ))
+        .into());
+    }
+    Ok(mode)
 }
 
 /// A whole number, `default` when unset.
