@@ -75,6 +75,11 @@ impl Progress {
         Progress(std::sync::Arc::new(std::sync::Mutex::new(all)))
     }
 
+    /// Every crate's outcome is now `all`'s (the run knows more than when it began).
+    pub(crate) fn restart(&self, all: Vec<CrateOutcome>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = all;
+    }
+
     /// `package` is now `outcome` (for its `reason`).
     pub(crate) fn set(&self, package: &Package, outcome: Outcome, reason: Option<String>) {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());

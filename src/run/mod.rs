@@ -25,7 +25,7 @@ use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::config::Config;
 use crate::hooks::Hooks;
-use crate::outcome::{CrateOutcome, Outcome, Progress};
+use crate::outcome::{CrateOutcome, Outcome};
 use crate::ownership::HandBack;
 use crate::plan::{self, Package};
 use crate::prepare::{self, Prepared, Settled, Verifying};
@@ -141,6 +141,8 @@ fn publish(
         reporter.notice(&format!("not publishing: {why}"));
         return report.write(reporter, Vec::new());
     }
+    // From here a signal's report says what is known when it comes (see `OnSignal`).
+    let _on_signal = report.on_signal(reporter);
     let result = decided(settled, token, env, &report, reporter);
     // Whatever stopped the run, past the decision the report is written, with what is known.
     if let Err(error) = &result {
@@ -278,9 +280,8 @@ fn upload(
         mut outcomes,
     } = ahead;
 
-    // From here a signal's report says what went up and what is left (see `OnSignal`).
-    let progress = Progress::new(&outcomes, &upload);
-    let _on_signal = report.on_signal(reporter, progress.clone());
+    // From here a signal's report says what went up and what is left.
+    let progress = report.uploading(&outcomes, &upload);
 
     // 10. Verify every crate, each against the others' new versions, in one dry run (as
     //     cargo's multi-package publish does): each is built once, and a crate that doesn't

@@ -3,6 +3,7 @@
 //! and the advice a failed upload deserves under trusted publishing (`hint_trusted`).
 
 use std::cell::{Cell, OnceCell};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Result;
 
@@ -80,6 +81,12 @@ pub(super) fn stop_summary(outcomes: &[CrateOutcome]) -> String {
             Outcome::AlreadyPublished | Outcome::Verified | Outcome::Skipped => {}
         }
     }
+    if outcomes.is_empty() {
+        // Stopped before the plan was made (the copy, the index's first read).
+        return "nothing uploaded: stopped before the crates to publish were known; re-run this \
+                job to publish them"
+            .to_owned();
+    }
     let names = |list: &[String]| match list {
         [] => "none".to_owned(),
         _ => list.join(", "),
@@ -112,10 +119,14 @@ pub(super) struct Report<'a> {
     settled: &'a Settled,
     files: ReportFiles,
     env: &'a Env,
-    /// The crates the registry had never seen, once the check knows them.
-    first_releases: OnceCell<Vec<FirstRelease>>,
+    /// The crates the registry had never seen, once the check knows them (a signal's report
+    /// reads them when it comes).
+    first_releases: Arc<OnceLock<Vec<FirstRelease>>>,
     /// The crates the plan would publish, once it is made.
     planned: OnceCell<Vec<CrateOutcome>>,
+    /// Every crate's outcome as far as it is known, for a signal's report: the plan's, not
+    /// started, then the uploads' as they go.
+    progress: Progress,
     /// Whether the report has been written (it is written once).
     written: Cell<bool>,
 }
@@ -130,8 +141,9 @@ impl<'a> Report<'a> {
             settled,
             files,
             env,
-            first_releases: OnceCell::new(),
+            first_releases: Arc::default(),
             planned: OnceCell::new(),
+            progress: Progress::default(),
             written: Cell::new(false),
         }
     }
@@ -140,7 +152,17 @@ impl<'a> Report<'a> {
     /// them as not started.
     pub(super) fn planned(&self, publish: &[Package]) {
         let not_started = |p| CrateOutcome::new(p, Outcome::NotStarted, Some(NOT_STARTED.into()));
-        let _ = self.planned.set(publish.iter().map(not_started).collect());
+        let planned: Vec<CrateOutcome> = publish.iter().map(not_started).collect();
+        self.progress.restart(planned.clone());
+        let _ = self.planned.set(planned);
+    }
+
+    /// The uploads begin: `known` (skipped, already published, verified) and `upload`, not
+    /// started; the returned `Progress` keeps a signal's report current as they go.
+    pub(super) fn uploading(&self, known: &[CrateOutcome], upload: &[Package]) -> Progress {
+        self.progress
+            .restart(Progress::new(known, upload).snapshot());
+        self.progress.clone()
     }
 
     /// After `error` stopped the run: the report, with what is known (the plan's crates, not
@@ -162,15 +184,16 @@ impl<'a> Report<'a> {
         let _ = self.first_releases.set(first.to_vec());
     }
 
-    /// Until the guard goes, a signal writes this report from `progress`.
-    pub(super) fn on_signal(&self, reporter: &Reporter, progress: Progress) -> OnSignal {
+    /// Until the guard goes, a signal writes this report as far as it is known then (see
+    /// `planned`, `first_releases`, `uploading`).
+    pub(super) fn on_signal(&self, reporter: &Reporter) -> OnSignal {
         let Settled {
             cfg, ctx, decision, ..
         } = self.settled;
         let (decision, dry_run, commit) = (decision.clone(), cfg.dry_run, ctx.commit.clone());
         let registry = cfg.target.to_string();
         let files = self.files.clone();
-        let first_releases = self.first_releases.get().cloned().unwrap_or_default();
+        let (progress, first_releases) = (self.progress.clone(), self.first_releases.clone());
         // Only where GitHub's outputs and summary go: nothing else of the environment.
         let env: Env = self
             .env
@@ -191,7 +214,7 @@ impl<'a> Report<'a> {
                 commit: commit.clone(),
                 registry: registry.clone(),
                 crates,
-                first_releases: first_releases.clone(),
+                first_releases: first_releases.get().cloned().unwrap_or_default(),
             };
             if let Err(error) = reporter.finish(&summary, &files, &env) {
                 reporter.error(&format!("{error:#}"));
@@ -215,5 +238,19 @@ impl<'a> Report<'a> {
         };
         self.written.set(true);
         reporter.finish(&summary, &self.files, self.env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_before_the_plan_says_nothing_went_up_not_that_nothing_is_left() {
+        assert_eq!(
+            stop_summary(&[]),
+            "nothing uploaded: stopped before the crates to publish were known; re-run this job \
+             to publish them"
+        );
     }
 }

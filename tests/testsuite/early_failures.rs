@@ -129,6 +129,57 @@ fn a_run_stopped_before_its_copy_or_its_checks_still_writes_the_report() {
 }
 
 #[cargo_test]
+fn a_signal_during_the_checks_writes_the_report_with_the_plan_not_started() {
+    let _registry = registry();
+    let repo = Repo::with_crate("slowcheck", "0.1.0");
+    // The index answers its config, then holds the crate's entry: the run is in its checks
+    // (step 9, the plan known) when the job is cut off.
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&asked);
+    let server = FakeHttp::start(move |request, port| match request.target.as_str() {
+        "/index/config.json" => (
+            200,
+            format!(r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}"}}"#),
+        ),
+        _ => {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            (404, String::new())
+        }
+    });
+    let reports = Reports::new();
+    let child = reports
+        .on(repo.shipcrate())
+        .env("SHIPCRATE_REGISTRY", "local")
+        .env(
+            "CARGO_REGISTRIES_LOCAL_INDEX",
+            &format!("sparse+{}/index/", server.url()),
+        )
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", TOKEN)
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(2);
+    while !asked.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index was never read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    Outcome::from_child(child).code(143).stderr_has(
+        "Stopped by signal 15: published 0 of 1 (none); not yet: slowcheck v0.1.0; re-run this \
+         job to publish the rest",
+    );
+    assert_eq!(
+        reports.written(),
+        [("slowcheck".to_owned(), "not-started".to_owned())]
+    );
+}
+
+#[cargo_test]
 #[ignore = "needs `unshare` (util-linux) and user and mount namespaces, to mount a 1 MiB tmpfs as TMPDIR"]
 fn a_full_tmpdir_is_said_as_such_and_the_report_is_written() {
     let _registry = registry();
