@@ -114,8 +114,23 @@ impl Uploader<'_> {
         } = refused;
         let (until, why) = match failure {
             Failure::RateLimited { until } => {
-                // A dated 429 teaches the bucket; the wait is until its next token.
+                // A dated 429 teaches the bucket; the wait is until its next token. An instant
+                // already past here (the date is cut to the second: past by more than that)
+                // says the registry's clock and ours disagree: sent now, the upload would be
+                // refused again. It teaches nothing; the wait is the backoff.
                 let kind = run.kind(culprit);
+                let until = until.filter(|until| {
+                    let past = *until + Duration::from_secs(1) < SystemTime::now();
+                    if past {
+                        reporter.warn(&format!(
+                            "the registry's 429 says to try again after {}, already past by \
+                             this machine's clock (its clock or this one is off): backing off \
+                             instead",
+                            httpdate::fmt_http_date(*until)
+                        ));
+                    }
+                    !past
+                });
                 let next = until.and_then(|until| {
                     run.pace.refused(kind, until);
                     reporter.status("Pacing", &run.pace.describe(kind)?);

@@ -86,6 +86,27 @@ fn a_release_past_the_burst_is_paced_to_the_bucket_instead_of_refused() {
     }
 }
 
+#[cargo_test]
+fn a_429_naming_an_instant_already_past_is_backed_off_not_resent_at_once() {
+    // The registry's clock is a minute behind: each 429's "try again after" is past here.
+    // Sent again at once, the upload is refused again, until `max_retries` fails the run.
+    let limit = Limit {
+        burst: 2,
+        interval: Duration::from_secs(3),
+    };
+    let metered = Metered::start(limit, limit, &[]);
+    metered.clock_behind(Duration::from_mins(1));
+    let (repo, _) = independent(3);
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has("already past by this machine's clock");
+    println!("{:#?}\n{}", metered.log(), out.both());
+    assert!(metered.refused() <= 3, "{} refused", metered.refused());
+}
+
 /// Every crate's outcome in the JSON report at `path`, as (name, outcome).
 fn outcomes(path: &std::path::Path) -> Vec<(String, String)> {
     let json: serde_json::Value =

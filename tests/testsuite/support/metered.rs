@@ -33,6 +33,8 @@ struct State {
     log: Vec<Attempt>,
     /// A crate whose upload the registry takes this long to answer.
     hold: Option<(String, Duration)>,
+    /// How far the registry's clock is behind the machine's.
+    behind: Duration,
 }
 
 impl Metered {
@@ -45,6 +47,7 @@ impl Metered {
             known: known.iter().map(|k| (*k).to_owned()).collect(),
             log: Vec::new(),
             hold: None,
+            behind: Duration::ZERO,
         }));
         let shared = Arc::clone(&state);
         let registry = registry_builder()
@@ -52,12 +55,13 @@ impl Metered {
                 let name = published_name(req.body.as_deref().unwrap_or_default());
                 let mut state = shared.lock().unwrap();
                 let new = !state.known.contains(&name);
+                let behind = state.behind;
                 let bucket = if new {
                     &mut state.new_crates
                 } else {
                     &mut state.new_versions
                 };
-                let taken = bucket.take(SystemTime::now());
+                let taken = bucket.take(SystemTime::now() - behind);
                 state.log.push(Attempt {
                     name: name.clone(),
                     at: Instant::now(),
@@ -90,6 +94,12 @@ impl Metered {
     /// Answer `name`'s upload only after `hold` (a slow upload, to interrupt).
     pub fn hold(&self, name: &str, hold: Duration) {
         self.state.lock().unwrap().hold = Some((name.to_owned(), hold));
+    }
+
+    /// The registry's clock runs `behind` the machine's: its 429s name instants already past
+    /// here.
+    pub fn clock_behind(&self, behind: Duration) {
+        self.state.lock().unwrap().behind = behind;
     }
 
     pub fn log(&self) -> Vec<Attempt> {
