@@ -12,7 +12,8 @@
 //! config files are probed in the directory cargo runs in and every parent, then
 //! `$CARGO_HOME/config.toml`; for strings the deeper file wins; `.cargo/config` is read before
 //! (and, both present, instead of) `.cargo/config.toml`; a `CARGO_FOO_BAR` variable overrides
-//! `foo.bar` in every file. Reads files only; never runs cargo or talks to a registry.
+//! `foo.bar` in every file; a file's `include`d files (stable since cargo 1.94) are read with
+//! it, under it. Reads files only; never runs cargo or talks to a registry.
 
 use std::path::{Path, PathBuf};
 
@@ -150,19 +151,50 @@ fn file_in(dir: &Path) -> Option<PathBuf> {
 /// `key` (dotted) in the first of `files` that sets it. A file cargo cannot read either is
 /// cargo's error to report, not a setting.
 fn lookup(files: &[PathBuf], key: &str) -> Option<Found> {
-    files.iter().find_map(|file| {
-        let text = std::fs::read_to_string(file).ok()?;
-        let table: toml::Table = toml::from_str(&text).ok()?;
-        let mut parts = key.split('.');
-        let mut value = table.get(parts.next()?)?;
-        for part in parts {
-            value = value.as_table()?.get(part)?;
-        }
-        Some(Found {
+    files.iter().find_map(|file| lookup_in(file, key, 0))
+}
+
+/// How deep `include`s are followed: cargo refuses a cycle; this bounds one.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// `key` in `file` or, where the file itself doesn't set it, in the files it `include`s —
+/// the last first, each with its own includes (cargo's "Including extra configuration
+/// files", stable since cargo 1.94: paths relative to the including file, which wins).
+fn lookup_in(file: &Path, key: &str, depth: usize) -> Option<Found> {
+    if depth > MAX_INCLUDE_DEPTH {
+        return None;
+    }
+    let text = std::fs::read_to_string(file).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let mut parts = key.split('.');
+    let own = parts.next().and_then(|first| {
+        parts.try_fold(table.get(first)?, |value, part| value.as_table()?.get(part))
+    });
+    if let Some(value) = own {
+        return Some(Found {
             value: value.clone(),
-            from: Some(file.clone()),
-        })
-    })
+            from: Some(file.to_path_buf()),
+        });
+    }
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let included: Vec<PathBuf> = match table.get("include") {
+        Some(toml::Value::Array(items)) => items.iter().filter_map(include_path).collect(),
+        Some(one) => include_path(one).into_iter().collect(),
+        None => Vec::new(),
+    };
+    included
+        .iter()
+        .rev()
+        .find_map(|path| lookup_in(&dir.join(path), key, depth + 1))
+}
+
+/// An `include` entry: a path, or a table with a `path`.
+fn include_path(item: &toml::Value) -> Option<PathBuf> {
+    match item {
+        toml::Value::String(path) => Some(PathBuf::from(path)),
+        toml::Value::Table(table) => table.get("path")?.as_str().map(PathBuf::from),
+        _ => None,
+    }
 }
 
 /// The environment variable cargo reads for `key`: `CARGO_` and the key upper-cased, `.` and
@@ -299,6 +331,53 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_file_the_commits_config_includes_is_the_commits() {
+        // Cargo 1.94 made `include` stable: cargo 1.95 here sends `cargo search --registry
+        // corp` to the included file's index, not `$CARGO_HOME`'s. The file's own keys win
+        // over its includes; of the includes, the last.
+        for (config, evil) in [
+            ("include = [\"evil.toml\"]\n", ".cargo/evil.toml"),
+            (
+                "include = [{ path = \"sub/evil.toml\" }]\n",
+                ".cargo/sub/evil.toml",
+            ),
+            ("include = [\"a.toml\"]\n", ".cargo/sub/evil.toml"),
+        ] {
+            let (_tmp, repo, vars) = layout(Some(config), HOME);
+            std::fs::create_dir_all(repo.join(".cargo/sub")).unwrap();
+            std::fs::write(
+                repo.join(".cargo/a.toml"),
+                "include = [\"sub/evil.toml\"]\n",
+            )
+            .unwrap();
+            std::fs::write(
+                repo.join(evil),
+                "[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n",
+            )
+            .unwrap();
+            let error = check(&named("corp"), &repo, &repo, &vars)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("`{evil}` sets `registries.corp.index`")),
+                "{error}"
+            );
+        }
+        let (_tmp, repo, vars) = layout(
+            Some(
+                "include = [\"evil.toml\"]\n[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n",
+            ),
+            HOME,
+        );
+        std::fs::write(
+            repo.join(".cargo/evil.toml"),
+            "[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n",
+        )
+        .unwrap();
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
     }
 
     #[test]

@@ -32,6 +32,29 @@ fn a_commit_that_redirects_the_registry_stops_before_anything_runs() {
 }
 
 #[cargo_test]
+fn a_redirect_in_a_file_the_commits_config_includes_stops_the_run() {
+    // cargo 1.94 made `include` stable: the included file's index is the one cargo uses.
+    let _registry = registry();
+    let repo = Repo::with_crate("included", "0.1.0")
+        .file(
+            ".cargo/config.toml",
+            "include = [\"more/registries.toml\"]\n",
+        )
+        .file(
+            ".cargo/more/registries.toml",
+            "[registries.alternative]\nindex = \"sparse+http://127.0.0.1:9/index/\"\n",
+        )
+        .commit("send the registry's token elsewhere, one file away");
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .code(2)
+        .stderr_has("`.cargo/more/registries.toml` sets `registries.alternative.index` = \"sparse+http://127.0.0.1:9/index/\", but the environment says")
+        .lacks(TOKEN);
+    assert!(index_entries("included").is_empty());
+}
+
+#[cargo_test]
 fn a_commits_credential_provider_for_the_registry_stops_the_run() {
     let _registry = registry();
     let repo = Repo::with_crate("provided", "0.1.0")
