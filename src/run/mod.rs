@@ -33,7 +33,7 @@ use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Token};
 use crate::trusted::Session;
-use crate::upload::DeadlineReached;
+use crate::upload::{self, DeadlineReached};
 use crate::{Env, checksums, copy, explain, git, migrate, signals};
 
 use check::{check, skipped};
@@ -309,6 +309,9 @@ fn upload(
                 .iter()
                 .map(|p| CrateOutcome::new(p, Outcome::NotStarted, Some(why.into()))),
         );
+        if error.is::<DeadlineReached>() {
+            reporter.status("Stopped", &stop_summary(&outcomes));
+        }
         report.write(reporter, outcomes)?;
         return Err(error.context("nothing was published"));
     }
@@ -381,6 +384,15 @@ fn ready_to_upload(
     cfg: &Config,
     reporter: &Reporter,
 ) -> Result<(), (anyhow::Error, &'static str)> {
+    // Nothing readies an upload that won't start: the verification may end past `deadline`.
+    if !cfg.dry_run {
+        upload::deadline_reached(
+            reporter.started(),
+            cfg.deadline,
+            "the verification ended past it",
+        )
+        .map_err(|error| (error, "the run reached its deadline before its uploads"))?;
+    }
     publisher
         .mint_early(cfg.dry_run, reporter)
         .map_err(|error| (error, "no trusted-publishing token"))?;

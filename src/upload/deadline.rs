@@ -37,6 +37,16 @@ impl Deadline {
     }
 }
 
+/// An error when the run's `deadline` (`setting` after `started`) has come: checked before
+/// what only readies an upload (a minted token, `before_deploy`) as well as before each upload.
+pub(crate) fn reached(
+    started: Instant,
+    setting: Option<Duration>,
+    why: &str,
+) -> anyhow::Result<()> {
+    Deadline::check(Deadline::new(started, setting), Instant::now(), why)
+}
+
 /// The run stopped at its deadline.
 #[derive(Debug)]
 pub(crate) struct DeadlineReached {

@@ -37,7 +37,7 @@ use crate::retry;
 
 use books::UploadRun;
 use deadline::Deadline;
-pub(crate) use deadline::DeadlineReached;
+pub(crate) use deadline::{DeadlineReached, reached as deadline_reached};
 pub(crate) use early::Early;
 pub(crate) use life::{Forever, TokenLife};
 use settle::Ended;

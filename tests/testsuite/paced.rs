@@ -107,6 +107,41 @@ fn a_429_naming_an_instant_already_past_is_backed_off_not_resent_at_once() {
     assert!(metered.refused() <= 3, "{} refused", metered.refused());
 }
 
+#[cargo_test]
+fn a_deadline_passed_during_the_verification_runs_no_before_deploy() {
+    let _registry = registry();
+    // The verification builds for 3 s (the build script); the deadline is 2 s after the start.
+    let repo = Repo::with_crate("late", "0.1.0")
+        .file(
+            "build.rs",
+            "fn main() { std::thread::sleep(std::time::Duration::from_secs(3)); }\n",
+        )
+        .commit("a slow build");
+    let ran = paths::root().join("before-deploy-ran");
+    let report = paths::root().join("report.json");
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DEADLINE", "2s")
+        .env(
+            "SHIPCRATE_BEFORE_DEPLOY",
+            &format!("touch {}", ran.display()),
+        )
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("stopped at the run's deadline (2s after its start, `deadline`)")
+        .stderr_has("published 0 of 1 (none); not yet: late v0.1.0; re-run this job");
+    println!("{}", out.both());
+    // A hook readying a publish that won't happen (a release page, a tag pushed) never runs.
+    assert!(!ran.exists(), "before_deploy ran past the deadline");
+    assert_eq!(
+        outcomes(&report),
+        [("late".to_owned(), "not-started".to_owned())]
+    );
+    assert!(index_entries("late").is_empty());
+}
+
 /// Every crate's outcome in the JSON report at `path`, as (name, outcome).
 fn outcomes(path: &std::path::Path) -> Vec<(String, String)> {
     let json: serde_json::Value =
