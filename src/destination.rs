@@ -48,7 +48,9 @@ pub(crate) fn check(target: &Target, dir: &Path, tree: &Path, env: &Env) -> Resu
         Target::CratesIo | Target::Index(_) => true,
     };
     let mut commit_only = None;
-    for key in keys(target) {
+    // A provider the environment names by an alias runs what the deepest file says it is.
+    let aliases = alias_names(&outside).map(|alias| format!("credential-alias.{alias}"));
+    for key in keys(target).into_iter().chain(aliases) {
         if variable(&key, env).is_some() {
             // The environment's variable overrides every file.
             continue;
@@ -176,16 +178,48 @@ fn lookup_in(file: &Path, key: &str, depth: usize) -> Option<Found> {
             from: Some(file.to_path_buf()),
         });
     }
+    includes(&table, file)
+        .iter()
+        .rev()
+        .find_map(|path| lookup_in(path, key, depth + 1))
+}
+
+/// The `[credential-alias]` names `files` (and the files they include) define.
+fn alias_names(files: &[PathBuf]) -> impl Iterator<Item = String> {
+    fn names(file: &Path, depth: usize, out: &mut std::collections::BTreeSet<String>) {
+        let Some(table) = (depth <= MAX_INCLUDE_DEPTH)
+            .then(|| std::fs::read_to_string(file).ok())
+            .flatten()
+            .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        else {
+            return;
+        };
+        if let Some(aliases) = table
+            .get("credential-alias")
+            .and_then(toml::Value::as_table)
+        {
+            out.extend(aliases.keys().cloned());
+        }
+        for path in includes(&table, file) {
+            names(&path, depth + 1, out);
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for file in files {
+        names(file, 0, &mut out);
+    }
+    out.into_iter()
+}
+
+/// The files `table`, read from `file`, includes, in order (relative to `file`'s directory).
+fn includes(table: &toml::Table, file: &Path) -> Vec<PathBuf> {
     let dir = file.parent().unwrap_or(Path::new(""));
-    let included: Vec<PathBuf> = match table.get("include") {
+    let entries: Vec<PathBuf> = match table.get("include") {
         Some(toml::Value::Array(items)) => items.iter().filter_map(include_path).collect(),
         Some(one) => include_path(one).into_iter().collect(),
         None => Vec::new(),
     };
-    included
-        .iter()
-        .rev()
-        .find_map(|path| lookup_in(&dir.join(path), key, depth + 1))
+    entries.iter().map(|path| dir.join(path)).collect()
 }
 
 /// An `include` entry: a path, or a table with a `path`.
@@ -331,6 +365,35 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn the_commit_may_not_redefine_a_credential_alias_the_environment_defines() {
+        // cargo 1.95 runs the commit's program for `credential-provider = "corpauth"` when the
+        // commit's config defines `[credential-alias] corpauth` too (the deeper file wins).
+        let home = format!(
+            "{HOME}credential-provider = \"corpauth\"\n[credential-alias]\ncorpauth = [\"/usr/bin/corp-auth\"]\n"
+        );
+        let (_tmp, repo, vars) = layout(
+            Some("[credential-alias]\ncorpauth = [\"./steal\"]\n"),
+            &home,
+        );
+        let error = check(&named("corp"), &repo, &repo, &vars)
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "`.cargo/config.toml` sets `credential-alias.corpauth` = [\"./steal\"]",
+            "the environment says [\"/usr/bin/corp-auth\"]",
+            "CARGO_CREDENTIAL_ALIAS_CORPAUTH",
+        ] {
+            assert!(error.contains(part), "{part:?} not in {error}");
+        }
+        // The same alias, or one the environment doesn't define, changes nothing it chose.
+        let (_tmp, repo, vars) = layout(
+            Some("[credential-alias]\ncorpauth = [\"/usr/bin/corp-auth\"]\nmine = [\"x\"]\n"),
+            &home,
+        );
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
     }
 
     #[test]
