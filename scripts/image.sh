@@ -2,20 +2,32 @@
 # Builds the shipcrate image from the real Dockerfile on this machine, where no image can be
 # pulled: the Rust base image the Dockerfile names is made locally (Debian rootfs by
 # mmdebstrap, plus gcc, libc6-dev and this machine's Rust toolchain) and tagged with the
-# public name. Caches live in Docker's data root, outside the repository.
+# public name. Caches live in the engine's storage, outside the repository.
 #
-#   scripts/image.sh engine   start dockerd if no engine answers
+# ENGINE=docker (the default) or ENGINE=podman picks the engine; podman needs no daemon and
+# builds the same Dockerfile (buildah underneath). DOCKER names the docker client.
+#
+#   scripts/image.sh engine   start dockerd if no engine answers (podman: check it runs)
 #   scripts/image.sh base     make the Rust base image if it is missing
 #   scripts/image.sh build    build ghcr.io/shipcrate/shipcrate:<version> from ./Dockerfile
 #   scripts/image.sh prune    remove this script's superseded images (and no one else's)
 #   scripts/image.sh all      engine, base and build
+#   scripts/image.sh rootless [USER]
+#                             ENGINE=podman: hand the image built here to USER's rootless
+#                             podman (default shipcrate-rootless, which must exist with
+#                             /etc/subuid and /etc/subgid ranges), on native overlay storage
 #
 # Every image this script makes carries the label $MADE_BY; prune removes only untagged
 # images with it, so other images in the same engine are never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DOCKER=${DOCKER:-/usr/bin/docker}
+ENGINE=${ENGINE:-docker}
+case "$ENGINE" in
+  docker) DOCKER=${DOCKER:-/usr/bin/docker} ;;
+  podman) DOCKER=$(command -v podman || echo /usr/bin/podman) ;;
+  *) echo "ENGINE must be docker or podman, not $ENGINE" >&2 && exit 2 ;;
+esac
 export DOCKER_BUILDKIT=0 # no buildx plugin here; the classic builder reads the same Dockerfile
 RUST_IMAGE=$(sed -n 's/^ARG RUST_IMAGE=//p' Dockerfile)
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -27,6 +39,11 @@ MADE_BY=org.shipcrate.made-by=scripts/image.sh
 
 engine() {
   if "$DOCKER" info >/dev/null 2>&1; then return; fi
+  if [ "$ENGINE" = podman ]; then
+    echo "podman does not run here: $DOCKER info says" >&2
+    "$DOCKER" info 2>&1 | tail -5 >&2
+    exit 1
+  fi
   echo "starting dockerd (data root $DATA_ROOT)"
   mkdir -p "$DATA_ROOT"
   # A dockerd ended by force (as at the end of a session) leaves pid files that stop the next.
@@ -85,8 +102,11 @@ build() {
   for stage in build final; do
     local args=(--label "$MADE_BY" -t "$IMAGE")
     [ "$stage" = build ] && args=(--label "$MADE_BY" --target build -t "$BUILD_STAGE")
-    "$DOCKER" build --network host --pull=false "${args[@]}" . >/tmp/shipcrate-image-build.log 2>&1 || {
-      tail -40 /tmp/shipcrate-image-build.log >&2
+    # Nothing is pulled: the base is made by `base`. (podman's --pull takes a policy.)
+    local pull=--pull=false
+    [ "$ENGINE" = podman ] && pull=--pull=never
+    "$DOCKER" build --network host "$pull" "${args[@]}" . >"/tmp/shipcrate-image-build-$ENGINE.log" 2>&1 || {
+      tail -40 "/tmp/shipcrate-image-build-$ENGINE.log" >&2
       exit 1
     }
   done
@@ -99,11 +119,28 @@ prune() {
   "$DOCKER" image prune --force --filter "label=$MADE_BY" >/dev/null
 }
 
+# The image, copied from this (rootful) podman's storage into USER's rootless one. podman 4.3
+# picks the slow, copying vfs driver for rootless storage unless told: the kernel's own
+# overlay works unprivileged since Linux 5.13, so the user's storage.conf asks for it.
+rootless() {
+  local user=${1:-shipcrate-rootless}
+  [ "$ENGINE" = podman ] || { echo "rootless needs ENGINE=podman" >&2 && exit 2; }
+  id "$user" >/dev/null 2>&1 || { echo "no user $user: useradd --create-home $user" >&2 && exit 1; }
+  # In the user's home, as the user (runuser sets HOME; podman keeps its storage there).
+  as_user() { runuser -u "$user" -- sh -c "cd ~ && $1"; }
+  as_user "mkdir -p .config/containers && { [ -f .config/containers/storage.conf ] ||
+    printf '[storage]\\ndriver = \"overlay\"\\n' > .config/containers/storage.conf; }"
+  echo "copying $IMAGE to $user's rootless podman"
+  "$DOCKER" save "$IMAGE" | as_user "podman load -q" >/dev/null
+  as_user "podman image prune --force >/dev/null && podman image ls"
+}
+
 case "${1:-all}" in
   engine) engine ;;
   base) engine && base ;;
   build) engine && build ;;
   prune) prune ;;
   all) engine && base && build ;;
-  *) echo "usage: $0 [engine|base|build|prune|all]" >&2 && exit 2 ;;
+  rootless) rootless "${2:-}" ;;
+  *) echo "usage: $0 [engine|base|build|prune|all|rootless [USER]]" >&2 && exit 2 ;;
 esac

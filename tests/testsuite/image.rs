@@ -172,12 +172,13 @@ fn runs_as_a_github_docker_action() {
     consume(&registry, "ghimage", "1.0.0");
 }
 
-#[cargo_test]
-#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
-fn runs_with_plain_docker_run() {
-    let docker = docker();
-    let registry = registry();
-    let repo = Repo::with_crate("plainimage", "0.2.0").tag("v0.2.0");
+/// The README's `docker run` (the checkout at `/work`, `on.tags`, the token from the
+/// environment) on `repo`, with `client` (docker, or podman) and the test registry.
+pub(crate) fn readme_run(
+    client: &Path,
+    repo: &Repo,
+    registry: &cargo_test_support::registry::TestRegistry,
+) -> Outcome {
     let index = registry.index_url().to_string();
     let mut args = vec!["-w".to_owned(), "/work".to_owned()];
     args.extend(mount(&repo.root, "/work"));
@@ -187,9 +188,18 @@ fn runs_with_plain_docker_run() {
         ("SHIPCRATE_REGISTRY", "alternative"),
         ("SHIPCRATE_ON__TAGS", "true"),
     ]));
+    run(client, &args, &[], None)
+}
+
+#[cargo_test]
+#[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
+fn runs_with_plain_docker_run() {
+    let docker = docker();
+    let registry = registry();
+    let repo = Repo::with_crate("plainimage", "0.2.0").tag("v0.2.0");
     // No CI's variables passed: shipcrate says so, and a version tag with `on.tags` (which
     // git sees at the commit) still publishes.
-    run(&docker, &args, &[], None)
+    readme_run(&docker, &repo, &registry)
         .success()
         .stderr_has("shipcrate runs in a container (/.dockerenv) and sees no CI's variables")
         .stderr_has("Uploaded plainimage v0.2.0")

@@ -24,6 +24,7 @@ mod index;
 mod migrate;
 mod newcomer;
 mod paced;
+mod podman;
 mod publish;
 mod rules;
 mod secrets;
