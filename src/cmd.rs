@@ -301,17 +301,17 @@ impl Drop for Streaming {
     }
 }
 
+/// `cmd` as its errors name it: the program and its arguments (never a secret: those go
+/// through the environment).
+fn shown(cmd: &Command) -> String {
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
+    format!("{} {}", cmd.get_program().to_string_lossy(), args.join(" "))
+}
+
 /// Run quietly and return stdout; a failure is an error carrying stderr. Like [`stream`],
 /// the child is stopped with us on a signal.
 pub(crate) fn capture(mut cmd: Command) -> Result<String> {
-    let shown = format!(
-        "{} {}",
-        cmd.get_program().to_string_lossy(),
-        cmd.get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let shown = shown(&cmd);
     signals::park_if_stopping();
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child =
@@ -335,14 +335,7 @@ pub(crate) fn capture(mut cmd: Command) -> Result<String> {
 /// Run `cmd` to its end, its output held, for at most `limit`: a child still running then is
 /// stopped with everything it started. The error says which, with what it printed.
 pub(crate) fn run_within(cmd: Command, limit: Duration) -> Result<()> {
-    let shown = format!(
-        "{} {}",
-        cmd.get_program().to_string_lossy(),
-        cmd.get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let shown = shown(&cmd);
     match start(cmd, &Masker::default())?.held_within(limit)? {
         Some(done) if done.code == 0 => Ok(()),
         Some(done) => anyhow::bail!(

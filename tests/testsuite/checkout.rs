@@ -201,14 +201,7 @@ fn sigterm_mid_run_removes_the_temp_dir_and_touches_nothing() {
         1,
         "the pristine copy should exist while the hook runs"
     );
-    let pid = child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal("-TERM", child.id());
     let started = Instant::now();
     let out = Outcome::from_child(child)
         .code(143)

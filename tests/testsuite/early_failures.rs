@@ -166,9 +166,7 @@ fn a_signal_during_the_checks_writes_the_report_with_the_plan_not_started() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
+    signal("-TERM", child.id());
     Outcome::from_child(child).code(143).stderr_has(
         "Stopped by signal 15: published 0 of 1 (none); not yet: slowcheck v0.1.0; re-run this \
          job to publish the rest",

@@ -728,14 +728,6 @@ fn wait_for(file: &Path) {
     }
 }
 
-fn kill(signal: &str, pid: u32) {
-    let sent = std::process::Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
-
 #[cargo_test]
 fn sigterm_stops_a_hook_that_ignores_it() {
     let _registry = registry();
@@ -752,7 +744,7 @@ fn sigterm_stops_a_hook_that_ignores_it() {
         .spawn();
     wait_for(&started);
     let sent = Instant::now();
-    kill("-TERM", child.id());
+    signal("-TERM", child.id());
     let out = Outcome::from_child(child)
         .code(143)
         .stderr_has("stopped by signal 15")
@@ -793,7 +785,7 @@ fn sigkill_leaves_no_process_and_the_next_run_removes_the_temp_dir() {
     let (repo, pid_file) = slow_build_script("killed");
     let child = repo.shipcrate().registry_target().spawn();
     wait_for(&pid_file);
-    kill("-KILL", child.id());
+    signal("-KILL", child.id());
     let out = Outcome::from_child(child);
     assert_eq!(out.code, None, "killed by a signal\n{}", out.both());
     // cargo goes with shipcrate (parent-death signal); the build script, cargo's child, is
@@ -874,7 +866,7 @@ fn a_killed_runs_copy_in_memory_is_removed_by_the_next_run() {
         })
         .collect();
     assert_eq!(copies.len(), 1, "the run's copy is in /dev/shm: {copies:?}");
-    kill("-KILL", child.id());
+    signal("-KILL", child.id());
     let out = Outcome::from_child(child);
     assert_eq!(out.code, None, "killed by a signal\n{}", out.both());
     let left = survivors(Duration::from_secs(20));

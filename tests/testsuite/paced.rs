@@ -264,14 +264,7 @@ fn a_signal_mid_upload_writes_every_report_with_what_went_up_and_what_is_left() 
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let pid = child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal("-INT", child.id());
     let out = Outcome::from_child(child).code(130).stderr_has(
         "Stopped by signal 2: published 1 of 4 (p1 v0.1.0); not yet: p2 v0.1.0 (interrupted), \
          p3 v0.1.0, p4 v0.1.0; re-run this job to publish the rest — crates already published \

@@ -115,14 +115,6 @@ fn wait_for(file: &Path) {
     }
 }
 
-fn signal(name: &str, pid: u32) {
-    let sent = std::process::Command::new("kill")
-        .args([name, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
-
 /// An `after_deploy` hook noting, into `into`, which pid of `files` is alive after the upload.
 fn alive_after_upload(files: &[&Path], into: &Path) -> String {
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();

@@ -207,13 +207,7 @@ fn the_token_is_revoked_on_sigterm() {
     let repo = Repo::with_crate("trustterm", "0.1.0");
     let child = github(repo.shipcrate(), &server).spawn_until_hook_runs();
     assert_eq!(count(&server, "DELETE"), 0);
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal("-TERM", child.id());
     Outcome::from_child(child).code(143);
     assert_eq!((count(&server, "POST"), count(&server, "DELETE")), (1, 1));
     assert!(index_entries("trustterm").is_empty());

@@ -346,3 +346,12 @@ pub fn reported_crate(report: &Path, name: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("{name} not in the report: {json}"))
         .clone()
 }
+
+/// Send `name` (`-TERM`, `-INT`, `-KILL`) to `pid`, as a CI runner cutting a job off does.
+pub fn signal(name: &str, pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args([name, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill {name} {pid} failed");
+}
