@@ -1,8 +1,10 @@
 //! Compares a local package with the published one of the same version, file by file.
 //!
 //! Files cargo generates at packaging time are left out: `.cargo_vcs_info.json` (the commit),
-//! `Cargo.toml` (normalized; `Cargo.toml.orig`, the manifest as written, is compared instead)
-//! and `Cargo.lock` (resolved against whatever the registry held at that moment, so a later
+//! `Cargo.toml` (normalized; `Cargo.toml.orig`, the manifest as written, is compared instead,
+//! and of the generated one only the dependencies' version requirements, which a workspace's
+//! `[workspace.dependencies]` changes without touching the member's own manifest) and
+//! `Cargo.lock` (resolved against whatever the registry held at that moment, so a later
 //! packaging of the very same commit resolves differently).
 //!
 //! A published package that shares nothing with the local one is another crate under the same
@@ -42,11 +44,16 @@ pub(crate) fn judge(local: &[u8], published: &[u8]) -> Result<Verdict> {
     let local = read_crate(local).context("cannot read the local package")?;
     let published = read_crate(published).context("cannot read the published package")?;
     let repositories = (repository(&local), repository(&published));
+    let requirements = changed_requirements(&local, &published);
     let (local, published) = (from_commit(local), from_commit(published));
-    let differs: std::collections::BTreeSet<&String> = local
+    let differs: Vec<String> = local
         .keys()
         .chain(published.keys())
         .filter(|p| local.get(*p) != published.get(*p))
+        .collect::<std::collections::BTreeSet<&String>>()
+        .into_iter()
+        .cloned()
+        .chain(requirements)
         .collect();
     if differs.is_empty() {
         return Ok(Verdict::Same);
@@ -61,16 +68,66 @@ pub(crate) fn judge(local: &[u8], published: &[u8]) -> Result<Verdict> {
         })
     };
     Ok(match repositories {
-        (Some(ours), Some(theirs)) if same_place(&ours, &theirs) => {
-            Verdict::Differs(differs.into_iter().cloned().collect())
-        }
+        (Some(ours), Some(theirs)) if same_place(&ours, &theirs) => Verdict::Differs(differs),
         (Some(local), Some(published)) if !shared(true) => {
             Verdict::Foreign(Foreign::Repository { published, local })
         }
-        (Some(_), Some(_)) => Verdict::Differs(differs.into_iter().cloned().collect()),
+        (Some(_), Some(_)) => Verdict::Differs(differs),
         _ if !shared(false) => Verdict::Foreign(Foreign::NoFileInCommon),
-        _ => Verdict::Differs(differs.into_iter().cloned().collect()),
+        _ => Verdict::Differs(differs),
     })
+}
+
+/// The requirements (normal and build dependencies, a target's too) whose version differs
+/// between the two generated `Cargo.toml`s: one inherited from the workspace
+/// (`dep.workspace = true`) changes there and not in `Cargo.toml.orig`. Only versions, on
+/// dependencies both name: the rest of that file is cargo's own wording, which changes
+/// between cargo versions.
+fn changed_requirements(
+    local: &BTreeMap<String, Vec<u8>>,
+    published: &BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let (Some(here), Some(there)) = (requirements(local), requirements(published)) else {
+        return Vec::new();
+    };
+    here.iter()
+        .filter_map(|(dep, version)| {
+            let old = there.get(dep).filter(|old| *old != version)?;
+            Some(format!(
+                "the requirement on {dep} in Cargo.toml (published {old}, here {version})"
+            ))
+        })
+        .collect()
+}
+
+/// `` `name` `` (or `` `name` (target) ``) → its version requirement, from a package's
+/// generated `Cargo.toml`.
+fn requirements(files: &BTreeMap<String, Vec<u8>>) -> Option<BTreeMap<String, String>> {
+    let manifest: toml::Table =
+        toml::from_str(std::str::from_utf8(files.get("Cargo.toml")?).ok()?).ok()?;
+    let mut found = BTreeMap::new();
+    let mut read = |table: Option<&toml::Value>, target: Option<&str>| {
+        for (name, dep) in table.and_then(toml::Value::as_table).into_iter().flatten() {
+            let version = dep
+                .as_str()
+                .or_else(|| dep.get("version").and_then(toml::Value::as_str));
+            if let Some(version) = version {
+                let key = match target {
+                    Some(target) => format!("`{name}` ({target})"),
+                    None => format!("`{name}`"),
+                };
+                found.insert(key, version.to_owned());
+            }
+        }
+    };
+    for section in ["dependencies", "build-dependencies"] {
+        read(manifest.get(section), None);
+        let targets = manifest.get("target").and_then(toml::Value::as_table);
+        for (target, tables) in targets.into_iter().flatten() {
+            read(tables.get(section), Some(target));
+        }
+    }
+    Some(found)
 }
 
 /// `package.repository` of a package's normalized `Cargo.toml`, when it names one.
@@ -162,6 +219,41 @@ mod tests {
             ("src/lib.rs", "x"),
         ]);
         assert_eq!(judge(&a, &b).unwrap(), Verdict::Same);
+    }
+
+    #[test]
+    fn a_requirement_inherited_from_the_workspace_that_changed_is_a_difference() {
+        // `base.workspace = true` in both `Cargo.toml.orig`s; the workspace's requirement on
+        // base moved from 1.0.0 to 1.1.0, which only the generated `Cargo.toml` shows.
+        let generated = |base: &str, cfg: &str| {
+            format!(
+                "[package]\nname = \"plugin\"\n[dependencies.base]\nversion = \"{base}\"\n\
+                 [dependencies]\nserde = \"1\"\n[target.'cfg(unix)'.dependencies]\n\
+                 libc = \"{cfg}\"\n[dev-dependencies]\nbase = \"9\"\n"
+            )
+        };
+        let orig = ("Cargo.toml.orig", "base.workspace = true");
+        let here = generated("1.1.0", "0.2");
+        let there = generated("1.0.0", "0.2");
+        let a = krate(&[("Cargo.toml", &here), orig, ("src/lib.rs", "x")]);
+        let b = krate(&[("Cargo.toml", &there), orig, ("src/lib.rs", "x")]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Differs(vec![
+                "the requirement on `base` in Cargo.toml (published 1.0.0, here 1.1.0)".into()
+            ])
+        );
+        // With a file changed too, and a target's dependency.
+        let here = generated("1.0.0", "0.3");
+        let a = krate(&[("Cargo.toml", &here), orig, ("src/lib.rs", "y")]);
+        assert_eq!(
+            judge(&a, &b).unwrap(),
+            Verdict::Differs(vec![
+                "src/lib.rs".into(),
+                "the requirement on `libc` (cfg(unix)) in Cargo.toml (published 0.2, here 0.3)"
+                    .into()
+            ])
+        );
     }
 
     #[test]

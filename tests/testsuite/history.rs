@@ -371,3 +371,62 @@ fn an_index_read_that_fails_stops_the_run_naming_the_crate() {
              plugin@0.1.0 is to be uploaded can't be known",
         );
 }
+
+/// `base` 1.0.0 and `plugin` 0.1.0, plugin asking for base through the workspace
+/// (`base.workspace = true`) with the workspace's `requirement`.
+fn inheriting_workspace(repo: Repo, requirement: &str) -> Repo {
+    repo.file(
+        "Cargo.toml",
+        &format!(
+            "[workspace]\nmembers = [\"base\", \"plugin\"]\nresolver = \"2\"\n\
+             [workspace.dependencies]\n{}\n",
+            path_dep("base", requirement).replace("../base", "base")
+        ),
+    )
+    .file(".gitignore", "/target\n")
+    .file("base/Cargo.toml", &manifest("base", "1.0.0"))
+    .file("base/src/lib.rs", "pub fn base() -> u32 { 41 }\n")
+    .file(
+        "plugin/Cargo.toml",
+        &format!(
+            "{}\n[dependencies]\nbase.workspace = true\n",
+            manifest("plugin", "0.1.0")
+        ),
+    )
+    .file(
+        "plugin/src/lib.rs",
+        "pub fn answer() -> u32 { base::base() + 1 }\n",
+    )
+}
+
+#[cargo_test]
+fn a_requirement_changed_through_the_workspace_is_named_as_a_change_without_a_bump() {
+    let _registry = registry();
+    let repo = inheriting_workspace(Repo::new("repo"), "1.0.0").commit("base 1.0.0, plugin 0.1.0");
+    let out = repo.shipcrate().registry_target().run().success();
+    assert_eq!(uploads(&out.stderr), ["base", "plugin"], "{}", out.both());
+
+    // The workspace now asks for base `1` (plugin 0.1.0 with it): plugin's own Cargo.toml
+    // is untouched, so only the generated one shows the change.
+    let repo = inheriting_workspace(repo, "1").commit("any base 1");
+    let changed = "plugin@0.1.0 is already published, but the commit's content differs: the \
+                   requirement on `base` in Cargo.toml (published 1.0.0, here 1)";
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .success()
+        .stderr_has(&format!(
+            "warning: {changed}. The code changed without a version bump"
+        ))
+        .stderr_has("Summary base v1.0.0: already published (the same files as this commit)")
+        .stderr_has("nothing to upload");
+
+    // The tag names plugin 0.1.0: not what was released, so the tag was moved.
+    repo.tag("plugin-v0.1.0")
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .code(1)
+        .stderr_has(&format!("error: {changed}. The tag names this version"));
+}
