@@ -55,7 +55,7 @@ fn tag_build(repo: &Repo) -> Run {
 
 #[cargo_test]
 fn each_crate_named_by_its_tag_goes_up_alone_in_either_spelling() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = tokio_like();
 
     // cargo-release's spelling. tokio is new to the registry: the run says so before the
@@ -128,7 +128,7 @@ fn each_crate_named_by_its_tag_goes_up_alone_in_either_spelling() {
 
 #[cargo_test]
 fn a_crate_tag_whose_version_is_not_the_crates_stops_before_any_upload() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = tokio_like();
     for (tag, asks, says) in [
         ("tokio-util-0.7.1", "tokio-util 0.7.1", "0.7.0"),
@@ -160,7 +160,7 @@ fn first_of_three(name: &str, version: &str) -> String {
 
 #[cargo_test]
 fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = tokio_like();
     // `tokio-stream` is no member here, and `stream-0.1.0` is no version: not a crate tag.
     for tag in ["tokio-stream-0.1.0", "v1.0.0", "1.0.0"] {
@@ -204,7 +204,7 @@ fn a_tag_that_names_no_member_and_a_plain_version_tag_plan_the_whole_workspace()
 
 #[cargo_test]
 fn a_crate_tag_moved_to_other_content_is_refused_whatever_checksum_mismatch_says() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = tokio_like();
     tag_build(&tagged(&repo, "tokio-1.0.0")).run().success();
     tag_build(&tagged(&repo, "tokio-util-0.7.0"))
@@ -260,7 +260,7 @@ fn a_crate_tag_moved_to_other_content_is_refused_whatever_checksum_mismatch_says
 
 #[cargo_test]
 fn a_tag_naming_a_member_that_is_not_published_publishes_nothing() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = tokio_like();
     // A member released some other way (`publish = false`), tagged as the others are.
     let out = tag_build(&tagged(&repo, "tokio-bench-v0.1.0"))

@@ -101,7 +101,7 @@ const NOT_BLOCKING: &str = "it is not being released, so this does not block the
 
 #[cargo_test]
 fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_released() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = released_workspace();
     publish_extra();
     let repo = release_commit(repo);
@@ -151,7 +151,7 @@ fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_releas
 
 #[cargo_test]
 fn a_member_that_cannot_be_compared_fails_the_run_when_asked_to_and_when_tagged() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = released_workspace();
     publish_extra();
     let repo = release_commit(repo);
@@ -216,7 +216,7 @@ fn published_file(name: &str, version: &str) -> std::path::PathBuf {
 
 #[cargo_test]
 fn a_published_copy_that_cannot_be_downloaded_or_read_is_a_warning_for_a_crate_not_released() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = base_bumped(released_workspace());
 
     // The index lists plugin 0.1.0, but its file is gone from the registry.
@@ -261,7 +261,7 @@ fn a_published_copy_that_cannot_be_downloaded_or_read_is_a_warning_for_a_crate_n
 
 #[cargo_test]
 fn a_name_someone_else_published_is_named_as_taken_not_as_a_missing_bump() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     // Someone else's `mycrate` 0.1.0, from their repository.
     let theirs = Repo::new("theirs")
         .file(
@@ -334,13 +334,13 @@ fn a_name_someone_else_published_is_named_as_taken_not_as_a_missing_bump() {
 fn an_index_read_that_fails_stops_the_run_naming_the_crate() {
     // The registry can't say which versions of plugin it has: that is what decides whether
     // plugin is to be uploaded, so neither guess is made.
-    let _registry = registry_builder()
-        .add_responder("/index/pl/ug/plugin", |_, _| Response {
+    let _registry = sturdy(
+        registry_builder().add_responder("/index/pl/ug/plugin", |_, _| Response {
             code: 500,
             headers: vec![],
             body: b"index on fire".to_vec(),
-        })
-        .build();
+        }),
+    );
     let repo = Repo::workspace(&["base", "plugin"])
         .file("base/Cargo.toml", &manifest("base", "1.0.0"))
         .file("base/src/lib.rs", "")
@@ -401,7 +401,7 @@ fn inheriting_workspace(repo: Repo, requirement: &str) -> Repo {
 
 #[cargo_test]
 fn a_requirement_changed_through_the_workspace_is_named_as_a_change_without_a_bump() {
-    let _registry = registry();
+    let _registry = sturdy_registry();
     let repo = inheriting_workspace(Repo::new("repo"), "1.0.0").commit("base 1.0.0, plugin 0.1.0");
     let out = repo.shipcrate().registry_target().run().success();
     assert_eq!(uploads(&out.stderr), ["base", "plugin"], "{}", out.both());

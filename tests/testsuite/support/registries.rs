@@ -235,3 +235,107 @@ impl Drop for GitRegistry {
         let _ = self.child.wait();
     }
 }
+
+/// [`registry`] behind a [`Relay`], for tests whose runs stop a cargo mid-request (an early dry
+/// run a run does not take over is killed) and then use the registry again.
+pub fn sturdy_registry() -> (TestRegistry, Relay) {
+    sturdy(registry_builder())
+}
+
+/// `builder`'s registry behind a [`Relay`]: cargo's config and the index's `config.json` name
+/// the relay, so every request shipcrate and cargo make goes through it.
+pub fn sturdy(builder: RegistryBuilder) -> (TestRegistry, Relay) {
+    let registry = builder.build();
+    let upstream = registry.api_url().host_str().unwrap().to_owned()
+        + ":"
+        + &registry.api_url().port().unwrap().to_string();
+    let relay = Relay::start(&upstream);
+    for file in [
+        paths::cargo_home().join("config.toml"),
+        paths::root()
+            .join("alternative-registry")
+            .join("config.json"),
+    ] {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains(&upstream),
+            "`{}` does not name the registry at {upstream}: the relay would be bypassed",
+            file.display()
+        );
+        std::fs::write(&file, text.replace(&upstream, &relay.addr)).unwrap();
+    }
+    (registry, relay)
+}
+
+/// A relay on 127.0.0.1 in front of cargo-test-support's one-thread registry, which panics
+/// (and serves nothing more) when a client drops its connection mid-request
+/// (`registry.rs:829`, a write's `unwrap`): the relay reads each whole request before passing
+/// it on, and reads each whole answer whether or not its client is still there to take it.
+pub struct Relay {
+    addr: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn start(upstream: &str) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (upstream, stopped) = (upstream.to_owned(), stop.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                let upstream = upstream.clone();
+                std::thread::spawn(move || relay_one(client, &upstream));
+            }
+        });
+        Relay { addr, stop }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(&self.addr);
+    }
+}
+
+/// One request (the registry answers one a connection, `Connection: close`): passed on only
+/// once whole, its answer read to the end.
+fn relay_one(client: std::net::TcpStream, upstream: &str) {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(client);
+    let mut request = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
+        if let Some(value) = text.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        request.extend_from_slice(&line);
+        if line == b"\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    request.extend_from_slice(&body);
+    let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+        return;
+    };
+    let mut answer = Vec::new();
+    if server.write_all(&request).is_ok() {
+        let _ = server.read_to_end(&mut answer);
+    }
+    let _ = reader.get_mut().write_all(&answer);
+}
