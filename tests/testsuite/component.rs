@@ -375,6 +375,41 @@ fn the_component_is_valid_gitlab_ci_as_written_and_as_expanded() {
         refused(&[("trusted-publishing", Yaml::from_str("sometimes"))]).contains("allowed options")
     );
     assert!(refused(&[("token", Yaml::from_str("x"))]).contains("unknown input"));
+
+    // The README's `include:` passes inputs GitLab takes, and names each input in its table.
+    let readme = repo_file("README.md");
+    let block = readme
+        .split("```yaml\n")
+        .find(|b| b.starts_with("include:\n  - component:"))
+        .and_then(|b| b.split("```").next())
+        .expect("README's include: component: block");
+    let include = &load(block)[0]["include"][0];
+    let component = include["component"].as_str().unwrap();
+    let version = format!("@v{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        component.ends_with(&format!("/publish{version}")),
+        "{component}"
+    );
+    let args: Vec<(&str, Yaml)> = include["inputs"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap(), v.clone()))
+        .collect();
+    inputs(&header, &args);
+    let table = readme
+        .split("| input | default | what it sets |\n")
+        .nth(1)
+        .and_then(|t| t.split("\n\n").next())
+        .expect("README's table of the component's inputs");
+    for name in header["spec"]["inputs"].as_hash().unwrap().keys() {
+        let row = format!("\n| `{}` |", name.as_str().unwrap());
+        assert!(
+            table.contains(&row),
+            "README's input table lacks {}",
+            row.trim()
+        );
+    }
 }
 
 /// A tag pipeline publishes with both jobs; a merge-request pipeline creates neither, and
