@@ -39,6 +39,20 @@ struct Found {
 /// goes, for cargo running in `dir` (inside `tree`) with `env` as its environment.
 pub(crate) fn check(target: &Target, dir: &Path, tree: &Path, env: &Env) -> Result<Destination> {
     let (inside, outside) = config_files(dir, tree, env);
+    let me = rustix::process::geteuid().as_raw();
+    let home = home_config(env);
+    for file in outside.iter().filter(|f| Some(*f) != home.as_ref()) {
+        if let Some(why) = writable_by_another(file, me) {
+            return Err(UsageError(format!(
+                "cargo would read `{}` running in `{}`, and it is {why}: another user could \
+                 choose where the token for {target} goes. Remove it, or set TMPDIR to a \
+                 directory only you can write (the pristine copy is made there)",
+                file.display(),
+                dir.display()
+            ))
+            .into());
+        }
+    }
     let defined_by_environment = match target {
         Target::Named(name) => {
             let key = format!("registries.{name}.index");
@@ -129,17 +143,43 @@ fn config_files(dir: &Path, tree: &Path, env: &Env) -> (Vec<PathBuf>, Vec<PathBu
             }
         }
     }
-    let home = env
-        .get("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")));
-    if let Some(file) = home.as_deref().and_then(file_in)
+    if let Some(file) = home_config(env)
         && !outside.contains(&file)
         && !inside.contains(&file)
     {
         outside.push(file);
     }
     (inside, outside)
+}
+
+/// `$CARGO_HOME`'s config file (`$HOME/.cargo` when unset), if there is one.
+fn home_config(env: &Env) -> Option<PathBuf> {
+    let home = env
+        .get("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")))?;
+    file_in(&home)
+}
+
+/// Why a config file cargo finds above the tree, or its `.cargo` directory, could be written
+/// by a user other than `me`: owned by another (root aside), or writable by all (group-
+/// writable is left alone: a umask of 0002 makes that of a user's own files).
+/// Cargo reads such files without asking (a `/tmp/.cargo/config.toml` anyone may create).
+fn writable_by_another(file: &Path, me: u32) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    for path in [file.parent()?, file] {
+        let meta = std::fs::metadata(path).ok()?;
+        if meta.uid() != me && meta.uid() != 0 {
+            return Some(format!("owned by uid {}", meta.uid()));
+        }
+        if meta.mode() & 0o002 != 0 {
+            return Some(format!(
+                "writable by every user (mode {:o})",
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    None
 }
 
 /// `config`, else `config.toml`, in a `.cargo` directory.
@@ -394,6 +434,46 @@ mod tests {
             &home,
         );
         assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
+    }
+
+    #[test]
+    fn a_config_file_above_the_tree_another_user_can_write_stops_the_run() {
+        use std::os::unix::fs::PermissionsExt;
+        // The copy lives in `/tmp` or `/dev/shm`, where any user may create `.cargo/`: cargo
+        // would read it in the copy, and it would choose where the token goes.
+        let (tmp, repo, vars) = layout(None, HOME);
+        let above = tmp.path().join("work/.cargo");
+        std::fs::create_dir_all(&above).unwrap();
+        std::fs::write(above.join("config.toml"), HOME).unwrap();
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
+        std::fs::set_permissions(above.join("config.toml"), PermissionsExt::from_mode(0o666))
+            .unwrap();
+        let error = check(&named("corp"), &repo, &repo, &vars).unwrap_err();
+        assert!(error.is::<UsageError>());
+        let text = error.to_string();
+        for part in [
+            "work/.cargo/config.toml",
+            "writable by every user",
+            "TMPDIR",
+        ] {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
+        std::fs::set_permissions(above.join("config.toml"), PermissionsExt::from_mode(0o644))
+            .unwrap();
+        std::fs::set_permissions(&above, PermissionsExt::from_mode(0o777)).unwrap();
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_err());
+        std::fs::set_permissions(&above, PermissionsExt::from_mode(0o755)).unwrap();
+        // Owned by another user (root may give it away; others judge their own as another's).
+        let me = rustix::process::geteuid().as_raw();
+        let judged_by = if me == 0 {
+            let nobody = Some(rustix::fs::Uid::from_raw(65534));
+            rustix::fs::chown(above.join("config.toml"), nobody, None).unwrap();
+            0
+        } else {
+            me + 1
+        };
+        let why = writable_by_another(&above.join("config.toml"), judged_by).unwrap();
+        assert!(why.starts_with("owned by uid "), "{why}");
     }
 
     #[test]

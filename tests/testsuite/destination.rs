@@ -55,6 +55,39 @@ fn a_redirect_in_a_file_the_commits_config_includes_stops_the_run() {
 }
 
 #[cargo_test]
+fn a_cargo_config_any_user_can_write_above_the_copy_stops_the_run() {
+    use std::os::unix::fs::PermissionsExt;
+    // The pristine copy is made in TMPDIR; cargo reads `.cargo/config.toml` in every parent
+    // of it — in `/tmp` or `/dev/shm`, a file any user may have put there.
+    let _registry = registry();
+    let repo = Repo::with_crate("planted", "0.1.0");
+    let shared = paths::root().join("shared");
+    let tmpdir = shared.join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    std::fs::create_dir_all(shared.join(".cargo")).unwrap();
+    let planted = shared.join(".cargo/config.toml");
+    std::fs::write(
+        &planted,
+        "[registries.alternative]\nindex = \"sparse+http://127.0.0.1:9/index/\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o666)).unwrap();
+    repo.shipcrate()
+        .registry_target()
+        .env("TMPDIR", tmpdir.to_str().unwrap())
+        .run()
+        .code(2)
+        .stderr_has(&format!(
+            "cargo would read `{}` running in `{}",
+            planted.display(),
+            tmpdir.display()
+        ))
+        .stderr_has("it is writable by every user (mode 666)")
+        .lacks(TOKEN);
+    assert!(index_entries("planted").is_empty());
+}
+
+#[cargo_test]
 fn a_commits_credential_provider_for_the_registry_stops_the_run() {
     let _registry = registry();
     let repo = Repo::with_crate("provided", "0.1.0")
