@@ -144,6 +144,11 @@ impl Index {
         self.config.as_ref().and_then(|c| c.api.as_deref())
     }
 
+    /// Whether `url` is a file of this (sparse) index, not a download or another host's.
+    fn in_index(&self, url: &str) -> bool {
+        matches!(&self.source, Source::Sparse(base) if url.starts_with(base.as_str()))
+    }
+
     /// The registry wants a token even to read its index (`auth-required` in `config.json`).
     pub(crate) fn auth_required(&self) -> bool {
         self.config.as_ref().is_some_and(|c| c.auth_required)
@@ -250,7 +255,13 @@ impl Index {
             }
             // What cargo treats as "no such crate".
             404 | 410 | 451 => Ok(None),
-            401 | 403 if !auth && self.token.get().is_some() => self.get(url, true),
+            // The index's own files, asked again with the token (cargo: `config.json` after a
+            // 401, RFC 3139); never a download from `dl`'s host, which gets the token only
+            // when `config.json` says `auth-required` (a CDN's 403 for a missing file would
+            // have it otherwise).
+            401 | 403 if !auth && self.token.get().is_some() && self.in_index(url) => {
+                self.get(url, true)
+            }
             401 | 403 if self.token.get().is_none() => bail!(
                 "{url} answered with status {status}: this index wants a token even to be read \
                  (`auth-required`), and none is set. Give the registry's token (`token`, or \

@@ -225,3 +225,52 @@ fn an_index_answer_too_large_to_read_names_the_url() {
         ))
         .stderr_has("could not read which versions of hugeidx the registry has");
 }
+
+#[cargo_test]
+fn the_token_goes_to_no_download_host_that_refuses_a_read() {
+    // crates.io's `dl` is another host (static.crates.io, answering 403 for a file it lacks).
+    // cargo sends the token to `dl` only when `config.json` says `auth-required`, and retries
+    // `config.json` alone with it after a 401 (RFC 3139); a 403 from `dl` gets no token.
+    let dl = FakeHttp::start(|_, _| (403, "<Error>AccessDenied</Error>".to_owned()));
+    let dl_url = dl.url();
+    let index = FakeHttp::start(move |request, port| {
+        match request.target.as_str() {
+        "/index/config.json" => (
+            200,
+            format!(r#"{{"dl":"{dl_url}/crates","api":"http://127.0.0.1:{port}"}}"#),
+        ),
+        "/index/fa/rd/fardl" => (
+            200,
+            r#"{"name":"fardl","vers":"0.1.0","deps":[],"cksum":"00","features":{},"yanked":false}"#
+                .to_owned(),
+        ),
+        _ => (404, String::new()),
+    }
+    });
+    let out = Repo::with_crate("fardl", "0.1.0")
+        .shipcrate()
+        .env("SHIPCRATE_REGISTRY", "local")
+        .env(
+            "CARGO_REGISTRIES_LOCAL_INDEX",
+            &format!("sparse+{}/index/", index.url()),
+        )
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", TOKEN)
+        .run();
+    println!("{}", out.both());
+    let asked = dl.seen();
+    assert!(
+        !asked.is_empty(),
+        "the published .crate was never asked for"
+    );
+    for request in asked {
+        assert!(
+            !request
+                .headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("authorization") || v.contains(TOKEN)),
+            "{} {} carried the token",
+            request.method,
+            request.target
+        );
+    }
+}
