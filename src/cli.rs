@@ -118,7 +118,8 @@ const SUBCOMMANDS: &[&str] = &["publish", "explain", "copy", "migrate", "help"];
 
 const RUN_FOOTER: &str = "\
 Every option can also come from .shipcrate.yml, SHIPCRATE_<KEY> (nested keys joined by __) or
-GitHub's INPUT_<KEY>. The token is never an option: give it through the environment
+GitHub's INPUT_<KEY>; `ci: none` never from a file, which a pull request could change. The
+token is never an option: give it through the environment
 (CARGO_REGISTRY_TOKEN, or CARGO_REGISTRIES_<NAME>_TOKEN for a named registry).
 DURATION is seconds or a number with s, m or h (90, 5m, 1h). A bool option alone means true;
 --dry-run=false sets it false.
