@@ -54,10 +54,11 @@ impl Reporter {
     /// `false` when it is too short to mask (`secret::too_short_to_mask`): nothing is masked.
     pub(crate) fn add_secret(&self, secret: &str) -> bool {
         if self.github {
-            // One line per command: a secret's later lines would otherwise print raw.
+            // One line per command: a secret's later lines would otherwise print raw. The
+            // data escaped as actions/toolkit's `setSecret` does: the runner unescapes it.
             for form in crate::secret::forms(secret) {
                 if !form.contains('\n') {
-                    println!("::add-mask::{form}");
+                    println!("::add-mask::{}", escape::workflow_command_data(&form));
                 }
             }
         }

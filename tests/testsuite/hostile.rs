@@ -414,6 +414,35 @@ fn no_pull_request_build_publishes_whatever_the_config() {
 }
 
 #[cargo_test]
+fn add_mask_data_is_escaped_as_the_runner_unescapes_it() {
+    // The runner reads `%25`, `%0D`, `%0A` in a command's data as `%`, CR, LF
+    // (actions/runner ActionCommand.cs; actions/toolkit's setSecret escapes them): a token
+    // holding `%0A` printed raw would be registered as two other strings, itself unmasked.
+    let token = "tok%0Aen-5d1f3c9a8b";
+    let repo = Repo::with_crate("percent", "0.1.0");
+    let out = repo
+        .shipcrate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_REF", "refs/pull/1/merge")
+        .env("CARGO_REGISTRY_TOKEN", token)
+        .run();
+    let masks: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::add-mask::"))
+        .collect();
+    // The token, and its percent-encoded form (`%` → `%25`), each escaped once more.
+    assert!(
+        masks.contains(&"::add-mask::tok%250Aen-5d1f3c9a8b")
+            && masks.contains(&"::add-mask::tok%25250Aen-5d1f3c9a8b"),
+        "{masks:?}\n{}",
+        out.both()
+    );
+    assert!(!masks.iter().any(|m| m.contains("tok%0A")), "{masks:?}");
+}
+
+#[cargo_test]
 fn a_two_line_token_is_masked_line_by_line_on_github() {
     // A registry that echoes the Authorization header back, as a broken or hostile one may.
     let server = echo_server();
