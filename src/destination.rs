@@ -38,6 +38,7 @@ struct Found {
 /// Check that nothing inside `tree` (the files of the commit) moves where `target`'s token
 /// goes, for cargo running in `dir` (inside `tree`) with `env` as its environment.
 pub(crate) fn check(target: &Target, dir: &Path, tree: &Path, env: &Env) -> Result<Destination> {
+    both_names(dir, tree)?;
     let (inside, outside) = config_files(dir, tree, env);
     let me = rustix::process::geteuid().as_raw();
     let home = home_config(env);
@@ -150,6 +151,30 @@ fn config_files(dir: &Path, tree: &Path, env: &Env) -> (Vec<PathBuf>, Vec<PathBu
         outside.push(file);
     }
     (inside, outside)
+}
+
+/// A `.cargo` directory cargo probes from `dir` holding both `config` and `config.toml` as
+/// two files: cargo reads `config` alone, the index reader (tame-index) `config.toml` alone,
+/// so the index shipcrate reads (with the token, when `auth-required`) could be another.
+fn both_names(dir: &Path, tree: &Path) -> Result<()> {
+    for at in dir.ancestors() {
+        let (old, new) = (at.join(".cargo/config"), at.join(".cargo/config.toml"));
+        if old.is_file()
+            && new.is_file()
+            && std::fs::canonicalize(&old).ok() != std::fs::canonicalize(&new).ok()
+        {
+            let shown = |p: &Path| p.strip_prefix(tree).unwrap_or(p).display().to_string();
+            return Err(UsageError(format!(
+                "both `{}` and `{}` exist: cargo reads the first and ignores the second, other \
+                 tools read the second, so where the token goes would depend on who reads. \
+                 Keep one of them (or make `config` a symlink to `config.toml`)",
+                shown(&old),
+                shown(&new)
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// `$CARGO_HOME`'s config file (`$HOME/.cargo` when unset), if there is one.
@@ -474,6 +499,35 @@ mod tests {
         };
         let why = writable_by_another(&above.join("config.toml"), judged_by).unwrap();
         assert!(why.starts_with("owned by uid "), "{why}");
+    }
+
+    #[test]
+    fn a_config_beside_a_config_toml_stops_the_run_unless_one_links_the_other() {
+        // Cargo reads `.cargo/config` and ignores `config.toml` beside it; tame-index (which
+        // finds the index shipcrate reads, with the token for `auth-required` registries)
+        // reads `config.toml` alone: a commit holding both could send shipcrate's read there.
+        let (_tmp, repo, vars) = layout(Some(HOME), HOME);
+        std::fs::write(
+            repo.join(".cargo/config"),
+            "[registries.corp]\nindex = \"sparse+https://corp.example/index/\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            repo.join(".cargo/config.toml"),
+            "[registries.corp]\nindex = \"sparse+https://evil.example/index/\"\n",
+        )
+        .unwrap();
+        let error = check(&named("corp"), &repo, &repo, &vars).unwrap_err();
+        assert!(error.is::<UsageError>());
+        let text = error.to_string();
+        for part in ["`.cargo/config`", "`.cargo/config.toml`", "Keep one"] {
+            assert!(text.contains(part), "{part:?} not in {text}");
+        }
+        // The old name kept as a link to the new one, for old cargos: one file.
+        std::fs::remove_file(repo.join(".cargo/config")).unwrap();
+        std::fs::write(repo.join(".cargo/config.toml"), HOME).unwrap();
+        std::os::unix::fs::symlink("config.toml", repo.join(".cargo/config")).unwrap();
+        assert!(check(&named("corp"), &repo, &repo, &vars).is_ok());
     }
 
     #[test]

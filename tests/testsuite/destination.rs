@@ -88,6 +88,27 @@ fn a_cargo_config_any_user_can_write_above_the_copy_stops_the_run() {
 }
 
 #[cargo_test]
+fn a_config_toml_beside_a_config_stops_the_run() {
+    // Cargo reads `.cargo/config`; the index reader (tame-index 0.27, src/index/location.rs
+    // `read_cargo_config`) reads `.cargo/config.toml` alone.
+    let _registry = registry();
+    let repo = Repo::with_crate("twofiles", "0.1.0")
+        .file(".cargo/config", "[net]\nretry = 2\n")
+        .file(
+            ".cargo/config.toml",
+            "[registries.alternative]\nindex = \"sparse+http://127.0.0.1:9/index/\"\n",
+        )
+        .commit("one config for cargo, another for the index reader");
+    repo.shipcrate()
+        .registry_target()
+        .run()
+        .code(2)
+        .stderr_has("both `.cargo/config` and `.cargo/config.toml` exist")
+        .lacks(TOKEN);
+    assert!(index_entries("twofiles").is_empty());
+}
+
+#[cargo_test]
 fn a_commits_credential_provider_for_the_registry_stops_the_run() {
     let _registry = registry();
     let repo = Repo::with_crate("provided", "0.1.0")
