@@ -103,15 +103,16 @@ fn each_upload_is_listed_with_the_sha256_the_index_records() {
 /// naming both hashes, and nothing is put in `crate_dir` or listed to attest.
 #[cargo_test]
 fn a_registry_holding_other_bytes_than_were_uploaded_is_an_error_naming_both() {
-    let _registry = registry_builder()
-        .add_responder("/api/v1/crates/new", |req: &Request, server| {
+    let _registry = sturdy(registry_builder().add_responder(
+        "/api/v1/crates/new",
+        |req: &Request, server| {
             let repacked = Request {
                 body: req.body.as_deref().map(repack),
                 ..req.clone()
             };
             server.check_authorized_publish(&repacked)
-        })
-        .build();
+        },
+    ));
     let repo = Repo::with_crate("repacked", "0.3.0");
     let dir = paths::root().join("crates");
     let report = paths::root().join("report.json");

@@ -419,7 +419,7 @@ fn the_component_is_valid_gitlab_ci_as_written_and_as_expanded() {
 #[ignore = "needs a Docker engine and the image: run `scripts/image.sh all`"]
 fn the_component_decides_as_the_plain_job_in_tag_and_merge_request_pipelines() {
     let served = registry();
-    let index = served.index_url().to_string();
+    let index = served.index_url();
     let plain = plain_job();
     let component = component_job(&[("registry", Yaml::from_str("alternative"))]);
 

@@ -262,7 +262,7 @@ fn uploads_alone_hold_the_token(shims: &Path, secrets: &[&str]) -> usize {
 
 #[cargo_test]
 fn an_auth_required_registry_is_read_without_the_token_in_any_build() {
-    let _registry = registry_builder().auth_required().build();
+    let _registry = sturdy(registry_builder().auth_required());
     let repo = probe_crate("guarded", "0.1.0");
     for dry_run in ["true", "false"] {
         repo.shipcrate()
@@ -284,14 +284,14 @@ fn an_auth_required_registry_is_read_without_the_token_in_any_build() {
 
 #[cargo_test]
 fn a_refusal_saying_already_exists_is_a_failure_unless_the_index_lists_it() {
-    let _registry = registry_builder()
+    let _registry = sturdy(registry_builder()
         .add_responder("/api/v1/crates/new", |_, _| Response {
             code: 403,
             headers: vec![],
             body: br#"{"errors":[{"detail":"crate `liar@0.1.0` already exists, and you are not an owner"}]}"#
                 .to_vec(),
         })
-        .build();
+        );
     let repo = Repo::with_crate("liar", "0.1.0");
     let report = paths::root().join("report.json");
     repo.shipcrate()

@@ -106,7 +106,7 @@ fn runs_as_a_github_docker_action() {
     let home = paths::root().join("github-home");
     std::fs::create_dir_all(&files).unwrap();
     std::fs::create_dir_all(&home).unwrap();
-    let index = registry.index_url().to_string();
+    let index = registry.index_url();
     let mut args = vec!["--workdir".to_owned(), "/github/workspace".to_owned()];
     args.extend(mount(&repo.root, "/github/workspace"));
     args.extend(mount(&files, "/github/file_commands"));
@@ -248,7 +248,7 @@ fn runs_as_a_gitlab_job_image() {
     let repo = Repo::with_crate("glimage", "3.0.0").tag("v3.0.0");
     let sha = repo.head();
     chown_repo(&repo, 1234);
-    let index = served.index_url().to_string();
+    let index = served.index_url();
     let env = [
         ("CI_COMMIT_TAG", "v3.0.0"),
         ("CI_PIPELINE_SOURCE", "push"),
@@ -660,7 +660,7 @@ fn the_readmes_docker_run_sees_what_each_ci_sees() {
     let registry = registry();
     let repo = Repo::with_crate("seen", "0.3.0").tag("v0.3.0");
     let sha = repo.head();
-    let index = registry.index_url().to_string();
+    let index = registry.index_url();
     let settings = [
         ("SHIPCRATE_REGISTRY", "alternative"),
         ("CARGO_REGISTRIES_ALTERNATIVE_INDEX", index.as_str()),

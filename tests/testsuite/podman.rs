@@ -111,7 +111,7 @@ fn runs_under_rootful_podman() {
         .commit("initial")
         .tag("v2.0.0");
     let sha = job.head();
-    let index = registry.index_url().to_string();
+    let index = registry.index_url();
     let env = [
         ("CI_COMMIT_TAG", "v2.0.0"),
         ("CI_PIPELINE_SOURCE", "push"),

@@ -161,13 +161,13 @@ fn a_crate_that_does_not_build_mints_nothing() {
 
 #[cargo_test]
 fn the_token_is_revoked_when_the_upload_fails_and_the_audience_can_be_set() {
-    let _registry = registry_builder()
-        .add_responder("/api/v1/crates/new", |_, _| Response {
+    let _registry = sturdy(
+        registry_builder().add_responder("/api/v1/crates/new", |_, _| Response {
             code: 403,
             headers: vec![],
             body: br#"{"errors":[{"detail":"this crate is owned by someone else"}]}"#.to_vec(),
-        })
-        .build();
+        }),
+    );
     let server = endpoints();
     let repo = Repo::with_crate("trustfail", "0.1.0");
     github(repo.shipcrate(), &server)
@@ -409,14 +409,11 @@ struct Upload {
 fn guarded_registry(
     authority: &Shared,
     refuse: impl Fn(usize) -> Option<Response> + Send + 'static,
-) -> (
-    cargo_test_support::registry::TestRegistry,
-    std::sync::Arc<std::sync::Mutex<Vec<Upload>>>,
-) {
+) -> (Registry, std::sync::Arc<std::sync::Mutex<Vec<Upload>>>) {
     let authority = std::sync::Arc::clone(authority);
     let uploads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = std::sync::Arc::clone(&uploads);
-    let registry = registry_builder()
+    let registry = sturdy(registry_builder()
         .add_responder("/api/v1/crates/new", move |req, server| {
             let mut log = log.lock().unwrap();
             let token = req.authorization.clone();
@@ -452,7 +449,7 @@ fn guarded_registry(
             log.push(upload);
             answer
         })
-        .build();
+        );
     (registry, uploads)
 }
 

@@ -564,19 +564,11 @@ fn too_many(after: Duration) -> Response {
 /// The test registry, with `respond` answering every upload.
 fn answering_uploads(
     respond: impl Fn(&Request, &HttpServer) -> Response + Send + 'static,
-) -> cargo_test_support::registry::TestRegistry {
-    registry_builder()
-        .add_responder("/api/v1/crates/new", respond)
-        .build()
+) -> Registry {
+    sturdy(registry_builder().add_responder("/api/v1/crates/new", respond))
 }
 
-fn pushing_back(
-    first: usize,
-    answer: fn() -> Response,
-) -> (
-    cargo_test_support::registry::TestRegistry,
-    Arc<Mutex<Vec<Instant>>>,
-) {
+fn pushing_back(first: usize, answer: fn() -> Response) -> (Registry, Arc<Mutex<Vec<Instant>>>) {
     let times = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&times);
     let registry = answering_uploads(move |req, server| {

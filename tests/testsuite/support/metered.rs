@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use cargo_test_support::registry::{Response, TestRegistry};
+use cargo_test_support::registry::Response;
 
 use super::bucket::{Limit, TokenBucket, published_name, too_many_requests_body};
-use super::registries::registry_builder;
+use super::registries::{Registry, registry_builder, sturdy};
 
 /// One upload the registry saw.
 #[derive(Clone, Debug)]
@@ -19,9 +19,9 @@ pub struct Attempt {
     pub taken: bool,
 }
 
-/// The metered registry: dropped with its [`TestRegistry`].
+/// The metered registry: dropped with its [`Registry`].
 pub struct Metered {
-    _registry: TestRegistry,
+    _registry: Registry,
     state: Arc<Mutex<State>>,
 }
 
@@ -50,8 +50,9 @@ impl Metered {
             behind: Duration::ZERO,
         }));
         let shared = Arc::clone(&state);
-        let registry = registry_builder()
-            .add_responder("/api/v1/crates/new", move |req, server| {
+        let registry = sturdy(registry_builder().add_responder(
+            "/api/v1/crates/new",
+            move |req, server| {
                 let name = published_name(req.body.as_deref().unwrap_or_default());
                 let mut state = shared.lock().unwrap();
                 let new = !state.known.contains(&name);
@@ -83,8 +84,8 @@ impl Metered {
                     }
                     Err(retry_after) => too_many_requests(new, retry_after),
                 }
-            })
-            .build();
+            },
+        ));
         Metered {
             _registry: registry,
             state,

@@ -13,9 +13,10 @@ use super::runs::base_env;
 
 /// The token the test registry accepts.
 pub const TOKEN: &str = "s3cr3t-t0ken-4f9b2c";
-/// The cargo team's test registry on 127.0.0.1: sparse index, API, token-checked uploads.
-pub fn registry() -> TestRegistry {
-    registry_builder().build()
+/// The cargo team's test registry on 127.0.0.1: sparse index, API, token-checked uploads,
+/// behind a [`Relay`] (see [`sturdy`]) so that a cargo killed mid-request leaves it serving.
+pub fn registry() -> Registry {
+    sturdy(registry_builder())
 }
 
 /// [`registry`], before it is built (to add responders).
@@ -58,8 +59,8 @@ pub fn index_entries(name: &str) -> Vec<serde_json::Value> {
 /// A crate depending on `name = version` from the test registry, built with an empty
 /// `CARGO_HOME` that knows only that registry. Returns the consumer's root.
 #[track_caller]
-pub fn consume(registry: &TestRegistry, name: &str, version: &str) -> PathBuf {
-    consume_from(registry.index_url().as_str(), "alternative", name, version)
+pub fn consume(registry: &Registry, name: &str, version: &str) -> PathBuf {
+    consume_from(&registry.index_url(), "alternative", name, version)
 }
 
 /// The same against any registry index, known to the consumer as `registry_name`.
@@ -236,15 +237,47 @@ impl Drop for GitRegistry {
     }
 }
 
-/// [`registry`] behind a [`Relay`], for tests whose runs stop a cargo mid-request (an early dry
-/// run a run does not take over is killed) and then use the registry again.
-pub fn sturdy_registry() -> (TestRegistry, Relay) {
-    sturdy(registry_builder())
+/// [`registry`] (which is behind a [`Relay`] already; kept for the tests that name it).
+pub fn sturdy_registry() -> Registry {
+    registry()
+}
+
+/// A test registry behind a [`Relay`]: its `index_url`/`api_url` name the relay, as cargo's
+/// config and the index's `config.json` do; everything else is the [`TestRegistry`]'s.
+pub struct Registry {
+    inner: TestRegistry,
+    upstream: String,
+    relay: Relay,
+}
+
+impl Registry {
+    /// The sparse index's URL, through the relay.
+    pub fn index_url(&self) -> String {
+        self.relayed(self.inner.index_url().as_str())
+    }
+
+    /// The API's URL, through the relay.
+    pub fn api_url(&self) -> String {
+        self.relayed(self.inner.api_url().as_str())
+    }
+
+    fn relayed(&self, url: &str) -> String {
+        url.replace(&self.upstream, &self.relay.addr)
+    }
+}
+
+impl std::ops::Deref for Registry {
+    type Target = TestRegistry;
+    fn deref(&self) -> &TestRegistry {
+        &self.inner
+    }
 }
 
 /// `builder`'s registry behind a [`Relay`]: cargo's config and the index's `config.json` name
-/// the relay, so every request shipcrate and cargo make goes through it.
-pub fn sturdy(builder: RegistryBuilder) -> (TestRegistry, Relay) {
+/// the relay, so every request shipcrate and cargo make goes through it. For tests whose runs
+/// stop a cargo mid-request (an early dry run a run does not take over is killed) and then use
+/// the registry again.
+pub fn sturdy(builder: RegistryBuilder) -> Registry {
     let registry = builder.build();
     let upstream = registry.api_url().host_str().unwrap().to_owned()
         + ":"
@@ -264,7 +297,11 @@ pub fn sturdy(builder: RegistryBuilder) -> (TestRegistry, Relay) {
         );
         std::fs::write(&file, text.replace(&upstream, &relay.addr)).unwrap();
     }
-    (registry, relay)
+    Registry {
+        inner: registry,
+        upstream,
+        relay,
+    }
 }
 
 /// A relay on 127.0.0.1 in front of cargo-test-support's one-thread registry, which panics
