@@ -149,6 +149,8 @@ fn settings(cfg: &Config, ctx: &BuildContext, cargo: &str, credentials: &Credent
         .max()
         .unwrap_or(0);
     for (key, value, origin) in &cfg.sources {
+        // An index URL may carry its credentials.
+        let value = crate::secret::without_userinfo(value);
         println!("  {key:<width$}  {value:<24}  ({origin})");
     }
     let token = match credentials {

@@ -23,8 +23,9 @@ impl Masker {
         !forms.is_empty()
     }
 
+    /// `text` with every secret (and every URL's userinfo, see [`without_userinfo`]) out.
     pub(crate) fn mask(&self, text: &str) -> String {
-        let mut text = text.to_owned();
+        let mut text = without_userinfo(text);
         for secret in self
             .secrets
             .lock()
@@ -35,6 +36,27 @@ impl Masker {
         }
         text
     }
+}
+
+/// `text` with the userinfo (`user:password@`) of every URL in it left out, as cargo shows a
+/// registry URL: a private registry's index URL may carry its credentials, and no message,
+/// log line or report needs them.
+pub(crate) fn without_userinfo(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        shown.push_str(head);
+        let authority = tail
+            .find(|c: char| "/?#`'\"<>".contains(c) || c.is_whitespace())
+            .unwrap_or(tail.len());
+        match tail[..authority].rfind('@') {
+            Some(end) => rest = &tail[end + 1..],
+            None => rest = tail,
+        }
+    }
+    shown.push_str(rest);
+    shown
 }
 
 /// The fewest characters a secret (or a line of one, or an encoded form) has to be masked:
@@ -113,6 +135,25 @@ fn base64_core(bytes: &[u8], offset: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_userinfo() {
+        let m = Masker::default();
+        assert_eq!(
+            m.mask(
+                "index `sparse+https://ci:hunter2@reg.example/index/` and https://tok@dl.example/x"
+            ),
+            "index `sparse+https://reg.example/index/` and https://dl.example/x"
+        );
+        assert_eq!(
+            without_userinfo("git fetch https://u:p%40ss@git.example:8443/i.git, a@b.c"),
+            "git fetch https://git.example:8443/i.git, a@b.c"
+        );
+        assert_eq!(
+            without_userinfo("http://127.0.0.1:1/a@b ok://"),
+            "http://127.0.0.1:1/a@b ok://"
+        );
+    }
 
     #[test]
     fn masker_hides_secrets() {

@@ -6,7 +6,7 @@
 
 mod mask;
 
-pub(crate) use mask::{MIN_MASKED, Masker, forms, too_short_to_mask};
+pub(crate) use mask::{MIN_MASKED, Masker, forms, too_short_to_mask, without_userinfo};
 
 use std::collections::BTreeMap;
 

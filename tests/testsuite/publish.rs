@@ -96,6 +96,43 @@ fn an_index_url_instead_of_a_registry_name() {
     assert_eq!(index_entries("by-url").len(), 1);
 }
 
+/// A registry URL carrying credentials (`user:password@`) is shown without them, in the
+/// index error and in the report (every line goes through the masker, which leaves userinfo
+/// out: `secret::mask::without_userinfo`, unit-tested).
+#[cargo_test]
+fn an_index_url_with_credentials_is_shown_without_them() {
+    let with_userinfo = |url: &str| url.replacen("http://", "http://ci:hunter2-userinfo@", 1);
+    let report = paths::root().join("report.json");
+    let repo = Repo::with_crate("by-secret-url", "0.1.0")
+        .file(".shipcrate.yml", "token: ${MY_TOKEN}\n")
+        .commit("config");
+    // Nothing serves this index: the error names it, without the credentials.
+    repo.shipcrate()
+        .env(
+            "SHIPCRATE_INDEX",
+            &with_userinfo("sparse+http://127.0.0.1:9/index/"),
+        )
+        .env("MY_TOKEN", TOKEN)
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .lacks("hunter2")
+        .code(1)
+        .stderr_has("http://127.0.0.1:9/index/");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    // explain's settings table too.
+    repo.shipcrate()
+        .arg("explain")
+        .env(
+            "SHIPCRATE_INDEX",
+            &with_userinfo("sparse+http://127.0.0.1:9/index/"),
+        )
+        .env("MY_TOKEN", TOKEN)
+        .run()
+        .lacks("hunter2")
+        .stdout_has("sparse+http://127.0.0.1:9/index/");
+}
+
 #[cargo_test]
 fn the_commits_cargo_config_names_the_index_not_an_edit_in_the_checkout() {
     let registry = registry();
