@@ -2,8 +2,6 @@
 //! release commit may no longer be able to package, beside the crates it does release. Only
 //! what is being released may stop a release; everything else is a named warning.
 
-use std::process::Command;
-
 use cargo_test_support::paths;
 use cargo_test_support::prelude::*;
 use cargo_test_support::registry::Response;
@@ -74,18 +72,7 @@ fn release_commit(repo: Repo) -> Repo {
                 path_dep("base", "1.1.0")
             ),
         );
-    let out = Command::new("cargo")
-        .arg("generate-lockfile")
-        .current_dir(&repo.root)
-        .env_clear()
-        .envs(base_env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tool("cargo", &repo.root, &["generate-lockfile"]);
     let lock = std::fs::read_to_string(repo.root.join("Cargo.lock")).unwrap();
     assert!(
         lock.contains("name = \"base\"\nversion = \"1.0.0\"\nsource = "),

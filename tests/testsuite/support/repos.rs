@@ -16,7 +16,14 @@ pub struct Repo {
 }
 #[track_caller]
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
+    tool("git", dir, args)
+}
+
+/// Runs `program args` in `dir` with the tests' base environment; its trimmed stdout, or a
+/// panic with its stderr.
+#[track_caller]
+pub fn tool(program: &str, dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_clear()
@@ -25,7 +32,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .unwrap();
     assert!(
         out.status.success(),
-        "git {args:?} failed: {}",
+        "{program} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
