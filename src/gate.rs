@@ -17,7 +17,7 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
@@ -32,6 +32,15 @@ const PLACEHOLDER: &str = "shipcrate-gate-closed";
 const OPEN: &str = "upload";
 /// Why the gate will never open, written instead.
 const REFUSED: &str = "refused";
+/// Written by the provider at cargo's first request for an upload: every crate of a cargo
+/// that verifies is verified by then (cargo's multi-package publish verifies all before it
+/// uploads any).
+const ASKED: &str = "asked";
+/// When no upload may start any more (milliseconds since the epoch), written when the gate
+/// opens.
+const DEADLINE: &str = "deadline";
+/// What cargo is told of an upload past the deadline, and says back in its error.
+pub(crate) const PAST_DEADLINE: &str = "the run's `deadline` came, and no upload starts after it";
 /// How often a waiting provider looks at the gate.
 const POLL: Duration = Duration::from_millis(2);
 
@@ -39,19 +48,39 @@ const POLL: Duration = Duration::from_millis(2);
 pub(crate) struct Gate {
     dir: PrivateDir,
     opened: bool,
+    /// The target dir of a cargo that verifies before it uploads (the plan's, warm).
+    verifies_in: Option<PathBuf>,
 }
 
 impl Gate {
-    /// A closed gate, holding no token.
-    pub(crate) fn new() -> Result<Gate> {
+    /// A closed gate, holding no token, for a cargo that verifies in `verifies_in` (the
+    /// plan's target dir) before its first upload, or, when `None`, builds nothing.
+    pub(crate) fn new(verifies_in: Option<PathBuf>) -> Result<Gate> {
         let dir = PrivateDir::new("shipcrate-gate-", "the upload's gate")?;
-        Ok(Gate { dir, opened: false })
+        Ok(Gate {
+            dir,
+            opened: false,
+            verifies_in,
+        })
     }
 
-    /// Where the upload cargo packages (not the verify cargo's target dir, which it builds in
-    /// at the same time).
+    /// Whether the cargo behind it verifies every crate before its first upload.
+    pub(crate) fn verifies(&self) -> bool {
+        self.verifies_in.is_some()
+    }
+
+    /// Where the upload cargo packages: the plan's target dir when it verifies; else one of
+    /// its own (not the verify cargo's target dir, which it builds in at the same time).
     pub(crate) fn target_dir(&self) -> PathBuf {
-        self.dir.path().join("target")
+        match &self.verifies_in {
+            Some(dir) => dir.clone(),
+            None => self.dir.path().join("target"),
+        }
+    }
+
+    /// Whether cargo has asked for its first upload's token: it is done verifying.
+    pub(crate) fn asked(&self) -> bool {
+        self.dir.path().join(ASKED).exists()
     }
 
     /// `--config` values making this gate `target`'s credential provider.
@@ -64,11 +93,19 @@ impl Gate {
         Ok(target.credential_provider_config(&provider))
     }
 
-    /// Every crate is verified: uploads get `token` from now on.
-    pub(crate) fn open(&mut self, token: &str) -> Result<()> {
+    /// Every crate is verified: uploads get `token` from now on — each one that starts before
+    /// `deadline`, when there is one; later ones are refused.
+    pub(crate) fn open(&mut self, token: &str, deadline: Option<SystemTime>) -> Result<()> {
         // Nothing left running by a build script or a hook (a daemon in a session of its own,
         // re-parented to us) lives to read the token file: only our children and theirs.
         crate::signals::stop_strays();
+        if let Some(deadline) = deadline {
+            let millis = deadline
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            self.dir.put(DEADLINE, &millis.to_string())?;
+        }
         self.dir.put(OPEN, token)?;
         self.opened = true;
         Ok(())
@@ -129,21 +166,43 @@ fn answer(request: &str, cargo_alive: impl Fn() -> bool) -> serde_json::Value {
     ) else {
         return json!({ "Err": { "kind": "operation-not-supported" } });
     };
-    // A read's answer holds for reads only: each upload asks. An upload's is given only once
-    // the gate is open, and then holds for every upload of this cargo.
-    let (token, any_operation) = match request["operation"].as_str() {
-        Some("read") => (Ok(PLACEHOLDER.to_owned()), false),
-        Some("publish") => (wait_for(dir, &cargo_alive), true),
+    // A read's answer holds for reads only. An upload's is given only once the gate is open,
+    // and only to that upload: each asks, so none starts past the deadline.
+    let (token, cache) = match request["operation"].as_str() {
+        Some("read") => (Ok(PLACEHOLDER.to_owned()), "session"),
+        Some("publish") => {
+            // Done verifying; the run may open the gate now.
+            std::fs::write(dir.join(ASKED), "").ok();
+            (wait_for(dir, &cargo_alive), "never")
+        }
         _ => return json!({ "Err": { "kind": "operation-not-supported" } }),
     };
-    match token {
+    match token.and_then(|token| before_deadline(dir, SystemTime::now()).map(|()| token)) {
         Ok(token) => json!({ "Ok": {
             "kind": "get",
             "token": token,
-            "cache": "session",
-            "operation_independent": any_operation,
+            "cache": cache,
+            "operation_independent": false,
         } }),
         Err(why) => refused(why),
+    }
+}
+
+/// Whether an upload may start at `now`, before the deadline the gate at `dir` was opened with.
+fn before_deadline(dir: &Path, now: SystemTime) -> Result<(), String> {
+    let Ok(millis) = std::fs::read_to_string(dir.join(DEADLINE)) else {
+        return Ok(());
+    };
+    let deadline = millis
+        .trim()
+        .parse()
+        .map(|millis| SystemTime::UNIX_EPOCH + Duration::from_millis(millis))
+        .map_err(|_| "shipcrate's gate could not read its deadline".to_owned())?;
+    match now < deadline {
+        true => Ok(()),
+        false => Err(format!(
+            "shipcrate did not let this upload through: {PAST_DEADLINE}"
+        )),
     }
 }
 
@@ -193,7 +252,7 @@ mod tests {
 
     #[test]
     fn reads_get_no_token_uploads_get_it_once_the_gate_opens() {
-        let mut gate = Gate::new().unwrap();
+        let mut gate = Gate::new(None).unwrap();
         let dir = gate.dir.path().to_path_buf();
         let read = answer(&request("read", &dir));
         assert_eq!(read["Ok"]["token"], PLACEHOLDER);
@@ -207,16 +266,33 @@ mod tests {
         let waiting = std::thread::spawn(move || answer(&request("publish", &dir)));
         std::thread::sleep(Duration::from_millis(50));
         assert!(!waiting.is_finished(), "an upload waits for the gate");
-        gate.open("upload-token").unwrap();
+        assert!(gate.asked(), "cargo is done verifying");
+        gate.open("upload-token", None).unwrap();
         let upload = waiting.join().unwrap();
         assert_eq!(upload["Ok"]["token"], "upload-token");
-        assert_eq!(upload["Ok"]["cache"], "session");
-        assert_eq!(upload["Ok"]["operation_independent"], true);
+        // Each upload asks again: none starts past the deadline.
+        assert_eq!(upload["Ok"]["cache"], "never");
+        assert_eq!(upload["Ok"]["operation_independent"], false);
+    }
+
+    #[test]
+    fn past_its_deadline_an_open_gate_lets_no_upload_through() {
+        let mut gate = Gate::new(None).unwrap();
+        let dir = gate.dir.path().to_path_buf();
+        let soon = SystemTime::now() + Duration::from_secs(2);
+        gate.open("upload-token", Some(soon)).unwrap();
+        assert_eq!(
+            answer(&request("publish", &dir))["Ok"]["token"],
+            "upload-token"
+        );
+        assert_eq!(before_deadline(&dir, soon - Duration::from_secs(1)), Ok(()));
+        let late = before_deadline(&dir, soon + Duration::from_secs(1)).unwrap_err();
+        assert!(late.contains("`deadline` came"), "{late}");
     }
 
     #[test]
     fn a_refused_or_dropped_gate_or_a_gone_cargo_gives_uploads_an_error_not_a_token() {
-        let gate = Gate::new().unwrap();
+        let gate = Gate::new(None).unwrap();
         let dir = gate.dir.path().to_path_buf();
         gate.refuse("bench-c3 failed to verify");
         let refused = answer(&request("publish", &dir));
@@ -226,7 +302,7 @@ mod tests {
             "shipcrate did not let this upload through: bench-c3 failed to verify"
         );
 
-        let gate = Gate::new().unwrap();
+        let gate = Gate::new(None).unwrap();
         let dir = gate.dir.path().to_path_buf();
         let orphaned = super::answer(&request("publish", &dir), || false);
         assert_eq!(orphaned["Err"]["message"], "the cargo that asked is gone");
@@ -237,7 +313,7 @@ mod tests {
 
     #[test]
     fn only_gets_are_answered() {
-        let gate = Gate::new().unwrap();
+        let gate = Gate::new(None).unwrap();
         let dir = gate.dir.path().display().to_string();
         let login = serde_json::json!({
             "v": 1, "registry": { "index-url": "x" }, "kind": "login", "args": [dir],

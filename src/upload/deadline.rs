@@ -18,6 +18,11 @@ impl Deadline {
         })
     }
 
+    /// When it comes, on the clock another process (the upload's gate) reads.
+    pub(crate) fn wall_clock(self) -> std::time::SystemTime {
+        std::time::SystemTime::now() + self.left()
+    }
+
     /// What is left of it now.
     pub(crate) fn left(self) -> Duration {
         self.at.saturating_duration_since(Instant::now())
@@ -35,6 +40,16 @@ impl Deadline {
             _ => Ok(()),
         }
     }
+}
+
+/// The run's deadline came while a cargo was uploading: its gate let no more through.
+pub(crate) fn came(this: Option<Deadline>, why: &str) -> anyhow::Error {
+    let setting = this.map_or(Duration::ZERO, |d| d.setting);
+    DeadlineReached {
+        setting,
+        why: why.to_owned(),
+    }
+    .into()
 }
 
 /// An error when the run's `deadline` (`setting` after `started`) has come: checked before

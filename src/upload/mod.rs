@@ -112,19 +112,30 @@ impl Uploader<'_> {
             // Once the registry has pushed back, only what its buckets will take now: a crate
             // it would refuse would be packaged again by the next cargo.
             take = take.min(paced(run, life, reporter)?);
-            if let Some(deadline) = run.deadline {
+            // The cargo started early (and verified) goes when the token's life and the
+            // registry's buckets take its whole batch: its crates, packaged already, would be
+            // packaged again by another cargo; its gate lets no upload start past the
+            // deadline. Else it is stopped: it never got through its gate.
+            let deadline = run.deadline.map(Deadline::wall_clock);
+            let early = early
+                .take()
+                .filter(|e| e.batch.len() <= take && run.rest.starts_with(&e.batch));
+            if let (None, Some(deadline)) = (&early, run.deadline) {
                 // Only what is expected to be uploaded by then (at least one crate).
                 let n = deadline.left().as_secs() / per_crate.as_secs().max(1);
                 take = take.min(usize::try_from(n).unwrap_or(usize::MAX).max(1));
             }
-            let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
-            // The cargo started early, when it holds just this batch (else it is stopped: it
-            // never got through its gate).
-            let started = early
-                .take()
-                .filter(|e| e.batch == batch)
-                .map(Early::open)
-                .transpose()?;
+            let (batch, started) = match early {
+                Some(early) => (early.batch.clone(), Some(early.open(deadline)?)),
+                None => {
+                    let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
+                    let started = match deadline {
+                        Some(deadline) => self.cargo.start_upload_until(&batch, deadline)?,
+                        None => None,
+                    };
+                    (batch, started)
+                }
+            };
             let failure = self.upload_batch(&batch, started, run, reporter)?;
             run.cargo_ended(&batch);
             let ended = Ended {

@@ -85,6 +85,12 @@ impl Uploader<'_> {
             // What cargo stopped at is in after all: go on with the rest.
             return Ok(());
         };
+        if output.contains(crate::gate::PAST_DEADLINE) {
+            return Err(super::deadline::came(
+                run.deadline,
+                &format!("it came before the upload of {}", culprit.spec()),
+            ));
+        }
         let refused = Refused {
             culprit: &culprit,
             output: &output,

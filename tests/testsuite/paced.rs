@@ -69,12 +69,13 @@ fn a_release_past_the_burst_is_paced_to_the_bucket_instead_of_refused() {
         span.as_secs_f64() <= least.as_secs_f64() * 1.25,
         "{span:?} against {least:?}"
     );
-    // Packaged: once to verify, once in the first upload cargo; a crate the first 429 cut
-    // off, once more in its own paced cargo; never again, however many retries.
+    // Packaged at most twice: once by the first upload cargo, which verifies every crate
+    // before it asks for its first upload's token; a crate the first 429 cut off, once more
+    // in its own paced cargo; never again, however many retries.
     let counts: Vec<usize> = names.iter().map(|n| packaged(&out.stderr, n)).collect();
     println!("packaged {counts:?}");
     for (name, count) in names.iter().zip(&counts) {
-        assert!(*count <= 3, "{name} packaged {count} times");
+        assert!(*count <= 2, "{name} packaged {count} times");
         assert_eq!(index_entries(name).len(), 1, "{name}");
         let taken = log.iter().filter(|a| a.taken && &a.name == name).count();
         assert_eq!(taken, 1, "{name}");
@@ -230,6 +231,48 @@ fn at_the_deadline_no_upload_starts_and_the_report_says_what_is_left() {
         env.contains(&format!(r#""name":"{}","outcome":"not-started""#, names[4])),
         "{env}"
     );
+}
+
+#[cargo_test]
+fn a_deadline_that_comes_during_an_upload_lets_no_later_crate_of_that_cargo_start() {
+    // One cargo uploads all three (no rate limit); the registry takes 25 s to answer p1 (less
+    // than the 30 s cargo waits on a silent server), and the deadline comes meanwhile: cargo
+    // asks for p2's token past it, and is refused.
+    let lenient = Limit {
+        burst: 100,
+        interval: Duration::from_secs(1),
+    };
+    let metered = Metered::start(lenient, lenient, &[]);
+    metered.hold("p1", Duration::from_secs(25));
+    let (repo, names) = independent(3);
+    let report = paths::root().join("report.json");
+    let started = std::time::Instant::now();
+    let out = repo
+        .shipcrate()
+        .registry_target()
+        .env("SHIPCRATE_DEADLINE", "20s")
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .code(1)
+        .stderr_has("stopped at the run's deadline (20s after its start, `deadline`)")
+        .stderr_has("no upload starts after it")
+        .stderr_has("published 1 of 3 (p1 v0.1.0); not yet: p2 v0.1.0, p3 v0.1.0");
+    println!("{}", out.both());
+    // p1 went up before the deadline; nothing was sent after it.
+    let log = metered.log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].name, "p1");
+    assert!(log[0].at - started < Duration::from_secs(20), "{log:?}");
+    assert_eq!(
+        outcomes(&report),
+        [
+            (names[0].clone(), "published".to_owned()),
+            (names[1].clone(), "not-started".to_owned()),
+            (names[2].clone(), "not-started".to_owned()),
+        ]
+    );
+    assert_eq!(index_entries("p1").len(), 1);
+    assert!(index_entries("p2").is_empty());
 }
 
 #[cargo_test]

@@ -245,8 +245,9 @@ fn reported(report: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The upload cargo of a run without `before_deploy` starts while the verification builds and
-/// waits at shipcrate's gate (its credential provider): a crate that doesn't build refuses it.
+/// The upload cargo of a run without `before_deploy` is the verification: it verifies every
+/// crate, then waits at shipcrate's gate (its credential provider) for its first upload's
+/// token; a crate that doesn't build ends it there, nothing uploaded.
 #[cargo_test]
 fn an_upload_held_at_the_gate_uploads_nothing_when_a_crate_does_not_build() {
     let _registry = registry();
@@ -262,21 +263,21 @@ fn an_upload_held_at_the_gate_uploads_nothing_when_a_crate_does_not_build() {
     for name in ["one", "two", "three"] {
         assert!(index_entries(name).is_empty(), "{name} was uploaded");
     }
-    let held: Vec<Vec<String>> = shim_records(&shims)
+    let publishes: Vec<Vec<String>> = shim_records(&shims)
         .into_iter()
-        .filter(|(tool, argv, _)| {
-            tool == "cargo"
-                && argv.first().is_some_and(|a| a == "publish")
-                && argv.iter().any(|a| a == "--no-verify")
-        })
+        .filter(|(tool, argv, _)| tool == "cargo" && argv.first().is_some_and(|a| a == "publish"))
         .map(|(_, argv, _)| argv)
         .collect();
-    assert_eq!(held.len(), 1, "one upload cargo was started: {held:?}");
+    // One cargo: held at the gate, verifying (no `--no-verify`); no dry run besides it, so
+    // each crate is packaged once.
+    assert_eq!(publishes.len(), 1, "one cargo publish: {publishes:?}");
+    let held = &publishes[0];
     assert!(
-        held[0].iter().any(|a| a.contains("credential-provider")),
-        "held at the gate: {:?}",
-        held[0]
+        held.iter().any(|a| a.contains("credential-provider")),
+        "held at the gate: {held:?}"
     );
+    assert!(!held.iter().any(|a| a == "--no-verify"), "{held:?}");
+    assert!(!held.iter().any(|a| a == "--dry-run"), "{held:?}");
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
 

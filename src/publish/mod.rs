@@ -1,5 +1,6 @@
 //! Runs cargo for the plan: packaging for comparison, the dry run, and one upload run for a
-//! batch of crates. The token is only ever in the upload's environment, never in argv.
+//! batch of crates (`upload`). The token reaches cargo in the environment of an upload that
+//! builds nothing, or from shipcrate's gate (cargo's credential provider) — never in argv.
 //!
 //! Decides nothing about order, rules or retries: the plan, `upload` and the caller do.
 
@@ -18,6 +19,10 @@ use crate::plan::{Package, Plan};
 use crate::registry::Target;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Masker, PrivateDir};
+
+mod upload;
+
+pub(crate) use upload::Started;
 
 /// Where in the target dir `cargo publish` leaves the `.crate` it uploaded, newest cargo first:
 /// `package/tmp-crate/` (cargo 1.95 here; `cargo package` still writes `package/`), else
@@ -53,9 +58,22 @@ enum Role<'g> {
     Build,
     /// The upload: `--no-verify`, builds nothing, the token in its environment.
     Upload,
-    /// The upload started while verification runs: `--no-verify`, packaging in a target dir
-    /// of its own, the token from `gate` (shipcrate as its credential provider) once open.
+    /// An upload held at `gate` (shipcrate as its credential provider), the token given once
+    /// it opens: started while the verification runs (`--no-verify`, packaging in a target
+    /// dir of its own), or the verification itself (it verifies every crate, in the plan's
+    /// target dir, before its first upload asks for the token).
     Gated(&'g Gate),
+}
+
+impl Role<'_> {
+    /// Whether this cargo may build (and so run build scripts): never while holding a token.
+    fn may_build(self) -> bool {
+        match self {
+            Role::Build => true,
+            Role::Upload => false,
+            Role::Gated(gate) => gate.verifies(),
+        }
+    }
 }
 
 impl<'a> Cargo<'a> {
@@ -137,9 +155,10 @@ impl<'a> Cargo<'a> {
         }
         let flags = [
             (self.flags.allow_dirty, "--allow-dirty"),
-            // A command holding the token must build nothing.
+            // A command holding the token in its environment must build nothing; a gated
+            // one may, before its gate opens (`gate::Gate`).
             (
-                self.flags.no_verify || !verify || !matches!(role, Role::Build),
+                self.flags.no_verify || !verify || !role.may_build(),
                 "--no-verify",
             ),
             (self.flags.locked, "--locked"),
@@ -293,146 +312,12 @@ impl<'a> Cargo<'a> {
         reporter.group_end("cargo_publish_dry_run");
         let finished = finished?;
         let duration_ms = began.elapsed().as_millis();
-        // cargo stops at the first crate that fails: the ones it verified before are
-        // verified, the rest never were. When its output doesn't say which, all failed.
-        let (verified, failing) = progress(packages, &finished.output);
-        Ok(packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let (outcome, reason) = match failing {
-                    _ if finished.code == 0 => (Outcome::Verified, None),
-                    Some(_) if verified.contains(&i) => (Outcome::Verified, None),
-                    Some(at) if at != i => (
-                        Outcome::NotStarted,
-                        Some(format!("{} failed to verify", packages[at].spec())),
-                    ),
-                    _ => (Outcome::Failed, Some(first_error(&finished.output))),
-                };
-                CrateOutcome {
-                    duration_ms,
-                    ..CrateOutcome::new(p, outcome, reason)
-                }
-            })
-            .collect())
-    }
-
-    /// The upload cargo for `batch`, started now and held at a gate of its own: it updates the
-    /// index and packages while the verification still builds, and nothing it says is shown
-    /// until [`Cargo::upload_batch`] takes it over. Not for an `auth-required` registry (its
-    /// index can't be read without the token, which stays off disk until the gate opens).
-    pub(crate) fn start_upload(&self, batch: &[Package]) -> Result<Started> {
-        let gate = Gate::new()?;
-        let refs: Vec<&Package> = batch.iter().collect();
-        let (command, _) = self.upload_command(&refs, Role::Gated(&gate))?;
-        let cargo = cmd::start(command, self.masker)?;
-        Ok(Started {
-            cargo: Some(cargo),
-            gate: Some(gate),
-        })
-    }
-
-    /// One `cargo publish --no-verify -p a -p b …` holding the token in force now (a renewal
-    /// before this run reaches it) — or `started`, the one [`Cargo::start_upload`] started
-    /// for this batch —, each line of its output handed to `observe` as it streams. Returns
-    /// cargo's output when it failed.
-    pub(crate) fn upload_batch(
-        &self,
-        batch: &[Package],
-        started: Option<Started>,
-        reporter: &Reporter,
-        observe: impl FnMut(&str),
-    ) -> Result<Option<String>> {
-        let refs: Vec<&Package> = batch.iter().collect();
-        let names: Vec<String> = batch
-            .iter()
-            .map(|p| format!("{} v{}", p.name, p.version))
-            .collect();
-        reporter.status(
-            "Publishing",
-            &format!("{} to {}", names.join(", "), self.flags.target),
-        );
-        // What cargo reads its token from stays until it is done.
-        let (cargo, gate, token_file) = match started {
-            Some(started) => match started.into_parts() {
-                (Some(cargo), gate) => (cargo, gate, None),
-                (None, _) => anyhow::bail!("the upload cargo started early is gone"),
-            },
-            None => {
-                // Nothing a build script or a hook left running (re-parented to us) lives to
-                // read the token from this cargo's environment or file; the gated upload does
-                // the same when its gate opens.
-                crate::signals::stop_strays();
-                let (command, token_file) = self.upload_command(&refs, Role::Upload)?;
-                (cmd::start(command, self.masker)?, None, token_file)
-            }
-        };
-        reporter.group_start("cargo_publish", "cargo publish");
-        let finished = cargo.finish(observe);
-        if let Some(gate) = &gate {
-            // The early cargo packaged in the gate's dir, which goes now: what it uploaded is
-            // kept where an upload cargo leaves it. A file not there (cargo stopped before
-            // packaging it) leaves the verified one, which the checksum check judges.
-            for package in batch {
-                let file = crate::checksums::file_name(&package.name, &package.version);
-                for dir in PUBLISHED_IN {
-                    let from = gate.target_dir().join(dir).join(&file);
-                    let _ = std::fs::copy(from, self.target_dir.join(dir).join(&file));
-                }
-            }
-        }
-        drop((gate, token_file));
-        reporter.group_end("cargo_publish");
-        let finished = finished?;
-        Ok((finished.code != 0).then_some(finished.output))
-    }
-
-    /// `cargo publish --no-verify -p …` for `packages`, its status lines readable: cargo's
-    /// words are how each crate's result is known as it happens, so not quieted and not
-    /// overdrawn by a progress bar, whatever the commit's cargo config says.
-    fn upload_command(
-        &self,
-        packages: &[&Package],
-        role: Role<'_>,
-    ) -> Result<(Command, Option<TokenFile>)> {
-        let (mut command, token_file) = self.command("publish", packages, false, role)?;
-        command
-            .env("CARGO_TERM_QUIET", "false")
-            .env("CARGO_TERM_PROGRESS_WHEN", "never");
-        Ok((command, token_file))
-    }
-}
-
-/// An upload cargo started ahead of its time, and the gate it waits at. Dropped unfinished:
-/// the gate refuses (cargo's request for a token fails), cargo is stopped and reaped, and
-/// only then does the gate's directory go (cargo packages into it).
-pub(crate) struct Started {
-    /// Both `Some` until taken apart.
-    cargo: Option<cmd::Streaming>,
-    gate: Option<Gate>,
-}
-
-impl Started {
-    /// Every crate verified: uploads get `token` from now on.
-    pub(crate) fn open(&mut self, token: &str) -> Result<()> {
-        match &mut self.gate {
-            Some(gate) => gate.open(token),
-            None => Ok(()),
-        }
-    }
-
-    fn into_parts(mut self) -> (Option<cmd::Streaming>, Option<Gate>) {
-        (self.cargo.take(), self.gate.take())
-    }
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        if let Some(gate) = &self.gate {
-            gate.refuse("the run stopped before every crate was verified");
-        }
-        drop(self.cargo.take());
-        drop(self.gate.take());
+        Ok(judge(
+            packages,
+            finished.code,
+            &finished.output,
+            duration_ms,
+        ))
     }
 }
 
@@ -461,4 +346,30 @@ impl TokenFile {
         ];
         target.credential_provider_config(&provider)
     }
+}
+
+/// Each crate's outcome from a verifying cargo that exited with `code`, having said `output`:
+/// cargo stops at the first crate that fails; the ones it verified before are verified, the
+/// rest never were. When its output doesn't say which, all failed.
+fn judge(packages: &[&Package], code: i32, output: &str, duration_ms: u128) -> Vec<CrateOutcome> {
+    let (verified, failing) = progress(packages, output);
+    packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (outcome, reason) = match failing {
+                _ if code == 0 => (Outcome::Verified, None),
+                Some(_) if verified.contains(&i) => (Outcome::Verified, None),
+                Some(at) if at != i => (
+                    Outcome::NotStarted,
+                    Some(format!("{} failed to verify", packages[at].spec())),
+                ),
+                _ => (Outcome::Failed, Some(first_error(output))),
+            };
+            CrateOutcome {
+                duration_ms,
+                ..CrateOutcome::new(p, outcome, reason)
+            }
+        })
+        .collect()
 }
