@@ -100,6 +100,26 @@ pub(super) fn type_problems(figment: &figment::Figment) -> Vec<String> {
     problems
 }
 
+/// The known keys whose values have the right type, on their own: what the rules are checked
+/// against when other keys are unknown or mistyped, so that every problem is reported at once.
+pub(super) fn well_formed(figment: &figment::Figment) -> figment::Figment {
+    let mut clean = figment::Figment::new();
+    for (key, kind, _) in KEYS {
+        let Ok(value) = figment.find_value(key) else {
+            continue;
+        };
+        let fits = match kind {
+            Kind::Bool => de_opt_bool(&value).is_ok(),
+            Kind::List => de_list(&value).is_ok(),
+            Kind::Text => true,
+        };
+        if fits {
+            clean = clean.merge(figment::providers::Serialized::default(key, value));
+        }
+    }
+    clean
+}
+
 /// The known key closest to `key`, when it is close enough to be a slip.
 pub(super) fn suggest(key: &str) -> Option<&'static str> {
     KEYS.iter()

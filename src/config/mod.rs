@@ -364,6 +364,11 @@ fn assemble(
     }
     problems.extend(check::type_problems(&figment));
     if !problems.is_empty() {
+        // The rules the other settings break, too: every problem in one report.
+        let rest = check::well_formed(&figment).extract::<Raw>().ok();
+        if let Some(Err(broken)) = rest.map(|raw| validate(raw, &figment, file, root)) {
+            problems.push(format!("{broken:#}"));
+        }
         return Err(UsageError(problems.join("\n")).into());
     }
     let raw: Raw = figment.extract().map_err(|e| UsageError(describe(&e)))?;

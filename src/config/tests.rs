@@ -394,6 +394,30 @@ fn every_unknown_key_and_wrong_type_is_reported_at_once() {
 }
 
 #[test]
+fn unknown_keys_wrong_types_and_broken_rules_are_reported_in_one_go() {
+    // A user fixing one line at a time would otherwise run three times.
+    let e = err(load_with(
+        Some("registr: x\ndry_run: maybe\ndeadline: 0\nchecksum_mismatch: sometimes\n"),
+        &[("SHIPCRATE_MAX_WAIT", "forever")],
+        Flags::default(),
+    ));
+    let lines: Vec<&str> = e.lines().collect();
+    for line in [
+        "unknown key `registr` in ",
+        "bad value for `dry_run` in ",
+        "`deadline` (.shipcrate.yml: deadline) is `0`",
+        "`checksum_mismatch` (.shipcrate.yml: checksum_mismatch) is `sometimes`",
+        "`max_wait` (env `SHIPCRATE_MAX_WAIT`) is `forever`",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(line)),
+            "{line:?} not in\n{e}"
+        );
+    }
+    assert_eq!(lines.len(), 5, "{e}");
+}
+
+#[test]
 fn every_broken_rule_is_reported_at_once() {
     let e = err(load_with(
         Some("max_wait: forever\nchecksum_mismatch: maybe\n"),
