@@ -49,7 +49,7 @@ restore_target() {
 }
 
 side_shipcrate() {
-  (cd "$ws" && SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true "$shipcrate")
+  (cd "$ws" && SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true SHIPCRATE_CI=none "$shipcrate")
 }
 side_cargo() {
   (cd "$ws" && cargo publish --workspace --registry bench)

@@ -80,7 +80,7 @@ PY
 
 ship() { # DIR [ENV…]: shipcrate in DIR, its output and peak RSS in $work/ship.out
   local dir=$1; shift
-  (cd "$dir" && env SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true "$@" \
+  (cd "$dir" && env SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true SHIPCRATE_CI=none "$@" \
     /usr/bin/time -f 'PEAK_RSS_KB=%M' "$shipcrate") >"$work/ship.out" 2>&1
 }
 
@@ -124,7 +124,7 @@ seed c
   "$work/registry-c" "$work/c.log" 1000 1 "$bump_burst" "$bump_secs" >"$work/proxy.port" &
 proxy=$!
 sleep 0.5
-(cd "$work/b" && SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true exec "$shipcrate") >"$work/cut.out" 2>&1 &
+(cd "$work/b" && SHIPCRATE_REGISTRY=bench SHIPCRATE_ON__ALL_BRANCHES=true SHIPCRATE_CI=none exec "$shipcrate") >"$work/cut.out" 2>&1 &
 run=$!
 sleep "$cut_at"
 kill -INT "$run"

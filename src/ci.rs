@@ -63,10 +63,14 @@ pub(crate) struct BuildContext {
     pub default_branch: Option<String>,
     /// Things the user should know, e.g. that PR builds can't be told apart here.
     pub warnings: Vec<String>,
-    /// In a container that shows no CI's variables (and not `ci: none`): a pull request
-    /// can't be told from a push, so only a version tag with `on.tags` publishes. Set by the
-    /// caller, which knows the container and the setting ([`hidden`]).
+    /// In a container that shows no CI's variables, or a CI whose variables saying whether
+    /// this is a pull request's build were not all passed in (and not `ci: none`): a pull
+    /// request can't be told from a push, so only a version tag with `on.tags` publishes. Set
+    /// by the caller, which knows the container and the setting ([`hidden`], [`partial`]).
     pub ci_hidden: bool,
+    /// Of the recognised CI's variables set on every build that say whether it is a pull
+    /// request's ([`Service::always`]), those not set here.
+    pub unseen: Vec<&'static str>,
 }
 
 impl BuildContext {
@@ -94,6 +98,7 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         default_branch: None,
         warnings: Vec::new(),
         ci_hidden: false,
+        unseen: Vec::new(),
     };
     let service = SERVICES.iter().find(|s| {
         let (name, value) = s.detect;
@@ -103,6 +108,14 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.provider = service.provider;
         ctx.pre_merge_sign = service.pre_merge.iter().find_map(|sign| sign.seen(&var));
         ctx.pull_request = ctx.pre_merge_sign.is_some();
+        if !ctx.pull_request {
+            ctx.unseen = service
+                .always
+                .iter()
+                .copied()
+                .filter(|name| var(name).is_none())
+                .collect();
+        }
         read_refs(&service.refs, &var, &mut ctx);
     } else if env.get("CI").is_some_and(|v| v == "true" || v == "1") {
         ctx.warnings.push(
@@ -150,6 +163,27 @@ pub(crate) fn hidden(ctx: &mut BuildContext, mark: &str, uploads: bool) {
          tag at the commit with `on.tags: true` still does. Pass your CI's variables into the \
          container ({}), or, for a run by hand, set `ci: none` (`SHIPCRATE_CI=none`)",
         passes.join("; ")
+    ));
+    ctx.ci_hidden = uploads;
+}
+
+/// A CI recognised without the variables it sets on every build to say whether it is a pull
+/// request's (`ctx.unseen`; a `docker run` that passed too little): said once, with what to
+/// pass. `uploads`: a real publish, which the decision then holds back to a version tag with
+/// `on.tags`, as in a container that shows no CI's variables ([`hidden`]).
+pub(crate) fn partial(ctx: &mut BuildContext, uploads: bool) {
+    let Some(service) = SERVICES.iter().find(|s| s.provider == ctx.provider) else {
+        return;
+    };
+    ctx.warnings.push(format!(
+        "shipcrate sees {} (`{}`) but not `{}`, which it sets on every build to say whether \
+         it is a pull request's: the variables passed in leave that out, so a pull-request \
+         build can't be told from any other — a branch rule does not publish here, a version \
+         tag at the commit with `on.tags: true` still does. Pass them all: -e {}",
+        service.provider,
+        service.detect.0,
+        ctx.unseen.join("`, `"),
+        service.docker_env().join(" -e ")
     ));
     ctx.ci_hidden = uploads;
 }
@@ -534,6 +568,30 @@ mod tests {
         ]);
         assert_eq!(built.default_branch.as_deref(), Some("trunk"));
         assert_eq!(built.branch.as_deref(), Some("trunk"));
+    }
+
+    #[test]
+    fn a_ci_without_the_variable_it_always_sets_says_which_is_unseen() {
+        let push = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REF", "refs/heads/main"),
+        ];
+        assert_eq!(ctx(&push).unseen, ["GITHUB_EVENT_NAME"]);
+        let mut seen = push.to_vec();
+        seen.push(("GITHUB_EVENT_NAME", "push"));
+        assert!(ctx(&seen).unseen.is_empty());
+        // A pull request known as one needs nothing more; a CI that sets its PR variables
+        // only on PRs can't be caught.
+        let pr = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REF", "refs/pull/1/merge"),
+        ];
+        assert!(ctx(&pr).pull_request && ctx(&pr).unseen.is_empty());
+        assert!(ctx(&[("CIRCLECI", "true")]).unseen.is_empty());
+        assert_eq!(
+            ctx(&[("BUILDKITE", "true")]).unseen,
+            ["BUILDKITE_PULL_REQUEST"]
+        );
     }
 
     #[test]

@@ -116,9 +116,6 @@ pub(crate) struct Streaming {
     /// When it was started.
     pub(crate) began: Instant,
     received: std::sync::mpsc::Receiver<Event>,
-    /// A line [`Streaming::show_until`] stopped at, unshown: the first [`Streaming::finish`]
-    /// shows.
-    held: Option<String>,
     done: bool,
 }
 
@@ -157,7 +154,6 @@ pub(crate) fn start(mut cmd: Command, masker: &Masker) -> Result<Streaming> {
         pid,
         began: Instant::now(),
         received,
-        held: None,
         done: false,
     })
 }
@@ -173,9 +169,6 @@ impl Streaming {
         // Ends when both pipes close and the child is reaped — or, when a background job the
         // child left (`cmd &` in a hook) holds the pipes open, a moment after the child exits:
         // the job is stopped when shipcrate exits, and must not hold the run up till then.
-        if let Some(line) = self.held.take() {
-            show(&line, &mut observe, &mut output);
-        }
         loop {
             let event = match drain_until {
                 None => self.received.recv().ok(),
@@ -185,7 +178,16 @@ impl Streaming {
                     .ok(),
             };
             match event {
-                Some(Event::Line(line)) => show(&line, &mut observe, &mut output),
+                Some(Event::Line(line)) => {
+                    // Our own stderr closing is no reason to stop the child: keep draining.
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                    // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always`
+                    // is common in CI); read without.
+                    let line = plain_text(&line);
+                    observe(&line);
+                    output.push_str(&line);
+                    output.push('\n');
+                }
                 Some(Event::Exited(exited)) => {
                     signals::untrack_child(self.pid);
                     signals::park_if_stopping();
@@ -197,98 +199,12 @@ impl Streaming {
         }
         let status = status.context("the child's waiter thread died")?;
         let status = status.with_context(|| format!("waiting for `{}`", self.program))?;
-        let code = exit_code(status);
+        let code = status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        });
         Ok(Finished { code, output })
     }
-}
-
-/// Show a child's `line` on our stderr; hand it to `observe` and add it to `output` as read.
-fn show(line: &str, observe: &mut impl FnMut(&str), output: &mut String) {
-    // Our own stderr closing is no reason to stop the child: keep draining.
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-    // Shown in colour when the user asked cargo for it (`CARGO_TERM_COLOR=always` is common
-    // in CI); read without.
-    let line = plain_text(line);
-    observe(&line);
-    output.push_str(&line);
-    output.push('\n');
-}
-
-/// What [`Streaming::show_until`] saw: the child still running (its output so far shown),
-/// or the child's end.
-pub(crate) enum Shown {
-    Paused,
-    Ended(Finished),
-}
-
-impl Streaming {
-    /// Show the child's output as [`Streaming::finish`] does until a line `stop_at` picks
-    /// (held back, unshown, for `finish`), or `stop` says so (asked between lines, and at
-    /// least every 20 ms), or the child ends. Paused, it runs on: the rest of its output
-    /// waits for `finish`.
-    pub(crate) fn show_until(
-        &mut self,
-        stop_at: impl Fn(&str) -> bool,
-        stop: impl Fn() -> bool,
-    ) -> Result<Shown> {
-        let mut output = String::new();
-        loop {
-            if stop() {
-                return Ok(Shown::Paused);
-            }
-            match self.received.recv_timeout(Duration::from_millis(20)) {
-                Ok(Event::Line(line)) if stop_at(&plain_text(&line)) => {
-                    self.held = Some(line);
-                    return Ok(Shown::Paused);
-                }
-                Ok(Event::Line(line)) => show(&line, &mut |_| {}, &mut output),
-                // Its end, and what is left in the pipes.
-                Ok(Event::Exited(exited)) => {
-                    let rest = self.rest_after(exited)?;
-                    output.push_str(&rest.output);
-                    return Ok(Shown::Ended(Finished {
-                        code: rest.code,
-                        output,
-                    }));
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    anyhow::bail!("the child's waiter thread died")
-                }
-            }
-        }
-    }
-
-    /// The child exited (`exited`): what is left in its pipes, shown, and its code.
-    fn rest_after(
-        &mut self,
-        exited: std::io::Result<std::process::ExitStatus>,
-    ) -> Result<Finished> {
-        self.done = true;
-        signals::untrack_child(self.pid);
-        signals::park_if_stopping();
-        let mut output = String::new();
-        let until = Instant::now() + Duration::from_secs(2);
-        while let Ok(Event::Line(line)) = self
-            .received
-            .recv_timeout(until.saturating_duration_since(Instant::now()))
-        {
-            show(&line, &mut |_| {}, &mut output);
-        }
-        let status = exited.with_context(|| format!("waiting for `{}`", self.program))?;
-        Ok(Finished {
-            code: exit_code(status),
-            output,
-        })
-    }
-}
-
-/// A child's exit code; 128 + the signal that ended it, as a shell says.
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 impl Streaming {
@@ -320,7 +236,10 @@ impl Streaming {
         }
         let status = status.context("the child's waiter thread died")?;
         let status = status.with_context(|| format!("waiting for `{}`", self.program))?;
-        let code = exit_code(status);
+        let code = status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        });
         Ok(Some(Finished { code, output }))
     }
 }

@@ -205,14 +205,24 @@ fn tags(build: &Build) -> Option<String> {
     }
 }
 
-/// In a container that shows no CI's variables, a pull request looks like any branch: only a
-/// version tag with `on.tags: true` (which git sees at the commit) publishes.
+/// In a container that shows no CI's variables, or where the CI's variables saying whether
+/// this is a pull request's build were not passed in, a pull request looks like any branch:
+/// only a version tag with `on.tags: true` (which git sees at the commit) publishes.
 fn hidden_ci(build: &Build) -> Option<String> {
-    (build.ctx.ci_hidden && build.on.tags != Some(true)).then(|| {
-        "shipcrate runs in a container that shows no CI's variables, so this may be a \
-         pull-request build: only a version tag with `on.tags: true` publishes here (pass the \
-         CI's variables into the container, or set `ci: none` for a run by hand)"
-            .to_owned()
+    let ctx = build.ctx;
+    (ctx.ci_hidden && build.on.tags != Some(true)).then(|| match ctx.unseen.as_slice() {
+        [] => "shipcrate runs in a container that shows no CI's variables, so this may be a \
+               pull-request build: only a version tag with `on.tags: true` publishes here \
+               (pass the CI's variables into the container, or set `ci: none` for a run by \
+               hand)"
+            .to_owned(),
+        unseen => format!(
+            "{} does not show `{}` here, so this may be a pull-request build: only a version \
+             tag with `on.tags: true` publishes here (pass the CI's variables into the \
+             container: see the warning above)",
+            ctx.provider,
+            unseen.join("`, `")
+        ),
     })
 }
 
@@ -416,6 +426,7 @@ mod tests {
             default_branch: Some("main".into()),
             warnings: vec![],
             ci_hidden: false,
+            unseen: vec![],
         }
     }
 

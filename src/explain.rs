@@ -67,7 +67,7 @@ pub(crate) fn explain(
             mut plan,
             index,
             verifying: _,
-        } = prepare::prepare(settled, &commit, &live, prepare::EarlyVerify::No, reporter)?;
+        } = prepare::prepare(settled, &commit, &live, false, reporter)?;
         if ctx.is_tag_build() {
             plan::check_tags(&mut plan, &ctx.tags, cfg.check_tag)?;
         }

@@ -11,7 +11,15 @@
 //! only its owner can enter. Before that, cargo's reads (it asks for a "read" token up front,
 //! to check it can get one) are answered with a placeholder: a registry whose index is read
 //! without a token (`auth-required` ones are never gated) never sees it, and cargo asks again
-//! for each upload, keeping only an upload's answer (one provider start, not one per crate).
+//! for each upload.
+//!
+//! Each upload asks on its own (nothing is cached), so none starts past the run's `deadline`:
+//! a gate opened with one refuses every upload after it — also for the later batches of a
+//! run with a deadline, whose cargo goes through a gate opened at once.
+//!
+//! A cargo behind a gate never builds (`--no-verify`): a build script running under the
+//! cargo that would later be given the token could fake that cargo's readiness (write what
+//! the provider writes, or print what cargo prints) and have the gate opened under it.
 //!
 //! Knows nothing of cargo's command line (`publish` builds it) or of what to upload.
 
@@ -32,10 +40,6 @@ const PLACEHOLDER: &str = "shipcrate-gate-closed";
 const OPEN: &str = "upload";
 /// Why the gate will never open, written instead.
 const REFUSED: &str = "refused";
-/// Written by the provider at cargo's first request for an upload: every crate of a cargo
-/// that verifies is verified by then (cargo's multi-package publish verifies all before it
-/// uploads any).
-const ASKED: &str = "asked";
 /// When no upload may start any more (milliseconds since the epoch), written when the gate
 /// opens.
 const DEADLINE: &str = "deadline";
@@ -48,39 +52,19 @@ const POLL: Duration = Duration::from_millis(2);
 pub(crate) struct Gate {
     dir: PrivateDir,
     opened: bool,
-    /// The target dir of a cargo that verifies before it uploads (the plan's, warm).
-    verifies_in: Option<PathBuf>,
 }
 
 impl Gate {
-    /// A closed gate, holding no token, for a cargo that verifies in `verifies_in` (the
-    /// plan's target dir) before its first upload, or, when `None`, builds nothing.
-    pub(crate) fn new(verifies_in: Option<PathBuf>) -> Result<Gate> {
+    /// A closed gate, holding no token.
+    pub(crate) fn new() -> Result<Gate> {
         let dir = PrivateDir::new("shipcrate-gate-", "the upload's gate")?;
-        Ok(Gate {
-            dir,
-            opened: false,
-            verifies_in,
-        })
+        Ok(Gate { dir, opened: false })
     }
 
-    /// Whether the cargo behind it verifies every crate before its first upload.
-    pub(crate) fn verifies(&self) -> bool {
-        self.verifies_in.is_some()
-    }
-
-    /// Where the upload cargo packages: the plan's target dir when it verifies; else one of
-    /// its own (not the verify cargo's target dir, which it builds in at the same time).
+    /// Where the upload cargo packages (not the verify cargo's target dir, which it builds in
+    /// at the same time).
     pub(crate) fn target_dir(&self) -> PathBuf {
-        match &self.verifies_in {
-            Some(dir) => dir.clone(),
-            None => self.dir.path().join("target"),
-        }
-    }
-
-    /// Whether cargo has asked for its first upload's token: it is done verifying.
-    pub(crate) fn asked(&self) -> bool {
-        self.dir.path().join(ASKED).exists()
+        self.dir.path().join("target")
     }
 
     /// `--config` values making this gate `target`'s credential provider.
@@ -170,11 +154,7 @@ fn answer(request: &str, cargo_alive: impl Fn() -> bool) -> serde_json::Value {
     // and only to that upload: each asks, so none starts past the deadline.
     let (token, cache) = match request["operation"].as_str() {
         Some("read") => (Ok(PLACEHOLDER.to_owned()), "session"),
-        Some("publish") => {
-            // Done verifying; the run may open the gate now.
-            std::fs::write(dir.join(ASKED), "").ok();
-            (wait_for(dir, &cargo_alive), "never")
-        }
+        Some("publish") => (wait_for(dir, &cargo_alive), "never"),
         _ => return json!({ "Err": { "kind": "operation-not-supported" } }),
     };
     match token.and_then(|token| before_deadline(dir, SystemTime::now()).map(|()| token)) {
@@ -252,7 +232,7 @@ mod tests {
 
     #[test]
     fn reads_get_no_token_uploads_get_it_once_the_gate_opens() {
-        let mut gate = Gate::new(None).unwrap();
+        let mut gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
         let read = answer(&request("read", &dir));
         assert_eq!(read["Ok"]["token"], PLACEHOLDER);
@@ -266,7 +246,6 @@ mod tests {
         let waiting = std::thread::spawn(move || answer(&request("publish", &dir)));
         std::thread::sleep(Duration::from_millis(50));
         assert!(!waiting.is_finished(), "an upload waits for the gate");
-        assert!(gate.asked(), "cargo is done verifying");
         gate.open("upload-token", None).unwrap();
         let upload = waiting.join().unwrap();
         assert_eq!(upload["Ok"]["token"], "upload-token");
@@ -277,7 +256,7 @@ mod tests {
 
     #[test]
     fn past_its_deadline_an_open_gate_lets_no_upload_through() {
-        let mut gate = Gate::new(None).unwrap();
+        let mut gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
         let soon = SystemTime::now() + Duration::from_secs(2);
         gate.open("upload-token", Some(soon)).unwrap();
@@ -292,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_refused_or_dropped_gate_or_a_gone_cargo_gives_uploads_an_error_not_a_token() {
-        let gate = Gate::new(None).unwrap();
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
         gate.refuse("bench-c3 failed to verify");
         let refused = answer(&request("publish", &dir));
@@ -302,7 +281,7 @@ mod tests {
             "shipcrate did not let this upload through: bench-c3 failed to verify"
         );
 
-        let gate = Gate::new(None).unwrap();
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().to_path_buf();
         let orphaned = super::answer(&request("publish", &dir), || false);
         assert_eq!(orphaned["Err"]["message"], "the cargo that asked is gone");
@@ -313,7 +292,7 @@ mod tests {
 
     #[test]
     fn only_gets_are_answered() {
-        let gate = Gate::new(None).unwrap();
+        let gate = Gate::new().unwrap();
         let dir = gate.dir.path().display().to_string();
         let login = serde_json::json!({
             "v": 1, "registry": { "index-url": "x" }, "kind": "login", "args": [dir],

@@ -12,6 +12,7 @@ use tame_index::KrateName;
 
 use crate::Env;
 use crate::cmd;
+use crate::error::UsageError;
 use crate::registry::Target;
 use crate::secret::LiveToken;
 use crate::signals;
@@ -65,6 +66,34 @@ enum Source {
 
 /// Where `target`'s index is, as cargo would resolve it from `dir` (cargo config files, env).
 pub fn url_for(target: &Target, dir: &Path, env: &Env) -> Result<String> {
+    let url = index_url(target, dir, env)?;
+    refuse_password(&url)?;
+    Ok(url)
+}
+
+/// cargo refuses a registry's index URL that holds a password (rust-lang/cargo,
+/// `GlobalContext::get_registry_index`: "registry URLs may not contain passwords"): said
+/// before the URL is used, and without it. A user name alone (a token in its place, as some
+/// git hosts take one) cargo takes; it is never shown either.
+fn refuse_password(url: &str) -> Result<()> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) if userinfo.contains(':') => Err(UsageError(format!(
+            "the index URL {} holds a password, and cargo refuses a registry URL with one: \
+             give git the credentials instead (a credential helper, or `http.extraHeader`), \
+             or, for a sparse index that needs them, `auth-required` and the token",
+            crate::secret::without_userinfo(url)
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The index URL `target` names, as cargo in `dir` finds it.
+fn index_url(target: &Target, dir: &Path, env: &Env) -> Result<String> {
     let cargo_home = env.get("CARGO_HOME").map(tame_index::PathBuf::from);
     let config_root = tame_index::PathBuf::from_path_buf(dir.to_path_buf()).ok();
     let url = match target {
@@ -168,6 +197,17 @@ impl Index {
             // over HTTP, else learnt from the first fetch that fails saying so.
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
+                // The URL may hold credentials: never in argv, which every user of the machine
+                // can read (`ps`); git takes it as a remote from its environment, which only
+                // we can, after what the environment configures already.
+                let given: usize = env
+                    .get("GIT_CONFIG_COUNT")
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0);
+                fetch
+                    .env("GIT_CONFIG_COUNT", (given + 1).to_string())
+                    .env(format!("GIT_CONFIG_KEY_{given}"), "remote.index.url")
+                    .env(format!("GIT_CONFIG_VALUE_{given}"), url.as_str());
                 // A repository that lives for one run: no upkeep, no tags.
                 fetch
                     .args(["-c", "maintenance.auto=false", "-c", "gc.auto=0"])
@@ -176,7 +216,7 @@ impl Index {
                     .args(["-c", &format!("http.lowSpeedTime={}", STALL.as_secs())])
                     .args(["fetch", "--quiet", "--no-tags"])
                     .args(shallow.then_some("--depth=1"))
-                    .args([url.as_str(), &format!("+HEAD:{FETCHED}")]);
+                    .args(["index", &format!("+HEAD:{FETCHED}")]);
                 cmd::run_within(fetch, FETCH_DEADLINE)
             };
             let failed = |error: anyhow::Error| {

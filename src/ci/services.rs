@@ -15,6 +15,11 @@ pub(crate) struct Service {
     /// Every sign that the commit built is not merged yet; any one makes it a pull-request
     /// build, which never publishes.
     pub(crate) pre_merge: &'static [Unmerged],
+    /// Variables the CI sets on every build, a pull request's or not, that say which it is
+    /// (`false`, `push`, …): one missing means the pre-merge signs were not passed in (a
+    /// `docker run` that left them out), so a pull request can't be told from a push. Empty
+    /// where the CI sets its pull-request variables only on pull requests.
+    pub(crate) always: &'static [&'static str],
 }
 
 /// A sign, in one variable, that the code built is not merged yet.
@@ -81,6 +86,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Is("GITHUB_EVENT_NAME", "merge_group"),
             Unmerged::Ref("GITHUB_REF"),
         ],
+        always: &["GITHUB_EVENT_NAME"],
     },
     // https://docs.gitlab.com/ci/variables/predefined_variables/#predefined-variables-for-merge-request-pipelines (CI_MERGE_REQUEST_EVENT_TYPE: `detached`, `merged_result` or `merge_train`)
     Service {
@@ -100,6 +106,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("CI_EXTERNAL_PULL_REQUEST_IID"),
             Unmerged::Is("CI_PIPELINE_SOURCE", "external_pull_request_event"),
         ],
+        always: &["CI_PIPELINE_SOURCE"],
     },
     // https://docs.travis-ci.com/user/environment-variables/#default-environment-variables
     Service {
@@ -111,6 +118,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Is("TRAVIS_EVENT_TYPE", "pull_request"),
             Unmerged::Ref("TRAVIS_BRANCH"),
         ],
+        always: &["TRAVIS_PULL_REQUEST"],
     },
     // https://circleci.com/docs/reference/variables/#built-in-environment-variables
     Service {
@@ -129,6 +137,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("CIRCLE_PR_NUMBER"),
             Unmerged::Ref("CIRCLE_BRANCH"),
         ],
+        always: &[],
     },
     // https://buildkite.com/docs/pipelines/configure/environment-variables, https://buildkite.com/docs/tutorials/github-merge-queue
     Service {
@@ -146,6 +155,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("BUILDKITE_MERGE_QUEUE_BASE_BRANCH"),
             Unmerged::Ref("BUILDKITE_BRANCH"),
         ],
+        always: &["BUILDKITE_PULL_REQUEST"],
     },
     // https://www.jenkins.io/doc/book/pipeline/multibranch/#additional-environment-variables (CHANGE_ID: "for a multibranch project corresponding to some kind of change request")
     Service {
@@ -167,6 +177,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("gitlabMergeRequestIid"),
             Unmerged::Ref("BRANCH_NAME"),
         ],
+        always: &[],
     },
     // https://learn.microsoft.com/en-us/azure/devops/pipelines/build/variables#system-variables
     Service {
@@ -184,6 +195,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("SYSTEM_PULLREQUEST_PULLREQUESTNUMBER"),
             Unmerged::Ref("BUILD_SOURCEBRANCH"),
         ],
+        always: &["BUILD_REASON"],
     },
     // https://support.atlassian.com/bitbucket-cloud/docs/variables-and-secrets/#Default-variables
     Service {
@@ -199,6 +211,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Set("BITBUCKET_PR_ID"),
             Unmerged::Set("BITBUCKET_PR_DESTINATION_BRANCH"),
         ],
+        always: &[],
     },
     // https://woodpecker-ci.org/docs/usage/environment#built-in-environment-variables
     Service {
@@ -217,6 +230,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Ref("CI_COMMIT_REF"),
             Unmerged::Ref("CI_COMMIT_BRANCH"),
         ],
+        always: &["CI_PIPELINE_EVENT"],
     },
     // https://docs.drone.io/pipeline/environment/reference/ (DRONE_BUILD_EVENT, DRONE_PULL_REQUEST)
     Service {
@@ -234,6 +248,7 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Ref("DRONE_COMMIT_REF"),
             Unmerged::Ref("DRONE_BRANCH"),
         ],
+        always: &["DRONE_BUILD_EVENT"],
     },
 ];
 
@@ -246,6 +261,7 @@ impl Service {
         let mut names = vec![self.detect.0];
         names.extend(self.refs.vars());
         names.extend(self.pre_merge.iter().map(|sign| sign.var()));
+        names.extend(self.always);
         let mut seen = std::collections::BTreeSet::new();
         names.retain(|name| seen.insert(*name));
         names

@@ -83,12 +83,7 @@ pub(super) fn type_problems(figment: &figment::Figment) -> Vec<String> {
         let Ok(value) = figment.find_value(key) else {
             continue;
         };
-        let refused = match kind {
-            Kind::Bool => de_opt_bool(&value).err(),
-            Kind::List => de_list(&value).err(),
-            Kind::Text => None,
-        };
-        if let Some(error) = refused {
+        if let Some(error) = refused(*kind, &value) {
             let path: Vec<&str> = key.split('.').collect();
             let from = figment
                 .get_metadata(value.tag())
@@ -100,6 +95,15 @@ pub(super) fn type_problems(figment: &figment::Figment) -> Vec<String> {
     problems
 }
 
+/// Why `value` is not of `kind`; `None` when it is.
+fn refused(kind: Kind, value: &Value) -> Option<figment::Error> {
+    match kind {
+        Kind::Bool => de_opt_bool(value).err(),
+        Kind::List => de_list(value).err(),
+        Kind::Text => None,
+    }
+}
+
 /// The known keys whose values have the right type, on their own: what the rules are checked
 /// against when other keys are unknown or mistyped, so that every problem is reported at once.
 pub(super) fn well_formed(figment: &figment::Figment) -> figment::Figment {
@@ -108,12 +112,7 @@ pub(super) fn well_formed(figment: &figment::Figment) -> figment::Figment {
         let Ok(value) = figment.find_value(key) else {
             continue;
         };
-        let fits = match kind {
-            Kind::Bool => de_opt_bool(&value).is_ok(),
-            Kind::List => de_list(&value).is_ok(),
-            Kind::Text => true,
-        };
-        if fits {
+        if refused(*kind, &value).is_none() {
             clean = clean.merge(figment::providers::Serialized::default(key, value));
         }
     }

@@ -59,21 +59,8 @@ enum Role<'g> {
     /// The upload: `--no-verify`, builds nothing, the token in its environment.
     Upload,
     /// An upload held at `gate` (shipcrate as its credential provider), the token given once
-    /// it opens: started while the verification runs (`--no-verify`, packaging in a target
-    /// dir of its own), or the verification itself (it verifies every crate, in the plan's
-    /// target dir, before its first upload asks for the token).
+    /// it opens, upload by upload: `--no-verify`, packaging in a target dir of its own.
     Gated(&'g Gate),
-}
-
-impl Role<'_> {
-    /// Whether this cargo may build (and so run build scripts): never while holding a token.
-    fn may_build(self) -> bool {
-        match self {
-            Role::Build => true,
-            Role::Upload => false,
-            Role::Gated(gate) => gate.verifies(),
-        }
-    }
 }
 
 impl<'a> Cargo<'a> {
@@ -155,10 +142,9 @@ impl<'a> Cargo<'a> {
         }
         let flags = [
             (self.flags.allow_dirty, "--allow-dirty"),
-            // A command holding the token in its environment must build nothing; a gated
-            // one may, before its gate opens (`gate::Gate`).
+            // A command holding the token must build nothing (a gated one too: see `gate`).
             (
-                self.flags.no_verify || !verify || !role.may_build(),
+                self.flags.no_verify || !verify || !matches!(role, Role::Build),
                 "--no-verify",
             ),
             (self.flags.locked, "--locked"),

@@ -1,4 +1,4 @@
-//! The upload cargo: held at shipcrate's gate (started early, or verifying itself first), or
+//! The upload cargo: held at shipcrate's gate (started early, or gated for the `deadline`), or
 //! run with the token in force; each crate's `.crate` kept where the checksum check reads it.
 
 use std::process::Command;
@@ -6,39 +6,21 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 
-use super::{Cargo, PUBLISHED_IN, Role, TokenFile, judge};
+use super::{Cargo, PUBLISHED_IN, Role, TokenFile};
 use crate::cmd;
 use crate::gate::Gate;
-use crate::outcome::CrateOutcome;
 use crate::plan::Package;
 use crate::report::Reporter;
 
 impl Cargo<'_> {
-    /// `cargo publish --workspace`, started now and held at its gate: it verifies every crate
-    /// cargo would publish from the workspace before its first upload asks for the token —
-    /// the run's verification and first upload in one, when the plan turns out to be just
-    /// those crates ([`Cargo::start_upload`] for the rest of what that means).
-    pub(crate) fn start_workspace_upload(&self) -> Result<Started> {
-        self.start_upload(&[], true)
-    }
-
     /// The upload cargo for `batch`, started now and held at a gate of its own: it updates the
     /// index and packages while the verification still builds, and nothing it says is shown
     /// until [`Cargo::upload_batch`] takes it over. Not for an `auth-required` registry (its
     /// index can't be read without the token, which stays off disk until the gate opens).
-    ///
-    /// `verify`: it verifies every crate itself, in the plan's target dir, before its first
-    /// upload asks the gate — the crates are packaged once for both (see [`Started::verified`]).
-    pub(crate) fn start_upload(&self, batch: &[Package], verify: bool) -> Result<Started> {
-        let gate = Gate::new(verify.then(|| self.target_dir.to_path_buf()))?;
+    pub(crate) fn start_upload(&self, batch: &[Package]) -> Result<Started> {
+        let gate = Gate::new()?;
         let refs: Vec<&Package> = batch.iter().collect();
-        let (mut command, _) = self.command("publish", &refs, verify, Role::Gated(&gate))?;
-        if batch.is_empty() {
-            command.arg("--workspace");
-        }
-        command
-            .env("CARGO_TERM_QUIET", "false")
-            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        let (command, _) = self.upload_command(&refs, Role::Gated(&gate))?;
         let cargo = cmd::start(command, self.masker)?;
         Ok(Started {
             cargo: Some(cargo),
@@ -58,7 +40,7 @@ impl Cargo<'_> {
         let Some(token) = self.token.get().filter(|_| !self.auth_required) else {
             return Ok(None);
         };
-        let mut started = self.start_upload(batch, false)?;
+        let mut started = self.start_upload(batch)?;
         started.open(token.expose(), Some(deadline))?;
         Ok(Some(started))
     }
@@ -100,7 +82,7 @@ impl Cargo<'_> {
         };
         reporter.group_start("cargo_publish", "cargo publish");
         let finished = cargo.finish(observe);
-        if let Some(gate) = gate.as_ref().filter(|g| !g.verifies()) {
+        if let Some(gate) = &gate {
             // The early cargo packaged in the gate's dir, which goes now: what it uploaded is
             // kept where an upload cargo leaves it. A file not there (cargo stopped before
             // packaging it) leaves the verified one, which the checksum check judges.
@@ -151,39 +133,6 @@ impl Started {
             Some(gate) => gate.open(token, deadline),
             None => Ok(()),
         }
-    }
-
-    /// For a cargo that verifies before it uploads: its output shown until it has verified
-    /// every crate of `packages` (it asks the gate for its first upload's token, and waits
-    /// there) or has ended (a crate failed to verify: nothing was uploaded); each crate's
-    /// outcome, as [`Cargo::dry_run`] gives it.
-    pub(crate) fn verified(
-        &mut self,
-        packages: &[Package],
-        reporter: &Reporter,
-    ) -> Result<Vec<CrateOutcome>> {
-        let (Some(cargo), Some(gate)) = (self.cargo.as_mut(), self.gate.as_ref()) else {
-            anyhow::bail!("the upload cargo started early is gone");
-        };
-        reporter.group_start("cargo_publish_verify", "cargo publish (verifying)");
-        let began = cargo.began;
-        // Verified every crate: cargo says it uploads the first (then asks for its token).
-        let uploading = |line: &str| line.trim_start().starts_with("Uploading ");
-        let shown = cargo.show_until(uploading, || gate.asked());
-        reporter.group_end("cargo_publish_verify");
-        let refs: Vec<&Package> = packages.iter().collect();
-        let duration_ms = began.elapsed().as_millis();
-        Ok(match shown? {
-            cmd::Shown::Paused => judge(&refs, 0, "", duration_ms),
-            cmd::Shown::Ended(finished) => {
-                self.cargo = None;
-                if finished.code == 0 {
-                    // Ended without asking for a token: nothing was uploaded.
-                    anyhow::bail!("the upload cargo ended before its first upload");
-                }
-                judge(&refs, finished.code, &finished.output, duration_ms)
-            }
-        })
     }
 
     fn into_parts(mut self) -> (Option<cmd::Streaming>, Option<Gate>) {

@@ -26,7 +26,7 @@ use crate::cli::{Action, Invocation};
 use crate::conditions::Decision;
 use crate::ownership::HandBack;
 use crate::plan::{self, Package};
-use crate::prepare::{self, EarlyVerify, Prepared, Settled};
+use crate::prepare::{self, Prepared, Settled};
 use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::{LiveToken, Token};
@@ -162,13 +162,7 @@ fn decided(
     let (live, trusted, commit) = preflight(settled, token, env, reporter)?;
 
     // 6.–8. The pristine copy, the plan, the registry's index.
-    let verify = if Publisher::may_start_early(cfg, trusted.is_some(), &live) {
-        EarlyVerify::Upload
-    } else if cfg.dry_run || !cfg.no_verify {
-        EarlyVerify::DryRun
-    } else {
-        EarlyVerify::No
-    };
+    let verify = cfg.dry_run || !cfg.no_verify;
     let prepared = prepare::prepare(settled, &commit, &live, verify, reporter)?;
     let target_dir = prepared.plan.target_dir.clone();
     let _hand_back = HandBack {
@@ -237,8 +231,7 @@ fn check_and_upload(
     };
     let _index_gone = DropBehind::start(gone);
     let mut publisher = Publisher::new(cargo, cfg.retry_policy(), index, trusted);
-    let mut verifying = verifying;
-    publisher.start_early(cfg, &checked.upload, live, &mut verifying);
+    publisher.start_early(cfg, &checked.upload, live);
     let ahead = Ahead {
         tree,
         verifying,

@@ -8,7 +8,6 @@ use crate::config::{Config, RetryPolicy};
 use crate::index::Index;
 use crate::outcome::Progress;
 use crate::plan::Package;
-use crate::prepare::Verifying;
 use crate::publish::Cargo;
 use crate::report::Reporter;
 use crate::secret::LiveToken;
@@ -59,38 +58,19 @@ impl<'a> Publisher<'a> {
 
     /// Nothing between the verification and the uploads can change them (no `before_deploy`,
     /// a token known now that lasts, an order cargo can make), and the index is read without
-    /// a token: the upload cargo starts now, verifies every crate and waits at its gate — it
-    /// is the verification, each crate packaged once for both. Should it not start, the
-    /// verification and then the uploads run as they otherwise do.
-    /// Whether the run may verify in its first upload cargo, as far as is known before the
-    /// plan (`start_early` asks the rest): no `before_deploy`, a token known now that lasts.
-    pub(super) fn may_start_early(cfg: &Config, trusted: bool, live: &LiveToken) -> bool {
-        !cfg.dry_run
+    /// a token: the upload cargo starts now and waits at its gate, its index update and
+    /// packaging done while the verification builds. Should it not start, the uploads start
+    /// after the verification, as they otherwise do.
+    pub(super) fn start_early(&mut self, cfg: &Config, upload: &[Package], live: &LiveToken) {
+        if !cfg.dry_run
             && !cfg.no_verify
             && cfg.before_deploy.is_empty()
-            && !trusted
-            && live.get().is_some()
-    }
-
-    pub(super) fn start_early(
-        &mut self,
-        cfg: &Config,
-        upload: &[Package],
-        live: &LiveToken,
-        verifying: &mut Option<Verifying>,
-    ) {
-        if Self::may_start_early(cfg, self.trusted.is_some(), live)
+            && self.trusted.is_none()
             && self.index.as_ref().is_some_and(|i| !i.auth_required())
             && !self.cargo.cannot_order(upload)
             && let Some(token) = live.get()
         {
-            // It is the verification: the one started beside the plan when it is this upload
-            // cargo already; else that dry run stops (what it built stays in the target dir
-            // they share) and the upload cargo starts now.
-            self.early = match verifying.take().and_then(Verifying::into_upload) {
-                Some(started) => Some(Early::adopt(started, upload, token)),
-                None => Early::start(&self.cargo, upload, token).ok(),
-            };
+            self.early = Early::start(&self.cargo, upload, token).ok();
         }
     }
 

@@ -81,18 +81,13 @@ pub(super) fn verify(
     // The verification's build scripts ran as our user: nothing they left running (a daemon
     // in a session of its own) lives on to see a hook or the upload's gate holding the token.
     crate::signals::stop_strays();
-    Ok(judged(checked?, dry_run))
-}
-
-/// The verification's outcomes to report (all on a dry run, else only when one failed), and
-/// what halts the run when a crate failed.
-fn judged(checked: Vec<CrateOutcome>, dry_run: bool) -> (Vec<CrateOutcome>, Option<anyhow::Error>) {
+    let checked = checked?;
     let failed: Vec<String> = checked
         .iter()
         .filter(|c| c.outcome == Outcome::Failed)
         .map(|c| format!("{}@{}", c.name, c.version))
         .collect();
-    match failed.as_slice() {
+    Ok(match failed.as_slice() {
         _ if dry_run => (checked, None),
         // All verified: the uploads report each crate.
         [] => (Vec::new(), None),
@@ -117,7 +112,7 @@ fn judged(checked: Vec<CrateOutcome>, dry_run: bool) -> (Vec<CrateOutcome>, Opti
                 .collect();
             (outcomes, Some(halted))
         }
-    }
+    })
 }
 
 /// 10. The verification, unless `no_verify` turns it off on a real run: the outcomes it
@@ -134,27 +129,14 @@ pub(super) fn verified(
         return Ok((Vec::new(), None));
     }
     let started = verifying.and_then(Verifying::take_over);
-    let (checked, halted) = match publisher.early.as_mut() {
-        // The upload cargo verifies, then waits at its gate.
-        Some(early) => {
-            reporter.status(
-                "Verifying",
-                &format!("{} before uploading any", crates.join(", ")),
-            );
-            let checked = early.verified(reporter);
-            // Nothing its build scripts left running lives to see the gate open.
-            crate::signals::stop_strays();
-            judged(checked?, false)
-        }
-        None => verify(
-            &publisher.cargo,
-            upload,
-            crates,
-            cfg.dry_run,
-            started,
-            reporter,
-        )?,
-    };
+    let (checked, halted) = verify(
+        &publisher.cargo,
+        upload,
+        crates,
+        cfg.dry_run,
+        started,
+        reporter,
+    )?;
     if halted.is_some() {
         // Refused at its gate, stopped: nothing went up.
         publisher.early = None;

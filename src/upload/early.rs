@@ -1,23 +1,19 @@
-//! The first upload cargo, held at its gate: started while the verification still builds, or
-//! itself the verification.
+//! The first upload cargo, started while the verification still builds and held at its gate.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Result;
 
-use crate::outcome::CrateOutcome;
 use crate::plan::Package;
 use crate::publish::{Cargo, Started};
-use crate::report::Reporter;
 use crate::secret::Token;
 use crate::signals;
 
-/// The first upload cargo, held at its gate: it verifies every crate itself before it asks
-/// for its first upload's token, so each crate is packaged once for both — and, after a 429
-/// cuts it, once more for its paced upload, never a third time. Dropped unopened (a crate
-/// failed to verify, the run stopped): the gate refuses, cargo is stopped, and nothing was
-/// uploaded.
+/// The first upload cargo, started while the verification builds and held at its gate:
+/// updating the index and packaging the crates again cost nothing then. Dropped unopened
+/// (a crate failed to verify, the run stopped): the gate refuses, cargo is stopped, and
+/// nothing was uploaded.
 pub(crate) struct Early {
     started: Started,
     token: Arc<Token>,
@@ -30,28 +26,12 @@ impl Early {
     /// `before_deploy` hook, a token that is known now and lasts (not trusted publishing),
     /// an order cargo can make (no dev-dependency cycle).
     pub(crate) fn start(cargo: &Cargo, packages: &[Package], token: Arc<Token>) -> Result<Early> {
-        let started = cargo.start_upload(packages, true)?;
+        let started = cargo.start_upload(packages)?;
         Ok(Early {
             started,
             token,
             batch: packages.to_vec(),
         })
-    }
-
-    /// The upload cargo started beside the plan (`Cargo::start_workspace_upload`), which the
-    /// checks found uploads just `packages`.
-    pub(crate) fn adopt(started: Started, packages: &[Package], token: Arc<Token>) -> Early {
-        Early {
-            started,
-            token,
-            batch: packages.to_vec(),
-        }
-    }
-
-    /// The run's verification: its output shown until it has verified every crate (it waits
-    /// at its gate) or stopped at one that failed; each crate's outcome.
-    pub(crate) fn verified(&mut self, reporter: &Reporter) -> Result<Vec<CrateOutcome>> {
-        self.started.verified(&self.batch, reporter)
     }
 
     /// Every crate verified: let the uploads through, each that starts before `deadline`.

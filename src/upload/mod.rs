@@ -112,10 +112,10 @@ impl Uploader<'_> {
             // Once the registry has pushed back, only what its buckets will take now: a crate
             // it would refuse would be packaged again by the next cargo.
             take = take.min(paced(run, life, reporter)?);
-            // The cargo started early (and verified) goes when the token's life and the
-            // registry's buckets take its whole batch: its crates, packaged already, would be
-            // packaged again by another cargo; its gate lets no upload start past the
-            // deadline. Else it is stopped: it never got through its gate.
+            // The cargo started early goes when the token's life and the registry's buckets
+            // take its whole batch: its crates, packaged already, would be packaged again by
+            // another cargo; its gate lets no upload start past the deadline. Else it is
+            // stopped: it never got through its gate.
             let deadline = run.deadline.map(Deadline::wall_clock);
             let early = early
                 .take()

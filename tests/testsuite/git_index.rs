@@ -33,3 +33,49 @@ fn publishes_to_a_git_index_registry_server() {
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(report["crates"][0]["sha256"], cksum);
 }
+
+#[cargo_test]
+#[ignore = "needs cargo-http-registry: `cargo install --locked cargo-http-registry`"]
+fn a_git_index_urls_credentials_never_reach_gits_command_line() {
+    // Anyone on the machine reads a command line (`ps`); only we read our children's
+    // environment. shipcrate's own fetch of the index takes the URL from there.
+    let server = GitRegistry::start();
+    // A token in the user name's place, as some git hosts take one (cargo refuses a password).
+    let secret = "hunter2-in-the-url";
+    let url = server
+        .index_url()
+        .replacen("http://", &format!("http://{secret}@"), 1);
+    let repo = Repo::with_crate("gitsecret", "0.1.0").tag("v0.1.0");
+    let shims = shims();
+    let out = repo
+        .shipcrate()
+        .path_prefix(&shims)
+        .env("SHIPCRATE_REGISTRY", "local")
+        .env("CARGO_REGISTRIES_LOCAL_INDEX", &url)
+        .env("CARGO_REGISTRIES_LOCAL_TOKEN", TOKEN)
+        // This server speaks git's dumb HTTP, which only git's CLI reads. (cargo's own CLI
+        // fetch then has the URL in its command line: cargo's doing, not shipcrate's.)
+        .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
+        .env("SHIPCRATE_ON__TAGS", "true")
+        .run()
+        .success()
+        .lacks(secret);
+    println!("{}", out.both());
+    assert_eq!(server.entries("gitsecret").len(), 1);
+    // Our fetches (the index read, then its refresh after the upload): with `-c
+    // maintenance.auto=false`, which cargo's own git commands don't pass.
+    let ours: Vec<(Vec<String>, String)> = shim_records(&shims)
+        .into_iter()
+        .filter(|(tool, argv, _)| {
+            tool == "git"
+                && argv.iter().any(|a| a == "fetch")
+                && argv.iter().any(|a| a == "maintenance.auto=false")
+        })
+        .map(|(_, argv, env)| (argv, env))
+        .collect();
+    assert!(!ours.is_empty(), "shipcrate fetched no git index");
+    for (argv, env) in &ours {
+        assert!(!argv.iter().any(|a| a.contains(secret)), "{argv:?}");
+        assert!(env.contains(secret), "the URL reached git some other way");
+    }
+}

@@ -98,6 +98,7 @@ fn a_published_member_cargo_cannot_package_does_not_stop_the_crates_being_releas
         .shipcrate()
         .registry_target()
         .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
         .env("SHIPCRATE_REPORT", report.to_str().unwrap())
         .run()
         .success()

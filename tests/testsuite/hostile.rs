@@ -414,6 +414,71 @@ fn no_pull_request_build_publishes_whatever_the_config() {
 }
 
 #[cargo_test]
+fn a_ci_seen_without_its_pull_request_variables_publishes_no_branch() {
+    // A `docker run` that passed the CI's name and refs but not the variable it sets on every
+    // build to say whether it is a pull request's: a PR's build looks like a push here
+    // (`pull_request_target` and `workflow_run` even run on the base branch's ref).
+    let _registry = registry();
+    let repo = Repo::with_crate("partial", "0.1.0");
+    type Vars = &'static [(&'static str, &'static str)];
+    let cases: [(&str, &str, Vars); 3] = [
+        (
+            "GitHub Actions",
+            "GITHUB_EVENT_NAME",
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_REF", "refs/heads/main"),
+            ],
+        ),
+        (
+            "Buildkite",
+            "BUILDKITE_PULL_REQUEST",
+            &[("BUILDKITE", "true"), ("BUILDKITE_BRANCH", "main")],
+        ),
+        (
+            "Azure Pipelines",
+            "BUILD_REASON",
+            &[
+                ("TF_BUILD", "True"),
+                ("BUILD_SOURCEBRANCH", "refs/heads/main"),
+            ],
+        ),
+    ];
+    for (ci, unseen, vars) in cases {
+        let mut run = repo
+            .shipcrate()
+            .registry_target()
+            .arg("--on-all-branches")
+            .env("SHIPCRATE_BEFORE_DEPLOY", "touch hook-ran");
+        for (k, v) in vars {
+            run = run.env(k, v);
+        }
+        let out = run
+            .run()
+            .success()
+            .stderr_has(&format!("but not `{unseen}`, which it sets on every build"))
+            .stderr_has(&format!(
+                "not publishing: {ci} does not show `{unseen}` here, so this may be a \
+                 pull-request build"
+            ));
+        println!("{}", out.both());
+        assert!(index_entries("partial").is_empty(), "{ci} published");
+        assert!(!repo.root.join("hook-ran").exists(), "{ci} ran a hook");
+    }
+    // Passed in, it is read: a push to a branch publishes.
+    repo.shipcrate()
+        .registry_target()
+        .arg("--on-all-branches")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_EVENT_NAME", "push")
+        .run()
+        .success()
+        .lacks("which it sets on every build");
+    assert_eq!(index_entries("partial").len(), 1);
+}
+
+#[cargo_test]
 fn add_mask_data_is_escaped_as_the_runner_unescapes_it() {
     // The runner reads `%25`, `%0D`, `%0A` in a command's data as `%`, CR, LF
     // (actions/runner ActionCommand.cs; actions/toolkit's setSecret escapes them): a token

@@ -69,13 +69,13 @@ fn a_release_past_the_burst_is_paced_to_the_bucket_instead_of_refused() {
         span.as_secs_f64() <= least.as_secs_f64() * 1.25,
         "{span:?} against {least:?}"
     );
-    // Packaged at most twice: once by the first upload cargo, which verifies every crate
-    // before it asks for its first upload's token; a crate the first 429 cut off, once more
-    // in its own paced cargo; never again, however many retries.
+    // Packaged: once to verify, once in the first upload cargo; a crate the first 429 cut
+    // off, once more in its own paced cargo; never again, however many retries. (Twice would
+    // need the verifying cargo to upload: see `gate`'s module text for why it never does.)
     let counts: Vec<usize> = names.iter().map(|n| packaged(&out.stderr, n)).collect();
     println!("packaged {counts:?}");
     for (name, count) in names.iter().zip(&counts) {
-        assert!(*count <= 2, "{name} packaged {count} times");
+        assert!(*count <= 3, "{name} packaged {count} times");
         assert_eq!(index_entries(name).len(), 1, "{name}");
         let taken = log.iter().filter(|a| a.taken && &a.name == name).count();
         assert_eq!(taken, 1, "{name}");

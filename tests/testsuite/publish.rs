@@ -101,7 +101,9 @@ fn an_index_url_instead_of_a_registry_name() {
 /// out: `secret::mask::without_userinfo`, unit-tested).
 #[cargo_test]
 fn an_index_url_with_credentials_is_shown_without_them() {
-    let with_userinfo = |url: &str| url.replacen("http://", "http://ci:hunter2-userinfo@", 1);
+    // A user name alone (a token in its place) cargo takes; a password it refuses.
+    let with_userinfo = |url: &str| url.replacen("http://", "http://hunter2-userinfo@", 1);
+    let with_password = |url: &str| url.replacen("http://", "http://ci:hunter2-password@", 1);
     let report = paths::root().join("report.json");
     let repo = Repo::with_crate("by-secret-url", "0.1.0")
         .file(".shipcrate.yml", "token: ${MY_TOKEN}\n")
@@ -118,6 +120,23 @@ fn an_index_url_with_credentials_is_shown_without_them() {
         .lacks("hunter2")
         .code(1)
         .stderr_has("http://127.0.0.1:9/index/");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    // A password: refused before the URL is used, as cargo would refuse it, and not shown.
+    repo.shipcrate()
+        .env(
+            "SHIPCRATE_INDEX",
+            &with_password("sparse+http://127.0.0.1:9/index/"),
+        )
+        .env("MY_TOKEN", TOKEN)
+        .env("SHIPCRATE_REPORT", report.to_str().unwrap())
+        .run()
+        .lacks("hunter2")
+        .code(2)
+        .stderr_has(
+            "the index URL sparse+http://127.0.0.1:9/index/ holds a password, and cargo \
+             refuses a registry URL with one",
+        );
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(!text.contains("hunter2"), "{text}");
     // explain's settings table too.

@@ -153,6 +153,43 @@ fn a_build_scripts_daemon_is_gone_before_the_upload_held_at_the_gate() {
 }
 
 #[cargo_test]
+fn a_build_script_faking_the_upload_cargos_readiness_never_sees_the_token() {
+    // For 6 s, while the verification runs it, the build script does what a cargo done
+    // verifying does — writes into every gate's dir, prints cargo's `Uploading` line into
+    // its cargo's stderr — and reads every gate's token file. The gate must not open under
+    // it (a review found one that did, when the verifying cargo was the uploading one).
+    let _registry = registry();
+    let stolen = paths::root().join("forger.stolen");
+    let script = format!(
+        r#"cargo_pid=$1; end=$(( $(date +%s) + 6 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  for d in "${{TMPDIR:-/tmp}}"/shipcrate-gate-*; do
+    [ -d "$d" ] || continue
+    : > "$d/asked" 2>/dev/null
+    cat "$d/upload" >> {stolen:?} 2>/dev/null
+  done
+  printf '   Uploading forger v0.1.0 (/forger)\n' > "/proc/$cargo_pid/fd/2" 2>/dev/null
+  sleep 0.1
+done"#,
+        stolen = stolen.display().to_string()
+    );
+    let repo = Repo::with_crate("forger", "0.1.0")
+        .file(
+            "build.rs",
+            &format!(
+                "fn main() {{\n    let cargo = std::os::unix::process::parent_id().to_string();\n    \
+                 let ok = std::process::Command::new(\"sh\").args([\"-c\", {script:?}, \"sh\", &cargo]).status().unwrap();\n    \
+                 assert!(ok.success());\n}}\n"
+            ),
+        )
+        .commit("a build script that fakes the upload cargo's readiness");
+    repo.shipcrate().registry_target().run().success();
+    assert_eq!(index_entries("forger").len(), 1, "the upload went through");
+    let read = std::fs::read_to_string(&stolen).unwrap_or_default();
+    assert!(!read.contains(TOKEN), "the build script read the token");
+}
+
+#[cargo_test]
 fn daemons_of_a_build_script_and_a_hook_are_gone_before_the_upload_and_when_the_run_ends() {
     let _registry = registry();
     let d = with_daemons("daemons", 0);

@@ -244,6 +244,7 @@ fn gitlab_jwt_and_the_errors_that_say_what_to_do() {
     let repo = Repo::with_crate("trustlab", "0.1.0");
     let gitlab = |run: Run| {
         run.env("GITLAB_CI", "true")
+            .env("CI_PIPELINE_SOURCE", "push")
             .env("CI_COMMIT_BRANCH", "main")
             .env("CI_DEFAULT_BRANCH", "main")
             .env("SHIPCRATE_REGISTRY", "alternative")
@@ -484,6 +485,7 @@ fn github_with(run: Run, server: &FakeHttp, life: &str) -> Run {
 
 fn gitlab_with(run: Run, server: &FakeHttp, life: &str) -> Run {
     run.env("GITLAB_CI", "true")
+        .env("CI_PIPELINE_SOURCE", "push")
         .env("CI_COMMIT_BRANCH", "main")
         .env("CI_DEFAULT_BRANCH", "main")
         .env("SHIPCRATE_REGISTRY", "alternative")

@@ -24,11 +24,7 @@ use crate::report::Reporter;
 use crate::secret::{self, LiveToken, Token};
 use crate::tools::{self, Tools};
 use crate::trusted::{self, Session};
-use crate::{Env, container, git, hooks};
-
-mod verifying;
-
-pub(crate) use verifying::{EarlyVerify, Verifying};
+use crate::{Env, cmd, container, git, hooks, ownership, signals};
 
 /// What the run knows once its settings are read and the build is placed.
 pub(crate) struct Settled {
@@ -75,6 +71,10 @@ pub(crate) fn settle(
         && let Some(mark) = container::detect(Path::new("/"))
     {
         ci::hidden(&mut ctx, &mark, !cfg.dry_run);
+    }
+    // Whatever `ci` says: the CI's own variables are here, only not all of them.
+    if !ctx.unseen.is_empty() {
+        ci::partial(&mut ctx, !cfg.dry_run);
     }
     for warning in &ctx.warnings {
         reporter.warn(warning);
@@ -244,19 +244,53 @@ pub(crate) struct Prepared {
     pub(crate) verifying: Option<Verifying>,
 }
 
+/// `cargo publish --dry-run --workspace`, started as soon as the copy exists — while the plan
+/// is made and the index read — with its output held back. The run takes it over when the
+/// plan is exactly what it verifies, where and how it builds it; else dropping it stops it.
+pub(crate) struct Verifying {
+    /// `None` once taken over.
+    cargo: Option<cmd::Streaming>,
+    /// Where it runs, and the target dir it builds in: the plan's, or it is dropped.
+    pub(crate) dir: PathBuf,
+    pub(crate) target_dir: PathBuf,
+    /// The checkout, whose owner gets back what it built when it is dropped.
+    root: PathBuf,
+}
+
+impl Verifying {
+    /// It is the run's verification: the run finishes it (and hands the target dir back).
+    pub(crate) fn take_over(mut self) -> Option<cmd::Streaming> {
+        self.cargo.take()
+    }
+}
+
+impl Drop for Verifying {
+    /// Not taken over: stopped with everything it started, then what it built in the
+    /// checkout's target dir handed back to the checkout's owner (the run may end before its
+    /// own hand-back exists, or use another target dir).
+    fn drop(&mut self) {
+        if let Some(cargo) = self.cargo.take() {
+            drop(cargo);
+            if let Err(error) = ownership::hand_back(&self.root, &self.target_dir) {
+                signals::unreported(&format!("warning: {error:#}"));
+            }
+        }
+    }
+}
+
 /// 6. The pristine copy (or, with `allow_dirty`, the working tree as it is). Meanwhile, on
 ///    threads of their own, cargo's version is checked and the registry's index read.
 /// 7. The plan: which crates, in which order (tag checks are the caller's).
 /// 8. The index as cargo in the tree finds it.
 ///
-/// `verify_early`: which verification will follow; start it now when the whole workspace is
+/// `verify_early`: a verification will follow; start it now when the whole workspace is
 /// selected (no `path` below the root, no `packages`, no `exclude`, no tag that may name one
 /// crate) in a pristine copy.
 pub(crate) fn prepare(
     settled: &Settled,
     commit: &str,
     token: &LiveToken,
-    verify_early: EarlyVerify,
+    verify_early: bool,
     reporter: &Reporter,
 ) -> Result<Prepared> {
     let Settled {
@@ -312,7 +346,7 @@ pub(crate) fn prepare(
             .as_ref()
             .and_then(|tree| plan::target_dir_before_metadata(root, tree.root(), clean_env));
         let mut verifying = match (&tree, target_dir) {
-            (Some(tree), Some(target_dir)) if verify_early != EarlyVerify::No && whole => {
+            (Some(tree), Some(target_dir)) if verify_early && whole => {
                 let dir = tree.root().join(&cfg.path);
                 // Should it not start, the verification starts after the plan, as it
                 // otherwise does.
@@ -324,8 +358,15 @@ pub(crate) fn prepare(
                     token,
                     clean_env,
                     reporter.masker(),
-                );
-                Verifying::start(&cargo, verify_early, dir.clone(), target_dir.clone(), root)
+                )
+                .verify_workspace()
+                .ok();
+                cargo.map(|cargo| Verifying {
+                    cargo: Some(cargo),
+                    dir,
+                    target_dir,
+                    root: root.to_path_buf(),
+                })
             }
             _ => None,
         };
