@@ -54,6 +54,8 @@ const FLAGS: &[(&str, &str, &str)] = &[
     ("allow_dirty", PUBLISHING, ""),
     ("no_verify", PUBLISHING, ""),
     ("locked", PUBLISHING, ""),
+    ("verbose", PUBLISHING, ""),
+    ("color", PUBLISHING, "auto|always|never"),
     ("features", PUBLISHING, "FEATURE"),
     ("all_features", PUBLISHING, ""),
     ("checksum_mismatch", PUBLISHING, "fail|warn"),
@@ -243,9 +245,12 @@ fn run_args() -> Vec<Arg> {
             .long(input_name(key))
             .help(sentence(help))
             .help_heading(*heading);
-        if *key == "packages" {
-            // cargo's `-p`/`--package`, as cargo users type it.
-            arg = arg.short('p').visible_alias("package");
+        // cargo's `-p`/`--package` and `-v`, as cargo users type them.
+        match *key {
+            "packages" => arg = arg.short('p').visible_alias("package"),
+            // `-vv` as cargo users type it: verbose (cargo's `--verbose`, once).
+            "verbose" => arg = arg.short('v').action(ArgAction::Append),
+            _ => {}
         }
         args.push(match kind {
             Kind::Bool => arg
@@ -301,24 +306,12 @@ const REFUSED: &[(&str, Option<char>, &str)] = &[
          your shell's history: revoke it",
     ),
     (
-        "verbose",
-        Some('v'),
-        "`-v`/`--verbose`: shipcrate has no verbose mode: it prints every step and the whole \
-         of cargo's output already; `shipcrate explain` shows every setting with its source \
-         and the decision with its reason",
-    ),
-    (
         "quiet",
         Some('q'),
         "`-q`/`--quiet`: shipcrate has no quiet mode: its log is the record of what was \
-         published and why; for a record a program reads, write a JSON report with \
-         `--report PATH`",
-    ),
-    (
-        "color",
-        None,
-        "`--color`: shipcrate's own lines have no colour; cargo's follow `CARGO_TERM_COLOR` \
-         (`auto`, `always` or `never`), which shipcrate passes on to cargo",
+         published and why, and cargo's status lines are how it tells which crate a failure \
+         is about; for a record a program reads, write a JSON report with `--report PATH` \
+         (`-v`/`--verbose` and `--color` are cargo's, passed on)",
     ),
 ];
 
@@ -415,7 +408,11 @@ fn flags(matches: &ArgMatches) -> Flags {
         if given(key)
             && let Some(values) = matches.get_many::<String>(key)
         {
-            let joined: Vec<&str> = values.map(String::as_str).collect();
+            let mut joined: Vec<&str> = values.map(String::as_str).collect();
+            if *key == "verbose" {
+                // `-vv`: the last one says.
+                joined.drain(..joined.len().saturating_sub(1));
+            }
             flags.values.push((key, joined.join("\n")));
         }
     }

@@ -46,6 +46,8 @@ pub(super) fn in_force(cfg: &Config, key: &str, travis: bool) -> Option<String> 
         "dry_run" => cfg.dry_run.to_string(),
         "no_verify" => cfg.no_verify.to_string(),
         "locked" => cfg.locked.to_string(),
+        "verbose" => cfg.verbose.to_string(),
+        "color" => cfg.color.unwrap_or("(cargo's own)").to_owned(),
         "features" => list(&cfg.features, "[]"),
         "all_features" => cfg.all_features.to_string(),
         "report" => path(&cfg.report),

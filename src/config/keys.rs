@@ -43,6 +43,16 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("no_verify", Kind::Bool, "skip cargo's verify build"),
     ("locked", Kind::Bool, "pass `--locked` to cargo"),
     (
+        "verbose",
+        Kind::Bool,
+        "pass `--verbose` to cargo: it shows each command it runs",
+    ),
+    (
+        "color",
+        Kind::Text,
+        "cargo's colours: `auto`, `always` or `never` (default: cargo's own setting; shipcrate's lines have none)",
+    ),
+    (
         "features",
         Kind::List,
         "features to enable for the verify build",

@@ -91,6 +91,10 @@ pub(crate) struct Config {
     pub dry_run: bool,
     pub no_verify: bool,
     pub locked: bool,
+    /// cargo's `--verbose`.
+    pub verbose: bool,
+    /// cargo's `--color`, when set.
+    pub color: Option<&'static str>,
     pub features: Vec<String>,
     pub all_features: bool,
     pub report: Option<PathBuf>,
@@ -151,6 +155,8 @@ pub(crate) struct CargoFlags<'a> {
     pub allow_dirty: bool,
     pub no_verify: bool,
     pub locked: bool,
+    pub verbose: bool,
+    pub color: Option<&'static str>,
     pub all_features: bool,
     pub features: &'a [String],
 }
@@ -191,6 +197,8 @@ impl Config {
             allow_dirty: self.allow_dirty,
             no_verify: self.no_verify,
             locked: self.locked,
+            verbose: self.verbose,
+            color: self.color,
             all_features: self.all_features,
             features: &self.features,
         }

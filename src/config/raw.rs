@@ -21,6 +21,10 @@ pub(super) struct Raw {
     pub(super) no_verify: bool,
     #[serde(deserialize_with = "de_bool")]
     pub(super) locked: bool,
+    #[serde(deserialize_with = "de_bool")]
+    pub(super) verbose: bool,
+    #[serde(deserialize_with = "de_opt_text")]
+    pub(super) color: Option<String>,
     #[serde(deserialize_with = "de_list")]
     pub(super) features: Vec<String>,
     #[serde(deserialize_with = "de_bool")]

@@ -39,6 +39,11 @@ pub(super) fn validate(
         dry_run: raw.dry_run,
         no_verify: raw.no_verify,
         locked: raw.locked,
+        verbose: raw.verbose,
+        color: match raw.color.as_deref() {
+            None => None,
+            color => b.or(one_of(color, COLORS, &origins).map(Some), None),
+        },
         features: raw.features,
         all_features: raw.all_features,
         report: raw.report.map(PathBuf::from),
@@ -238,6 +243,12 @@ type Words<T> = (&'static str, &'static [(&'static str, T)]);
 const MISMATCH: Words<Mismatch> = (
     "checksum_mismatch",
     &[("warn", Mismatch::Warn), ("fail", Mismatch::Fail)],
+);
+
+/// cargo's `--color` words, as cargo takes them.
+const COLORS: Words<&str> = (
+    "color",
+    &[("auto", "auto"), ("always", "always"), ("never", "never")],
 );
 
 const CI_MODES: Words<CiMode> = ("ci", &[("auto", CiMode::Auto), ("none", CiMode::None)]);

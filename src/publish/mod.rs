@@ -151,6 +151,12 @@ impl<'a> Cargo<'a> {
             (self.flags.all_features, "--all-features"),
         ];
         command.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
+        if self.flags.verbose {
+            command.arg("--verbose");
+        }
+        if let Some(color) = self.flags.color {
+            command.args(["--color", color]);
+        }
         if !self.flags.features.is_empty() {
             command.args(["--features", &self.flags.features.join(",")]);
         }

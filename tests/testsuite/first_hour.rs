@@ -62,7 +62,7 @@ fn explain_without_a_token_says_the_run_would_stop_and_exits_as_it_does() {
 }
 
 /// cargo's options, typed out of habit: `--token` is answered with where the token goes (its
-/// value never shown), `-v`/`-q`/`--color` with what to use, and `-p`/`--manifest-path` taken.
+/// value never shown), `-q` with what to use; `-p`/`--manifest-path`, `-v` and `--color` taken.
 #[cargo_test]
 fn cargos_options_are_taken_or_answered_with_what_to_use() {
     let _crates_io = crates_io_stand_in();
@@ -89,10 +89,12 @@ fn cargos_options_are_taken_or_answered_with_what_to_use() {
             .lacks(TOKEN);
     }
     for (args, answer) in [
-        (&["-v"][..], "no verbose mode"),
-        (&["explain", "-vv"], "no verbose mode"),
+        (&["-q"][..], "`--report PATH`"),
         (&["--quiet"], "`--report PATH`"),
-        (&["--color", "always"], "`CARGO_TERM_COLOR`"),
+        (
+            &["--color", "rainbow"],
+            "[possible values: auto, always, never]",
+        ),
         (&["--manifest-path", "alpha"], "names a `Cargo.toml`"),
     ] {
         let mut run = repo.shipcrate();
@@ -125,6 +127,36 @@ fn cargos_options_are_taken_or_answered_with_what_to_use() {
     assert_eq!(plan(&["--package", "beta"]), only_beta);
     let by_path = plan(&["--path", "beta"]);
     assert_eq!(plan(&["--manifest-path", "beta/Cargo.toml"]), by_path);
+}
+
+/// `-v` and `--color` go to cargo, as cargo takes them: it shows the commands it runs, in
+/// colour; without them, neither.
+#[cargo_test]
+fn verbose_and_color_are_cargos() {
+    let _registry = registry();
+    let repo = Repo::with_crate("chatty", "0.1.0");
+    let dry_run = |args: &[&str]| {
+        repo.shipcrate()
+            .registry_target()
+            .args(&["--dry-run", "--on-all-branches"])
+            .args(args)
+            .run()
+            .success()
+    };
+    let out = dry_run(&["-vv", "--color", "always"]);
+    assert!(
+        out.stderr.contains("`rustc --crate-name chatty"),
+        "{}",
+        out.both()
+    );
+    assert!(out.stderr.contains("\u{1b}["), "no colour: {}", out.both());
+    let out = dry_run(&["--color=never"]);
+    assert!(
+        !out.stderr.contains("`rustc --crate-name"),
+        "{}",
+        out.both()
+    );
+    assert!(!out.stderr.contains("\u{1b}["), "colour: {}", out.both());
 }
 
 /// Edits not committed are named once, with what is published instead; a clean checkout
