@@ -108,13 +108,8 @@ pub(crate) fn detect(env: &Env, git: &GitFacts) -> BuildContext {
         ctx.provider = service.provider;
         ctx.pre_merge_sign = service.pre_merge.iter().find_map(|sign| sign.seen(&var));
         ctx.pull_request = ctx.pre_merge_sign.is_some();
-        if !ctx.pull_request {
-            ctx.unseen = service
-                .always
-                .iter()
-                .copied()
-                .filter(|name| var(name).is_none())
-                .collect();
+        if !ctx.pull_request && service.always.iter().all(|name| var(name).is_none()) {
+            ctx.unseen = service.always.to_vec();
         }
         read_refs(&service.refs, &var, &mut ctx);
     } else if env.get("CI").is_some_and(|v| v == "true" || v == "1") {
@@ -176,14 +171,15 @@ pub(crate) fn partial(ctx: &mut BuildContext, uploads: bool) {
         return;
     };
     ctx.warnings.push(format!(
-        "shipcrate sees {} (`{}`) but not `{}`, which it sets on every build to say whether \
-         it is a pull request's: the variables passed in leave that out, so a pull-request \
-         build can't be told from any other — a branch rule does not publish here, a version \
-         tag at the commit with `on.tags: true` still does. Pass them all: -e {}",
-        service.provider,
+        "shipcrate sees {provider} (`{}`) but not `{}`, which {provider} sets on every build \
+         to say whether it is a pull request's: the variables passed in leave that out, so a \
+         pull-request build can't be told from any other — a branch rule does not publish \
+         here, a version tag at the commit with `on.tags: true` still does. Pass them all: \
+         -e {}",
         service.detect.0,
-        ctx.unseen.join("`, `"),
-        service.docker_env().join(" -e ")
+        ctx.unseen.join("` or `"),
+        service.docker_env().join(" -e "),
+        provider = service.provider,
     ));
     ctx.ci_hidden = uploads;
 }

@@ -221,7 +221,7 @@ fn hidden_ci(build: &Build) -> Option<String> {
              tag with `on.tags: true` publishes here (pass the CI's variables into the \
              container: see the warning above)",
             ctx.provider,
-            unseen.join("`, `")
+            unseen.join("` or `")
         ),
     })
 }

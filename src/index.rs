@@ -71,17 +71,48 @@ pub fn url_for(target: &Target, dir: &Path, env: &Env) -> Result<String> {
     Ok(url)
 }
 
-/// cargo refuses a registry's index URL that holds a password (rust-lang/cargo,
-/// `GlobalContext::get_registry_index`: "registry URLs may not contain passwords"): said
-/// before the URL is used, and without it. A user name alone (a token in its place, as some
-/// git hosts take one) cargo takes; it is never shown either.
-fn refuse_password(url: &str) -> Result<()> {
-    let Some((_, rest)) = url.split_once("://") else {
-        return Ok(());
+/// The remote shipcrate fetches a git index from (a name no one's git config is likely to
+/// use: a remote of the same name there would come first).
+const REMOTE: &str = "shipcrate-index";
+
+/// git's config for fetching `url` as [`REMOTE`]: the URL without its user name, and that
+/// name (a token in its place) as the `Authorization` header it stands for, sent to the
+/// index's host only (no redirect followed). A password was refused before ([`url_for`]).
+fn git_remote(url: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let remote = format!("remote.{REMOTE}.url");
+    let mut parsed = match url::Url::parse(url) {
+        Ok(parsed)
+            if ["http", "https"].contains(&parsed.scheme()) && !parsed.username().is_empty() =>
+        {
+            parsed
+        }
+        _ => return vec![(remote, url.to_owned())],
     };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    match authority.rsplit_once('@') {
-        Some((userinfo, _)) if userinfo.contains(':') => Err(UsageError(format!(
+    let user = percent_encoding::percent_decode_str(parsed.username())
+        .decode_utf8_lossy()
+        .into_owned();
+    // A URL with a host has a user name to clear.
+    let _ = parsed.set_username("");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:"));
+    vec![
+        (remote, parsed.to_string()),
+        (
+            "http.extraHeader".to_owned(),
+            format!("Authorization: Basic {basic}"),
+        ),
+        ("http.followRedirects".to_owned(), "false".to_owned()),
+    ]
+}
+
+/// cargo refuses a registry's index URL that holds a password (rust-lang/cargo,
+/// `GlobalContext::get_registry_index`: `url.password().is_some()`, "registry URLs may not
+/// contain passwords"): said before the URL is used, and without it. A user name alone (a
+/// token in its place, as some git hosts take one) cargo takes; it is never shown either.
+fn refuse_password(url: &str) -> Result<()> {
+    let bare = url.strip_prefix("sparse+").unwrap_or(url);
+    match url::Url::parse(bare) {
+        Ok(parsed) if parsed.password().is_some() => Err(UsageError(format!(
             "the index URL {} holds a password, and cargo refuses a registry URL with one: \
              give git the credentials instead (a credential helper, or `http.extraHeader`), \
              or, for a sparse index that needs them, `auth-required` and the token",
@@ -198,16 +229,20 @@ impl Index {
             let fetch = |shallow: bool| {
                 let mut fetch = cmd::command(git, dir.path(), env);
                 // The URL may hold credentials: never in argv, which every user of the machine
-                // can read (`ps`); git takes it as a remote from its environment, which only
-                // we can, after what the environment configures already.
+                // can read (`ps`) — git's, or its HTTP helper's, which gets the remote's URL.
+                // The remote is the URL without them; they go as a header, in git's
+                // environment, which only we can read, after what it configures already.
                 let given: usize = env
                     .get("GIT_CONFIG_COUNT")
                     .and_then(|n| n.trim().parse().ok())
                     .unwrap_or(0);
-                fetch
-                    .env("GIT_CONFIG_COUNT", (given + 1).to_string())
-                    .env(format!("GIT_CONFIG_KEY_{given}"), "remote.index.url")
-                    .env(format!("GIT_CONFIG_VALUE_{given}"), url.as_str());
+                let config = git_remote(url);
+                fetch.env("GIT_CONFIG_COUNT", (given + config.len()).to_string());
+                for (i, (key, value)) in config.into_iter().enumerate() {
+                    fetch
+                        .env(format!("GIT_CONFIG_KEY_{}", given + i), key)
+                        .env(format!("GIT_CONFIG_VALUE_{}", given + i), value);
+                }
                 // A repository that lives for one run: no upkeep, no tags.
                 fetch
                     .args(["-c", "maintenance.auto=false", "-c", "gc.auto=0"])
@@ -216,7 +251,7 @@ impl Index {
                     .args(["-c", &format!("http.lowSpeedTime={}", STALL.as_secs())])
                     .args(["fetch", "--quiet", "--no-tags"])
                     .args(shallow.then_some("--depth=1"))
-                    .args(["index", &format!("+HEAD:{FETCHED}")]);
+                    .args([REMOTE, &format!("+HEAD:{FETCHED}")]);
                 cmd::run_within(fetch, FETCH_DEADLINE)
             };
             let failed = |error: anyhow::Error| {
@@ -437,6 +472,64 @@ impl Drop for Index {
     fn drop(&mut self) {
         if let Source::Git { dir, .. } = &self.source {
             signals::untrack_dir(dir.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_git_index_urls_user_name_becomes_a_header_not_part_of_the_remote() {
+        let config = git_remote("https://tok%2Fen@git.example:8443/index.git");
+        assert_eq!(
+            config,
+            [
+                (
+                    "remote.shipcrate-index.url".to_owned(),
+                    "https://git.example:8443/index.git".to_owned()
+                ),
+                (
+                    "http.extraHeader".to_owned(),
+                    // base64("tok/en:")
+                    "Authorization: Basic dG9rL2VuOg==".to_owned()
+                ),
+                ("http.followRedirects".to_owned(), "false".to_owned()),
+            ]
+        );
+        // ssh's user is no secret, and ssh needs it; a URL without one stays as it is.
+        for url in ["ssh://git@git.example/index.git", "https://git.example/i"] {
+            assert_eq!(
+                git_remote(url),
+                [("remote.shipcrate-index.url".to_owned(), url.to_owned())]
+            );
+        }
+    }
+
+    #[test]
+    fn an_index_url_with_a_password_is_refused_as_cargo_refuses_it() {
+        for url in [
+            "https://u:p@reg.example/index",
+            "sparse+https://u:p@reg.example/index/",
+            "ssh://git:secret@git.example/i",
+        ] {
+            let error = refuse_password(url).unwrap_err().to_string();
+            assert!(error.contains("holds a password"), "{error}");
+            assert!(
+                !error.contains(":p@") && !error.contains("secret"),
+                "{error}"
+            );
+        }
+        // What cargo takes: a user name alone, an empty password, none at all, IPv6, a query.
+        for url in [
+            "https://tok@reg.example/index",
+            "https://u:@reg.example/index",
+            "sparse+https://reg.example/index/",
+            "http://[::1]:8080/index",
+            "https://reg.example?a=b:c@d",
+        ] {
+            assert!(refuse_password(url).is_ok(), "{url}");
         }
     }
 }

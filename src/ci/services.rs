@@ -15,10 +15,11 @@ pub(crate) struct Service {
     /// Every sign that the commit built is not merged yet; any one makes it a pull-request
     /// build, which never publishes.
     pub(crate) pre_merge: &'static [Unmerged],
-    /// Variables the CI sets on every build, a pull request's or not, that say which it is
-    /// (`false`, `push`, …): one missing means the pre-merge signs were not passed in (a
-    /// `docker run` that left them out), so a pull request can't be told from a push. Empty
-    /// where the CI sets its pull-request variables only on pull requests.
+    /// A variable the CI sets on every build, a pull request's or not, that says which it is
+    /// (`false`, `push`, …), under each name it has had (any one will do): none of them set
+    /// means the pre-merge signs were not passed in (a `docker run` that left them out), so
+    /// a pull request can't be told from a push. Empty where the CI sets its pull-request
+    /// variables only on pull requests.
     pub(crate) always: &'static [&'static str],
 }
 
@@ -230,7 +231,8 @@ pub(crate) const SERVICES: &[Service] = &[
             Unmerged::Ref("CI_COMMIT_REF"),
             Unmerged::Ref("CI_COMMIT_BRANCH"),
         ],
-        always: &["CI_PIPELINE_EVENT"],
+        // Before Woodpecker 1.0: `CI_BUILD_EVENT`.
+        always: &["CI_PIPELINE_EVENT", "CI_BUILD_EVENT"],
     },
     // https://docs.drone.io/pipeline/environment/reference/ (DRONE_BUILD_EVENT, DRONE_PULL_REQUEST)
     Service {

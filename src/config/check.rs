@@ -5,7 +5,7 @@ use anyhow::Result;
 use figment::value::{Dict, Value};
 use figment::{Metadata, Profile, Provider, Source};
 
-use super::de::{de_list, de_opt_bool};
+use super::de::{de_list, de_opt_bool, de_opt_text};
 use super::{KEYS, Kind};
 use crate::error::UsageError;
 
@@ -75,8 +75,7 @@ fn spelt_as_source(meta: &Metadata, key: &str) -> String {
 }
 
 /// The values of every key present in `figment` that its type refuses, each named with its
-/// source: serde stops at the first, so each key is read on its own. Keys read as plain text
-/// are left to the whole extraction.
+/// source: serde stops at the first, so each key is read on its own.
 pub(super) fn type_problems(figment: &figment::Figment) -> Vec<String> {
     let mut problems = Vec::new();
     for (key, kind, _) in KEYS {
@@ -100,7 +99,7 @@ fn refused(kind: Kind, value: &Value) -> Option<figment::Error> {
     match kind {
         Kind::Bool => de_opt_bool(value).err(),
         Kind::List => de_list(value).err(),
-        Kind::Text => None,
+        Kind::Text => de_opt_text(value).err(),
     }
 }
 

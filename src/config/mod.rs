@@ -373,9 +373,13 @@ fn assemble(
     problems.extend(check::type_problems(&figment));
     if !problems.is_empty() {
         // The rules the other settings break, too: every problem in one report.
-        let rest = check::well_formed(&figment).extract::<Raw>().ok();
-        if let Some(Err(broken)) = rest.map(|raw| validate(raw, &figment, file, root)) {
-            problems.push(format!("{broken:#}"));
+        match check::well_formed(&figment).extract::<Raw>() {
+            Ok(raw) => {
+                if let Err(broken) = validate(raw, &figment, file, root) {
+                    problems.push(format!("{broken:#}"));
+                }
+            }
+            Err(error) => problems.push(describe(&error)),
         }
         return Err(UsageError(problems.join("\n")).into());
     }

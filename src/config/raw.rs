@@ -9,9 +9,13 @@ use super::de::{de_bool, de_list, de_opt_bool, de_opt_text};
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct Raw {
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) token: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) registry: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) index: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) path: Option<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) allow_dirty: bool,
@@ -29,14 +33,21 @@ pub(super) struct Raw {
     pub(super) features: Vec<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) all_features: bool,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) report: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) dotenv: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) crate_dir: Option<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) travis: bool,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) ci: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) trusted_publishing: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) trusted_publishing_url: Option<String>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) oidc_audience: Option<String>,
     #[serde(deserialize_with = "de_list")]
     pub(super) oidc_token_env: Vec<String>,
@@ -48,6 +59,7 @@ pub(super) struct Raw {
     pub(super) exclude: Vec<String>,
     #[serde(deserialize_with = "de_opt_bool")]
     pub(super) check_tag: Option<bool>,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) checksum_mismatch: Option<String>,
     #[serde(deserialize_with = "de_opt_text")]
     pub(super) index_timeout: Option<String>,
@@ -73,6 +85,7 @@ pub(super) struct RawOn {
     pub(super) branch: Vec<String>,
     #[serde(deserialize_with = "de_bool")]
     pub(super) all_branches: bool,
+    #[serde(deserialize_with = "de_opt_text")]
     pub(super) repo: Option<String>,
     #[serde(deserialize_with = "de_list")]
     pub(super) condition: Vec<String>,

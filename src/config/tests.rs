@@ -418,6 +418,30 @@ fn unknown_keys_wrong_types_and_broken_rules_are_reported_in_one_go() {
 }
 
 #[test]
+fn a_text_key_of_another_type_is_reported_with_the_rest() {
+    let e = err(load_with(
+        Some("registr: x\nregistry: [a]\npath: {a: 1}\ndeadline: 0\n"),
+        &[],
+        Flags::default(),
+    ));
+    let lines: Vec<&str> = e.lines().collect();
+    for line in [
+        "unknown key `registr` in ",
+        "bad value for `registry` in ",
+        "bad value for `path` in ",
+        "`deadline` (.shipcrate.yml: deadline) is `0`",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(line)),
+            "{line:?} not in\n{e}"
+        );
+    }
+    assert_eq!(lines.len(), 4, "{e}");
+    // A number is text enough: a registry named 12 is looked for as such.
+    assert!(load_with(Some("max_retries: 3\n"), &[], Flags::default()).is_ok());
+}
+
+#[test]
 fn every_broken_rule_is_reported_at_once() {
     let e = err(load_with(
         Some("max_wait: forever\nchecksum_mismatch: maybe\n"),

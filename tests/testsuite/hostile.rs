@@ -456,7 +456,9 @@ fn a_ci_seen_without_its_pull_request_variables_publishes_no_branch() {
         let out = run
             .run()
             .success()
-            .stderr_has(&format!("but not `{unseen}`, which it sets on every build"))
+            .stderr_has(&format!(
+                "but not `{unseen}`, which {ci} sets on every build"
+            ))
             .stderr_has(&format!(
                 "not publishing: {ci} does not show `{unseen}` here, so this may be a \
                  pull-request build"
@@ -474,7 +476,7 @@ fn a_ci_seen_without_its_pull_request_variables_publishes_no_branch() {
         .env("GITHUB_EVENT_NAME", "push")
         .run()
         .success()
-        .lacks("which it sets on every build");
+        .lacks("sets on every build");
     assert_eq!(index_entries("partial").len(), 1);
 }
 
