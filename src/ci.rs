@@ -184,6 +184,37 @@ pub(crate) fn partial(ctx: &mut BuildContext, uploads: bool) {
     ctx.ci_hidden = uploads;
 }
 
+/// The commit the CI says it built, when the checkout is at another (`resolve` gives a
+/// revision's full id, `None` when the clone doesn't have it): what to say. shipcrate copies
+/// the commit the CI built, but reads its settings and runs its hooks from the checkout — a
+/// workflow that checks out another ref (a pull request's head in `workflow_run`, a tag in
+/// `workflow_dispatch`) would publish one commit under another's rules.
+pub(crate) fn moved(
+    ctx: &BuildContext,
+    git: &GitFacts,
+    resolve: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let head = git.head.as_deref()?;
+    let built = resolve(
+        ctx.commit
+            .as_deref()
+            .filter(|_| ctx.provider != Provider::Git)?,
+    )?;
+    let short = |id: &str| id.get(..12).unwrap_or(id).to_owned();
+    (built != head).then(|| {
+        format!(
+            "{} built commit {}, but the checkout is at {}: shipcrate publishes the commit the \
+             CI built, and reads its settings and runs its hooks from the checkout, so the two \
+             must be the same for a real publish. Check out the commit the CI built (on GitHub, \
+             `actions/checkout` without `ref:`); to publish another commit, run the job on it \
+             (push its tag, or start the workflow on that ref)",
+            ctx.provider,
+            short(&built),
+            short(head)
+        )
+    })
+}
+
 /// The commit, branch, tags, repository (and GitHub's and GitLab's default branch).
 fn read_refs(refs: &Refs, var: &dyn Fn(&str) -> Option<String>, ctx: &mut BuildContext) {
     match *refs {

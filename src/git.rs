@@ -19,6 +19,13 @@ pub(crate) struct GitFacts {
     pub shallow: bool,
 }
 
+/// `rev`'s full commit id in the repository at `root`; `None` when it has no such commit.
+pub(crate) fn resolve_commit(root: &Path, rev: &str) -> Option<String> {
+    let repo = git2::Repository::open(root).ok()?;
+    let commit = repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;
+    Some(commit.id().to_string())
+}
+
 /// The repository containing `start`: its work tree root and its facts. `env` is read for
 /// `safe.directory` given through `GIT_CONFIG_COUNT`, which git honours and libgit2 does not.
 pub(crate) fn open(start: &Path, env: &Env) -> Result<(PathBuf, GitFacts)> {

@@ -55,7 +55,7 @@ pub(crate) fn settle(
 ) -> Result<(Settled, Result<Option<Token>>)> {
     // 1. Settings, and the repository they belong to.
     let cfg = config::load(&root, env, flags)?;
-    refuse_unreadable(unreadable, cfg.token.as_ref())?;
+    secret::refuse_unreadable(unreadable, cfg.token.as_ref())?;
     for note in &cfg.notes {
         reporter.status("Note", note);
     }
@@ -91,6 +91,13 @@ pub(crate) fn settle(
     for note in &choice.notes {
         reporter.status("Note", note);
     }
+    // Settings and hooks are the checkout's, the copy is the commit the CI built: the same.
+    if let Some(moved) = ci::moved(&ctx, facts, |rev| git::resolve_commit(&root, rev)) {
+        match choice.decision {
+            Decision::Publish if !cfg.dry_run => return Err(UsageError(moved).into()),
+            _ => reporter.warn(&moved),
+        }
+    }
     let cfg = entry_for_build(cfg, choice.index, &ctx);
     let token = secret::resolve(cfg.token.as_ref(), &cfg.target, env);
     let settled = Settled {
@@ -103,30 +110,6 @@ pub(crate) fn settle(
         hook_base,
     };
     Ok((settled, token))
-}
-
-/// A variable shipcrate reads that isn't UTF-8 would otherwise read as "not set": settings
-/// (`SHIPCRATE_*`, `INPUT_*`), cargo's token variables, and the one `token` names.
-pub(crate) fn refuse_unreadable(
-    names: &[String],
-    token: Option<&config::TokenSetting>,
-) -> Result<()> {
-    let token_var = token.and_then(secret::reference_name);
-    let read = |name: &str| {
-        ["SHIPCRATE_", "INPUT_", "CARGO_REGISTRIES_"]
-            .iter()
-            .any(|p| name.starts_with(p))
-            || matches!(name, "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN")
-            || Some(name) == token_var
-    };
-    match names.iter().find(|name| read(name)) {
-        Some(name) => Err(crate::error::UsageError(format!(
-            "`{name}` is not valid UTF-8: shipcrate reads its settings and tokens as text. \
-             Check how the variable is set (an encoding mix-up, or binary data)"
-        ))
-        .into()),
-        None => Ok(()),
-    }
 }
 
 /// Every token any deploy entry can name goes to the reporter's masker and out of the

@@ -56,7 +56,7 @@ pub fn run(invocation: Invocation) -> Result<()> {
         }
     }
     let reporter = Reporter::new(&env);
-    let result = prepare::refuse_unreadable(&unreadable, None)
+    let result = crate::secret::refuse_unreadable(&unreadable, None)
         .and_then(|()| current_dir())
         .and_then(|cwd| {
             signals::install().context("could not install signal handlers")?;

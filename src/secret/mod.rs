@@ -350,6 +350,27 @@ impl Drop for PrivateDir {
     }
 }
 
+/// A variable shipcrate reads that isn't UTF-8 would otherwise read as "not set": settings
+/// (`SHIPCRATE_*`, `INPUT_*`), cargo's token variables, and the one `token` names.
+pub(crate) fn refuse_unreadable(names: &[String], token: Option<&TokenSetting>) -> Result<()> {
+    let token_var = token.and_then(reference_name);
+    let read = |name: &str| {
+        ["SHIPCRATE_", "INPUT_", "CARGO_REGISTRIES_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || matches!(name, "CARGO_REGISTRY_TOKEN" | "CARGO_TOKEN")
+            || Some(name) == token_var
+    };
+    match names.iter().find(|name| read(name)) {
+        Some(name) => Err(crate::error::UsageError(format!(
+            "`{name}` is not valid UTF-8: shipcrate reads its settings and tokens as text. \
+             Check how the variable is set (an encoding mix-up, or binary data)"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -481,6 +481,52 @@ fn a_ci_seen_without_its_pull_request_variables_publishes_no_branch() {
 }
 
 #[cargo_test]
+fn a_checkout_at_another_commit_than_the_ci_built_publishes_nothing() {
+    // `workflow_run` checking out a pull request's head, or `workflow_dispatch` checking out a
+    // tag: the CI built one commit, the checkout is at another, whose `.shipcrate.yml` and
+    // hooks would govern the release of the first.
+    let _registry = registry();
+    let repo = Repo::with_crate("moved", "0.1.0");
+    let built = repo.head();
+    let repo = repo
+        .file(".shipcrate.yml", "before_deploy: touch hook-ran\n")
+        .commit("settings the built commit doesn't have");
+    let github = |sha: &str| {
+        repo.shipcrate()
+            .registry_target()
+            .arg("--on-all-branches")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "workflow_run")
+            .env("GITHUB_REF", "refs/heads/main")
+            .env("GITHUB_SHA", sha)
+    };
+    let said = format!(
+        "GitHub Actions built commit {}, but the checkout is at {}",
+        &built[..12],
+        &repo.head()[..12]
+    );
+    github(&built)
+        .run()
+        .code(2)
+        .stderr_has(&said)
+        .stderr_has("`actions/checkout` without `ref:`");
+    assert!(index_entries("moved").is_empty());
+    assert!(!repo.root.join("hook-ran").exists(), "a hook ran");
+    // A dry run says so and goes on; the CI's commit, checked out, publishes.
+    github(&built)
+        .arg("--dry-run")
+        .run()
+        .success()
+        .stderr_has(&said);
+    github(&repo.head())
+        .run()
+        .success()
+        .lacks("but the checkout is at");
+    assert_eq!(index_entries("moved").len(), 1);
+    assert!(repo.root.join("hook-ran").exists());
+}
+
+#[cargo_test]
 fn add_mask_data_is_escaped_as_the_runner_unescapes_it() {
     // The runner reads `%25`, `%0D`, `%0A` in a command's data as `%`, CR, LF
     // (actions/runner ActionCommand.cs; actions/toolkit's setSecret escapes them): a token
