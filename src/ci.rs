@@ -200,7 +200,6 @@ pub(crate) fn moved(
             .as_deref()
             .filter(|_| ctx.provider != Provider::Git)?,
     )?;
-    let short = |id: &str| id.get(..12).unwrap_or(id).to_owned();
     (built != head).then(|| {
         format!(
             "{} built commit {}, but the checkout is at {}: shipcrate publishes the commit the \
@@ -209,8 +208,8 @@ pub(crate) fn moved(
              `actions/checkout` without `ref:`); to publish another commit, run the job on it \
              (push its tag, or start the workflow on that ref)",
             ctx.provider,
-            short(&built),
-            short(head)
+            crate::git::short(&built),
+            crate::git::short(head)
         )
     })
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::git::GitFacts;
-use crate::prepare::{commit, short};
+use crate::git::{GitFacts, short};
+use crate::prepare::commit;
 use crate::report::Reporter;
 use crate::{Env, checkout, ci, secret, tools};
 

@@ -19,6 +19,19 @@ pub(crate) struct GitFacts {
     pub shallow: bool,
 }
 
+/// A commit's short form, as the log shows it.
+pub(crate) fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// How many `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>` pairs `env` gives git (0 when
+/// `GIT_CONFIG_COUNT` is unset or not a number).
+pub(crate) fn config_count(env: &Env) -> usize {
+    env.get("GIT_CONFIG_COUNT")
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// `rev`'s full commit id in the repository at `root`; `None` when it has no such commit.
 pub(crate) fn resolve_commit(root: &Path, rev: &str) -> Option<String> {
     let repo = git2::Repository::open(root).ok()?;
@@ -65,8 +78,7 @@ pub(crate) fn open(start: &Path, env: &Env) -> Result<(PathBuf, GitFacts)> {
 
 /// A `safe.directory` value given in the environment (`GIT_CONFIG_COUNT` pairs), if any.
 fn safe_directory_via_env(env: &Env) -> Option<String> {
-    let count: usize = env.get("GIT_CONFIG_COUNT")?.trim().parse().ok()?;
-    (0..count.min(1000)).find_map(|n| {
+    (0..config_count(env).min(1000)).find_map(|n| {
         let key = env.get(&format!("GIT_CONFIG_KEY_{n}"))?;
         key.eq_ignore_ascii_case("safe.directory")
             .then(|| env.get(&format!("GIT_CONFIG_VALUE_{n}")).cloned())

@@ -232,10 +232,7 @@ impl Index {
                 // can read (`ps`) — git's, or its HTTP helper's, which gets the remote's URL.
                 // The remote is the URL without them; they go as a header, in git's
                 // environment, which only we can read, after what it configures already.
-                let given: usize = env
-                    .get("GIT_CONFIG_COUNT")
-                    .and_then(|n| n.trim().parse().ok())
-                    .unwrap_or(0);
+                let given = crate::git::config_count(env);
                 let config = git_remote(url);
                 fetch.env("GIT_CONFIG_COUNT", (given + config.len()).to_string());
                 for (i, (key, value)) in config.into_iter().enumerate() {

@@ -15,7 +15,7 @@ use crate::config::Flags;
 use crate::config::{self, CiMode, Config, TrustedMode};
 use crate::destination;
 use crate::error::UsageError;
-use crate::git::GitFacts;
+use crate::git::{GitFacts, short};
 use crate::index::{self, Index};
 use crate::plan::{self, Plan};
 use crate::publish::Cargo;
@@ -472,9 +472,4 @@ fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
     thread
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
-/// A commit's short form, as the log shows it.
-pub(crate) fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }

@@ -438,7 +438,7 @@ fn a_text_key_of_another_type_is_reported_with_the_rest() {
             "`deadline` (.shipcrate.yml: deadline) is `0`",
         ],
     );
-    // A number is text enough: a registry named 12 is looked for as such.
+    // A number is text enough: `max_retries: 3` is read as `3`.
     assert!(load_with(Some("max_retries: 3\n"), &[], Flags::default()).is_ok());
 }
 

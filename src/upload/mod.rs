@@ -116,7 +116,7 @@ impl Uploader<'_> {
             // take its whole batch: its crates, packaged already, would be packaged again by
             // another cargo; its gate lets no upload start past the deadline. Else it is
             // stopped: it never got through its gate.
-            let deadline = run.deadline.map(Deadline::wall_clock);
+            let gate_deadline = run.deadline.map(Deadline::wall_clock);
             let early = early
                 .take()
                 .filter(|e| e.batch.len() <= take && run.rest.starts_with(&e.batch));
@@ -126,10 +126,10 @@ impl Uploader<'_> {
                 take = take.min(usize::try_from(n).unwrap_or(usize::MAX).max(1));
             }
             let (batch, started) = match early {
-                Some(early) => (early.batch.clone(), Some(early.open(deadline)?)),
+                Some(early) => (early.batch.clone(), Some(early.open(gate_deadline)?)),
                 None => {
                     let batch: Vec<Package> = run.rest.iter().take(take).cloned().collect();
-                    let started = match deadline {
+                    let started = match gate_deadline {
                         Some(deadline) => self.cargo.start_upload_until(&batch, deadline)?,
                         None => None,
                     };
